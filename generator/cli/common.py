@@ -1,0 +1,94 @@
+"""Shared CLI plumbing: the root group that turns HocvuError into a one-line message, settings, console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer.core import TyperGroup
+
+from generator.errors import HocvuError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from generator.config import Settings
+    from generator.frameworks import Library
+
+
+class HocvuGroup(TyperGroup):
+    """Root command group: a HocvuError becomes 'error: <message>' on stderr and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HocvuError as exc:
+            err_console().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console().print("interrupted; finished work is kept, run the command again to go on")
+            raise typer.Exit(130) from None
+
+
+def console() -> Console:
+    """Rich console on stdout."""
+    from rich.console import Console
+
+    return _wide(Console(highlight=False, soft_wrap=True))
+
+
+def _wide(c: Console) -> Console:
+    # Rich assumes 80 columns when output is not a terminal; tables then wrap badly in logs.
+    if not c.is_terminal and "COLUMNS" not in __import__("os").environ:
+        c.width = 160
+    return c
+
+
+def err_console() -> Console:
+    """Rich console on stderr."""
+    from rich.console import Console
+
+    return _wide(Console(stderr=True, highlight=False, soft_wrap=True))
+
+
+def new_app(help_text: str) -> typer.Typer:
+    """A sub-application with the house defaults."""
+    return typer.Typer(help=help_text, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+class State:
+    """Per-invocation state: the workspace chosen on the root command, settings loaded lazily."""
+
+    workspace: Path | None = None
+    _settings: Settings | None = None
+    _library: Library | None = None
+
+    @classmethod
+    def settings(cls, **overrides: Any) -> Settings:
+        """Settings for the chosen workspace (overrides are options given on the command line)."""
+        from generator.config import load_settings
+
+        if overrides or cls._settings is None:
+            s = load_settings(cls.workspace, **overrides)
+            if overrides:
+                return s
+            cls._settings = s
+        return cls._settings
+
+    @classmethod
+    def library(cls) -> Library:
+        """Frameworks, groups and content visible from the workspace."""
+        from generator.frameworks import Library
+
+        if cls._library is None:
+            cls._library = Library(cls.settings().workspace)
+        return cls._library
+
+    @classmethod
+    def reset(cls, workspace: Path | None) -> None:
+        """Start a fresh invocation."""
+        cls.workspace = workspace
+        cls._settings = None
+        cls._library = None

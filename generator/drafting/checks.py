@@ -1,0 +1,140 @@
+"""Quality checks run on every draft and stored with it. Each has a name, pass/fail and a message."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from generator.drafting.language import detect_language
+from generator.lesson import Lesson, Limits, count_words
+from generator.schema import Framework, TargetGroup
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check."""
+
+    name: str
+    passed: bool
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the checks compare a lesson against."""
+
+    framework: Framework
+    group: TargetGroup
+    link_allow: list[str]
+    retrieved: list[str]
+
+
+_MOJIBAKE = re.compile(r"Ã[\x80-\xbf\xa0-\xff]|á»|áº|Æ°|Ä‘|Ä\x90|â€|\ufffd")
+_URL = re.compile(r"(?:https?://|www\.)[^\s)>\]\"']+", re.I)
+
+
+def check_language(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """The lesson is written in the language asked for (lingua, on the whole and section by section)."""
+    whole = detect_language(" ".join(lesson.learner_texts()))
+    parts = [t for t in [*lesson.learner_texts(), lesson.narration] if count_words(t) >= 6]
+    off = [t for t in parts if detect_language(t) not in (lesson.language, None)]
+    if whole != lesson.language:
+        return CheckResult("language", False, f"the lesson reads as {whole!r}, not {lesson.language!r}")
+    if len(off) > max(1, len(parts) // 10):
+        return CheckResult("language", False,
+                           f"{len(off)} of {len(parts)} sections are not in {lesson.language!r}, e.g. {off[0][:60]!r}")
+    return CheckResult("language", True, f"written in {lesson.language!r} ({len(parts)} sections checked)")
+
+
+def check_unicode(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """Every text is Unicode NFC and free of mojibake and control characters."""
+    for text in lesson.all_texts():
+        if unicodedata.normalize("NFC", text) != text:
+            return CheckResult("unicode", False, f"text is not Unicode NFC: {text[:60]!r}")
+        if m := _MOJIBAKE.search(text):
+            return CheckResult("unicode", False, f"mojibake {m.group()!r} in {text[:60]!r}")
+        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+            return CheckResult("unicode", False, f"control character in {text[:60]!r}")
+    return CheckResult("unicode", True, "all text is NFC, no mojibake")
+
+
+def check_length(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """Words per lesson and per sentence stay within the group's limits."""
+    limits = Limits.for_group(ctx.group, lesson.language)
+    problems = lesson.limit_problems(limits)
+    if problems:
+        return CheckResult("length", False, "; ".join(problems[:3]))
+    return CheckResult("length", True,
+                       f"{lesson.word_count()} of {limits.max_words} words; sentences ≤ {limits.max_sentence_words}")
+
+
+def check_objectives(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """Every objective cites at least one real descriptor of this competence and level."""
+    valid = {d.id for d in ctx.framework.descriptors(lesson.competence, lesson.level)}
+    for o in lesson.objectives:
+        bad = [d for d in o.descriptors if d not in valid]
+        if bad or not o.descriptors:
+            return CheckResult("objectives", False,
+                               f"objective {o.id} cites {bad or 'nothing'}; valid ids: {', '.join(sorted(valid))}")
+    return CheckResult("objectives", True, f"{len(lesson.objectives)} objectives cite real descriptors")
+
+
+def check_quiz(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """One correct answer, distinct options, an explanation, and every objective checked."""
+    for i, q in enumerate(lesson.quiz, 1):
+        if not 0 <= q.answer < len(q.options):
+            return CheckResult("quiz", False, f"question {i} has no valid correct answer")
+        normalised = [o.strip().casefold() for o in q.options]
+        if len(set(normalised)) != len(normalised) or not all(normalised):
+            return CheckResult("quiz", False, f"question {i} has repeated or empty options")
+        if not q.explanation.strip():
+            return CheckResult("quiz", False, f"question {i} has no explanation")
+    unchecked = [o.id for o in lesson.objectives if not any(q.objective == o.id for q in lesson.quiz)]
+    if unchecked:
+        return CheckResult("quiz", False, f"no question checks objective(s) {', '.join(unchecked)}")
+    return CheckResult("quiz", True, f"{len(lesson.quiz)} questions, every objective checked")
+
+
+def check_citations(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """Every cited passage id was retrieved for this lesson."""
+    retrieved = set(ctx.retrieved)
+    cited = lesson.cited_source_ids() + [s.id for s in lesson.sources]
+    forged = sorted({c for c in cited if c not in retrieved})
+    if forged:
+        return CheckResult("citations", False, f"cites passages that were not retrieved: {', '.join(forged)}")
+    return CheckResult("citations", True, f"{len(set(cited))} cited, all retrieved")
+
+
+def _allowed(url: str, allow: list[str]) -> bool:
+    host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.I).split("/")[0].split(":")[0].lower()
+    return any(host == d or host.endswith("." + d) for d in allow)
+
+
+def check_links(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """No links outside the allow-list."""
+    bad = [u for t in lesson.all_texts() for u in _URL.findall(t) if not _allowed(u, ctx.link_allow)]
+    if bad:
+        return CheckResult("links", False, f"links outside the allow-list: {', '.join(bad[:3])}")
+    return CheckResult("links", True, "no links outside the allow-list")
+
+
+CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
+    "language": check_language,
+    "unicode": check_unicode,
+    "length": check_length,
+    "objectives": check_objectives,
+    "quiz": check_quiz,
+    "citations": check_citations,
+    "links": check_links,
+}
+
+
+def run_checks(lesson: Lesson, ctx: CheckContext) -> list[CheckResult]:
+    """Run every check on ``lesson``."""
+    return [check(lesson, ctx) for check in CHECKS.values()]

@@ -1,0 +1,24 @@
+"""Language detection with lingua (Vietnamese vs English, the languages hocvu writes)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    # A few other languages a model might slip into, so a wrong-language reply is caught, not guessed.
+    return LanguageDetectorBuilder.from_languages(
+        Language.VIETNAMESE, Language.ENGLISH, Language.FRENCH, Language.CHINESE, Language.THAI
+    ).build()
+
+
+def detect_language(text: str) -> str | None:
+    """'vi', 'en', another ISO 639-1 code, or None when undecidable."""
+    from lingua import Language
+
+    lang = _detector().detect_language_of(text)
+    return lang.iso_code_639_1.name.lower() if lang else None

@@ -1,0 +1,148 @@
+"""The drafting pipeline for one lesson: build the request → retrieve → draft → check → write.
+
+Each stage is a function that can be called and tested alone; library functions take objects
+(library, settings, backend, store) and never read global state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, SourcePassage
+from generator.drafting.checks import CheckContext, CheckResult, run_checks
+from generator.errors import NotFoundError
+from generator.fsutil import write_text_atomic
+from generator.lesson import Lesson, Limits, Provenance, SourceCitation
+from generator.schema import LANGS
+
+if TYPE_CHECKING:
+    from generator.config import Settings
+    from generator.frameworks import Library
+
+
+def build_request(lib: Library, framework: str, competence: str, level: int, group: str, lang: str,
+                  passages: list[SourcePassage] | None = None) -> DraftRequest:
+    """Resolve names into a DraftRequest; NotFoundError listing valid choices for anything unknown."""
+    if lang not in LANGS:
+        raise NotFoundError.unknown("language", lang, LANGS)
+    fw = lib.framework(framework)
+    comp = fw.competence(competence)
+    fw.level(level)
+    grp = lib.group(group)
+    descriptors = fw.descriptors(competence, level)
+    if not descriptors:
+        raise NotFoundError(
+            f"{framework} {competence} has no descriptors at level {level} to build objectives on; "
+            f"use vn-dcf-2025 or digcomp-3.0"
+        )
+    return DraftRequest(fw, comp, level, grp, lang, descriptors, Limits.for_group(grp, lang), list(passages or []))
+
+
+@dataclass
+class Drafted:
+    """A drafted lesson with its check results."""
+
+    lesson: Lesson
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(c.passed for c in self.checks)
+
+
+def provenance_for(lib: Library, req: DraftRequest, result: DraftResult, sources_hash: str = "") -> Provenance:
+    """Record what produced the draft."""
+    fid, code = req.framework.id, req.competence.code
+    return Provenance(
+        backend=result.backend,
+        model=result.model,
+        prompt_hash=result.prompt_hash,
+        framework_hash=lib.competence_hash(fid, code),
+        group_hash=lib.group_hash(req.group.id),
+        content_hash=lib.content_hash(fid, code),
+        sources_hash=sources_hash,
+        retrieved=[p.id for p in req.passages],
+        usage=result.usage,
+        cost_usd=round(result.cost_usd, 6),
+        attempts=result.attempts,
+        notes=list(result.notes),
+    )
+
+
+def assemble(lib: Library, req: DraftRequest, result: DraftResult, sources_hash: str = "") -> Lesson:
+    """Turn a backend result into a Lesson with identity, cited sources and provenance."""
+    cited = set()
+    for item in [*result.draft.key_points, *result.draft.steps]:
+        cited.update(item.sources)
+    sources = [
+        SourceCitation(id=p.id, title=p.title, file=p.file, page=p.page, text=p.text)
+        for p in req.passages if p.id in cited
+    ]
+    return Lesson.assemble(
+        result.draft, framework=req.framework.id, competence=req.competence.code, level=req.level,
+        group=req.group.id, language=req.lang, provenance=provenance_for(lib, req, result, sources_hash),
+        sources=sources,
+    )
+
+
+def check_lesson(lesson: Lesson, lib: Library, settings: Settings) -> list[CheckResult]:
+    """Run the quality checks against the lesson's framework, group and retrieved passages."""
+    ctx = CheckContext(
+        framework=lib.framework(lesson.framework),
+        group=lib.group(lesson.group),
+        link_allow=settings.link_allow,
+        retrieved=lesson.provenance.retrieved,
+    )
+    return run_checks(lesson, ctx)
+
+
+async def adraft_lesson(lib: Library, settings: Settings, backend: LLMBackend, req: DraftRequest,
+                        sources_hash: str = "") -> Drafted:
+    """Draft, assemble and check one lesson."""
+    result = await backend.adraft(req)
+    lesson = assemble(lib, req, result, sources_hash)
+    return Drafted(lesson, check_lesson(lesson, lib, settings))
+
+
+def draft_dir(outputs: Path, lesson_id: str) -> Path:
+    """Folder holding every version of a lesson's drafts."""
+    return outputs / "drafts" / lesson_id
+
+
+def write_draft(drafted: Drafted, outputs: Path) -> Path:
+    """Write lesson.json, checks.json and preview.md as a new version folder ``v<N>``; never overwrites.
+
+    Files are written into a hidden temporary folder that is renamed into place, so a crash leaves
+    either a whole version or nothing.
+    """
+    from generator.drafting.preview import to_markdown
+
+    base = draft_dir(outputs, drafted.lesson.id)
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))
+    try:
+        write_text_atomic(tmp / "lesson.json", drafted.lesson.model_dump_json(indent=2))
+        write_text_atomic(tmp / "checks.json",
+                          json.dumps([c.to_dict() for c in drafted.checks], ensure_ascii=False, indent=2))
+        write_text_atomic(tmp / "preview.md", to_markdown(drafted.lesson, drafted.checks))
+        os.chmod(tmp, 0o755)
+        while True:
+            n = 1 + max((int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit()), default=0)
+            target = base / f"v{n}"
+            try:
+                os.rename(tmp, target)  # fails if another writer took v<N> first
+                return target
+            except OSError:
+                if not target.exists():
+                    raise
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,183 @@
+"""Load and validate frameworks, target groups, equivalences and the offline content library.
+
+Data comes from the shipped ``frameworks/`` folder (inside the wheel, or the repository in a checkout),
+then from the workspace's own ``frameworks/``, whose files add to or override shipped ones by id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from generator.errors import DataError, NotFoundError
+from generator.schema import Competence, Equivalence, Framework, TargetGroup
+from generator.yamlio import load_model
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_dir(kind: str) -> Path:
+    """The shipped data folder ``kind`` ('frameworks' or 'prompts'): wheel copy first, else the checkout."""
+    inside = PACKAGE_DIR / "_shipped" / kind
+    if inside.is_dir():
+        return inside
+    return PACKAGE_DIR.parent / kind
+
+
+def data_dirs(kind: str, workspace: Path | None) -> list[Path]:
+    """Folders to read ``kind`` from, lowest priority first, without duplicates."""
+    dirs = [shipped_dir(kind)]
+    if workspace is not None:
+        ws = (workspace / kind).resolve()
+        if ws.is_dir() and ws not in [d.resolve() for d in dirs]:
+            dirs.append(ws)
+    return [d for d in dirs if d.is_dir()]
+
+
+def model_hash(model: BaseModel) -> str:
+    """A stable short hash of a model's content (for provenance and outdated detection)."""
+    blob = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Library:
+    """Every framework, group and content entry visible from one workspace, loaded lazily."""
+
+    workspace: Path | None = None
+    _content: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
+
+    def _files(self, sub: str, pattern: str = "*.yaml") -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for base in data_dirs("frameworks", self.workspace):
+            folder = base / sub if sub else base
+            if folder.is_dir():
+                for p in sorted(folder.glob(pattern)):
+                    found[p.stem] = p
+        return found
+
+    @cached_property
+    def frameworks(self) -> dict[str, Framework]:
+        """Frameworks by id."""
+        out: dict[str, Framework] = {}
+        for stem, path in self._files("").items():
+            if stem == "equivalences":
+                continue
+            fw = load_model(path, Framework)
+            if fw.id != stem:
+                raise DataError(f"{path}: id {fw.id!r} must match the file name {stem!r}")
+            out[fw.id] = fw
+        return out
+
+    @cached_property
+    def groups(self) -> dict[str, TargetGroup]:
+        """Target-group profiles by id."""
+        out: dict[str, TargetGroup] = {}
+        for stem, path in self._files("groups").items():
+            g = load_model(path, TargetGroup)
+            if g.id != stem:
+                raise DataError(f"{path}: id {g.id!r} must match the file name {stem!r}")
+            out[g.id] = g
+        return out
+
+    @cached_property
+    def equivalence(self) -> Equivalence | None:
+        """Cross-framework code equivalences, if shipped."""
+        path = self._files("").get("equivalences")
+        return load_model(path, Equivalence) if path else None
+
+    def framework(self, fid: str) -> Framework:
+        """The framework ``fid``; NotFoundError listing the valid ids otherwise."""
+        try:
+            return self.frameworks[fid]
+        except KeyError:
+            raise NotFoundError.unknown("framework", fid, sorted(self.frameworks)) from None
+
+    def group(self, gid: str) -> TargetGroup:
+        """The group ``gid``; NotFoundError listing the valid ids otherwise."""
+        try:
+            return self.groups[gid]
+        except KeyError:
+            raise NotFoundError.unknown("group", gid, sorted(self.groups)) from None
+
+    def equivalent(self, fid: str, code: str, other: str) -> str | None:
+        """The code in framework ``other`` that means the same as ``code`` in ``fid``."""
+        eq = self.equivalence
+        if eq is None:
+            return None
+        return eq.pairs.get(fid, {}).get(other, {}).get(code)
+
+    def content(self, fid: str, code: str):  # type: ignore[no-untyped-def]
+        """The offline content entry for a competence (``CompetenceContent``)."""
+        from generator.drafting.content import CompetenceContent
+
+        key = (fid, code)
+        if key not in self._content:
+            path = self._files(f"content/{fid}").get(code)
+            if path is None:
+                available = sorted(self._files(f"content/{fid}"))
+                raise NotFoundError.unknown(f"offline content for {fid}", code, available)
+            entry = load_model(path, CompetenceContent)
+            if entry.competence != code or entry.framework != fid:
+                raise DataError(f"{path}: says {entry.framework} {entry.competence}, expected {fid} {code}")
+            self._content[key] = entry
+        return self._content[key]
+
+    def content_codes(self, fid: str) -> list[str]:
+        """Competences with offline content in framework ``fid``."""
+        return sorted(self._files(f"content/{fid}"))
+
+    def competence_hash(self, fid: str, code: str) -> str:
+        """Hash of one framework entry (for outdated detection)."""
+        return model_hash(self.framework(fid).competence(code))
+
+    def group_hash(self, gid: str) -> str:
+        """Hash of one group profile."""
+        return model_hash(self.group(gid))
+
+    def content_hash(self, fid: str, code: str) -> str:
+        """Hash of one content library entry, or '' when there is none."""
+        try:
+            return model_hash(self.content(fid, code))
+        except NotFoundError:
+            return ""
+
+
+def check_content(lib: Library, fid: str, code: str) -> list[str]:
+    """Cross-check a content entry against its framework: problems as readable lines."""
+    from generator.drafting.content import CompetenceContent
+
+    problems: list[str] = []
+    comp: Competence = lib.framework(fid).competence(code)
+    entry: CompetenceContent = lib.content(fid, code)
+    for lang in ("vi", "en"):
+        lc = entry.lang(lang)
+        for lvl in (1, 2, 3, 4):
+            letters = {d.id.rsplit("-", 1)[1] for d in comp.descriptors(lvl)}
+            objs = [o for o in lc.objectives if lvl in o.descriptors]
+            if len(objs) < 2:
+                problems.append(f"{code} {lang} L{lvl}: needs at least 2 objectives, has {len(objs)}")
+            for o in objs:
+                bad = [x for x in o.descriptors[lvl] if x not in letters]
+                if bad:
+                    problems.append(
+                        f"{code} {lang} L{lvl}: objective {o.key} cites {bad}, level has {sorted(letters)}"
+                    )
+            keys = {o.key for o in objs}
+            for key in keys:
+                if not any(q.objective == key and q.suits(lvl) for q in lc.quiz):
+                    problems.append(f"{code} {lang} L{lvl}: no quiz question checks objective {key}")
+            for name, items in (("key_points", lc.key_points), ("steps", lc.steps),
+                                ("tips", lc.tips), ("practice", lc.practice)):
+                need = {"key_points": 3, "steps": 3, "tips": 1, "practice": 1}[name]
+                have = sum(1 for i in items if i.suits(lvl))
+                if have < need:
+                    problems.append(f"{code} {lang} L{lvl}: {name} has {have} items, needs {need}")
+            if sum(1 for q in lc.quiz if q.suits(lvl)) < 3:
+                problems.append(f"{code} {lang} L{lvl}: fewer than 3 quiz questions")
+    return problems

@@ -1,0 +1,96 @@
+"""Shared fixtures. An autouse fixture points the workspace and HOME at a temporary folder and removes
+OPENAI_* variables, so no test touches real state or a real service."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh workspace and HOME for every test; returns the workspace."""
+    ws = tmp_path / "ws"
+    home = tmp_path / "home"
+    ws.mkdir()
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("HOCVU_WORKSPACE", str(ws))
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "HOCVU_")) and name != "HOCVU_WORKSPACE":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(ws)
+    return ws
+
+
+@pytest.fixture
+def workspace(isolated: Path) -> Path:
+    """The test's workspace folder."""
+    return isolated
+
+
+@pytest.fixture(scope="session")
+def library():  # type: ignore[no-untyped-def]
+    """The shipped frameworks, groups and content (read-only)."""
+    from generator.frameworks import Library
+
+    return Library(None)
+
+
+@pytest.fixture
+def cli():  # type: ignore[no-untyped-def]
+    """Run ``hocvu ARGS`` in-process: returns a click Result (exit_code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from generator.cli.main import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def offline_lesson(library, competence: str = "4.2", level: int = 1, group: str = "elderly",  # type: ignore[no-untyped-def]
+                   lang: str = "vi", passages=None):
+    """A lesson drafted by the offline backend (the product's own default), with its check results."""
+    from generator.config import load_settings
+    from generator.drafting.backend import make_backend, run_sync
+    from generator.drafting.service import adraft_lesson, build_request
+
+    settings = load_settings()
+    backend = make_backend(settings, library, "offline")
+    req = build_request(library, "vn-dcf-2025", competence, level, group, lang, passages)
+    return run_sync(adraft_lesson(library, settings, backend, req))
+
+
+@pytest.fixture(scope="session")
+def lesson_templates(library):  # type: ignore[no-untyped-def]
+    """Valid lesson bodies (vi, en) for the loopback server to answer with."""
+    return {lang: offline_lesson(library, lang=lang).lesson.draft_part() for lang in ("vi", "en")}
+
+
+@pytest.fixture
+def openai_server(lesson_templates):  # type: ignore[no-untyped-def]
+    """A loopback OpenAI-compatible server answering with valid lessons; queue faults on it."""
+    from tests.openai_server import LessonFactory, OpenAIServer
+
+    with OpenAIServer(LessonFactory(lesson_templates), hang_seconds=10) as srv:
+        yield srv
+
+
+@pytest.fixture
+def openai_env(openai_server, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Point OPENAI_* at the loopback server, with short timeouts and fast retries."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("HOCVU_MODEL", "test-model")
+    monkeypatch.setenv("HOCVU_TIMEOUT", "3")
+    monkeypatch.setenv("HOCVU_MAX_RETRIES", "3")
+    monkeypatch.setenv("HOCVU_PRICES", '{"test-model": {"input": 1.0, "output": 2.0}}')
+    return openai_server

@@ -1,0 +1,186 @@
+"""A loopback OpenAI-compatible chat-completions server for tests and benchmarks.
+
+It speaks real HTTP on 127.0.0.1 and answers structured-output requests (json_schema, function calling,
+JSON mode). A script of faults can be queued: '429', '500', 'malformed', 'invalid', 'hang', and
+'no_json_schema' (refuse response_format json_schema with a 400, like servers that lack it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+DESCRIPTOR = re.compile(r"^- (\S+?): ", re.M)
+
+
+def count_tokens(text: str) -> int:
+    """A crude, deterministic token count (words and punctuation)."""
+    return len(TOKEN.findall(text))
+
+
+def _text_of(messages: list[dict[str, Any]]) -> str:
+    parts = []
+    for m in messages:
+        c = m.get("content")
+        if isinstance(c, list):
+            parts += [p.get("text", "") for p in c if isinstance(p, dict)]
+        elif c:
+            parts.append(str(c))
+    return "\n".join(parts)
+
+
+class LessonFactory:
+    """Builds a valid reply from template lessons (one per language), citing the descriptor ids and
+    source ids found in the prompt, so replies pass hocvu's checks for any competence and level."""
+
+    def __init__(self, templates: dict[str, dict[str, Any]]) -> None:
+        self.templates = templates
+
+    def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
+        prompt = _text_of(body.get("messages", []))
+        lang = "en" if "Language of the lesson: English" in prompt or "in English" in prompt else "vi"
+        lesson = json.loads(json.dumps(self.templates[lang]))
+        ids = [i for i in DESCRIPTOR.findall(prompt.split("## Learners")[0]) if "-L" in i or "LO" in i]
+        for o in lesson["objectives"]:
+            o["descriptors"] = ids[:1] or o["descriptors"]
+        sources = re.findall(r'<<<SOURCE id="([^"]+)"', prompt)
+        if sources:
+            lesson["key_points"][0]["sources"] = sources[:1]
+        return lesson
+
+
+class OpenAIServer:
+    """Run with ``with OpenAIServer(factory) as srv: srv.base_url``."""
+
+    def __init__(self, factory: Callable[[dict[str, Any]], dict[str, Any]], latency: float = 0.0,
+                 hang_seconds: float = 30.0) -> None:
+        self.factory = factory
+        self.latency = latency
+        self.hang_seconds = hang_seconds
+        self.script: deque[str] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.replies: list[str] = []
+        self.prompt_tokens: list[int] = []
+        self.lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+
+    # -- control --------------------------------------------------------------------------------
+    def queue(self, *actions: str) -> None:
+        """Queue actions for the next requests ('ok', '429', '500', 'malformed', 'invalid', 'hang', 'no_json_schema')."""
+        self.script.extend(actions)
+
+    @property
+    def calls(self) -> int:
+        """Chat-completion requests received."""
+        return len(self.requests)
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL to point a client at."""
+        assert self._httpd is not None
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> OpenAIServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path.rstrip("/").endswith("/models"):
+                    self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+                else:
+                    self._json(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._json(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                server._handle(self, body)
+
+            def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    # -- behaviour ------------------------------------------------------------------------------
+    def _handle(self, h: Any, body: dict[str, Any]) -> None:
+        with self.lock:
+            self.requests.append(body)
+            action = self.script.popleft() if self.script else "ok"
+            if action == "no_json_schema" and (body.get("response_format") or {}).get("type") != "json_schema":
+                self.script.appendleft(action)  # applies to the next json_schema request
+                action = "ok"
+        prompt = _text_of(body.get("messages", []))
+        tokens = count_tokens(prompt)
+        with self.lock:
+            self.prompt_tokens.append(tokens)
+            self.replies.append(action)
+        if self.latency:
+            time.sleep(self.latency)
+        retry = {"retry-after-ms": "5"}
+        if action == "429":
+            h._json(429, {"error": {"message": "Rate limit reached", "type": "rate_limit_exceeded"}}, retry)
+            return
+        if action == "500":
+            h._json(500, {"error": {"message": "internal error", "type": "server_error"}}, retry)
+            return
+        if action == "hang":
+            time.sleep(self.hang_seconds)
+            return
+        if action == "no_json_schema":
+            h._json(400, {"error": {"message": "response_format json_schema is not supported by this server",
+                                    "type": "invalid_request_error"}})
+            return
+        lesson = self.factory(body)
+        if action == "invalid":
+            lesson = dict(lesson)
+            lesson["quiz"] = lesson["quiz"][:1]  # breaks the schema: at least 3 questions
+            lesson.pop("summary", None)
+        content = json.dumps(lesson, ensure_ascii=False)
+        if action == "malformed":
+            content = content[: len(content) // 2] + " <<not json"
+        completion_tokens = count_tokens(content)
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        finish = "stop"
+        if body.get("tools"):
+            name = body["tools"][0]["function"]["name"]
+            message = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"call_{len(self.requests)}", "type": "function",
+                 "function": {"name": name, "arguments": content}}]}
+            finish = "tool_calls"
+        h._json(200, {
+            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", "test-model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": tokens + completion_tokens},
+        })
