@@ -262,6 +262,7 @@ class Provenance(Part):
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float = 0.0
     attempts: int = 1
+    cache_key: str = ""
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     notes: list[str] = Field(default_factory=list)
 

@@ -194,15 +194,7 @@ class OpenAIBackend:
         return json.dumps(lesson_schema(), ensure_ascii=False) if self._method in (None, "json_mode") else ""
 
     def _common(self, req: DraftRequest) -> dict[str, Any]:
-        return {
-            "framework": req.framework, "competence": req.competence, "level": req.level, "tier": req.tier,
-            "descriptors": req.descriptors, "group": req.group, "lang": req.lang,
-            "language_name": LANGUAGE_NAMES[req.lang], "limits": req.limits,
-            "link_allow": self.settings.link_allow,
-            "passages": [{"id": p.id, "title": fence(p.title), "page": p.page, "text": fence(p.text)}
-                         for p in req.passages],
-            "schema_hint": self._schema_hint(),
-        }
+        return prompt_values(req, self.settings.link_allow, self._schema_hint())
 
     async def adraft(self, request: DraftRequest) -> DraftResult:
         """Draft one lesson through the model."""
@@ -235,6 +227,25 @@ class OpenAIBackend:
         return DraftResult(draft=draft, backend=self.name, model=self.model,
                            prompt_hash=self.prompts.hash("system", "revise"), usage=usage,
                            cost_usd=self._cost(usage), attempts=attempts)
+
+
+def prompt_values(req: DraftRequest, link_allow: list[str], schema_hint: str = "") -> dict[str, Any]:
+    """The values the prompt templates are rendered with."""
+    return {
+        "framework": req.framework, "competence": req.competence, "level": req.level, "tier": req.tier,
+        "descriptors": req.descriptors, "group": req.group, "lang": req.lang,
+        "language_name": LANGUAGE_NAMES[req.lang], "limits": req.limits, "link_allow": link_allow,
+        "passages": [{"id": p.id, "title": fence(p.title), "page": p.page, "text": fence(p.text)}
+                     for p in req.passages],
+        "schema_hint": schema_hint,
+    }
+
+
+def estimate_prompt_tokens(prompts: PromptSet, req: DraftRequest, link_allow: list[str]) -> int:
+    """Rough prompt size of a draft call (about 4 characters a token, plus the schema sent alongside)."""
+    values = prompt_values(req, link_allow)
+    text = prompts.render("system", **values) + prompts.render("lesson", **values)
+    return (len(text) + len(json.dumps(lesson_schema()))) // 4
 
 
 def _reply_text(raw: Any, parsed: Any) -> str:

@@ -115,34 +115,59 @@ def draft_dir(outputs: Path, lesson_id: str) -> Path:
     return outputs / "drafts" / lesson_id
 
 
+def stage_version(outputs: Path, lesson_id: str) -> Path:
+    """A hidden temporary folder beside the lesson's versions, to fill and then ``commit_version``."""
+    base = draft_dir(outputs, lesson_id)
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))
+
+
+def fill_version(tmp: Path, drafted: Drafted) -> None:
+    """Write lesson.json, checks.json and preview.md into a staged version folder."""
+    from generator.drafting.preview import to_markdown
+
+    write_text_atomic(tmp / "lesson.json", drafted.lesson.model_dump_json(indent=2))
+    write_text_atomic(tmp / "checks.json", json.dumps([c.to_dict() for c in drafted.checks], ensure_ascii=False,
+                                                      indent=2))
+    write_text_atomic(tmp / "preview.md", to_markdown(drafted.lesson, drafted.checks))
+
+
+def commit_version(tmp: Path) -> Path:
+    """Rename a filled staging folder to the next free ``v<N>`` (atomic; never overwrites)."""
+    base = tmp.parent
+    os.chmod(tmp, 0o755)
+    while True:
+        target = base / f"v{latest_version(base) + 1}"
+        try:
+            os.rename(tmp, target)  # fails if another writer took v<N> first
+            return target
+        except OSError:
+            if not target.exists():
+                raise
+
+
+def latest_version(base: Path) -> int:
+    """Highest N of the ``v<N>`` folders in ``base`` (0 when none)."""
+    return max((int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit()), default=0)
+
+
+def discard_staging(tmp: Path) -> None:
+    """Remove a staging folder (after a failure)."""
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_draft(drafted: Drafted, outputs: Path) -> Path:
     """Write lesson.json, checks.json and preview.md as a new version folder ``v<N>``; never overwrites.
 
     Files are written into a hidden temporary folder that is renamed into place, so a crash leaves
     either a whole version or nothing.
     """
-    from generator.drafting.preview import to_markdown
-
-    base = draft_dir(outputs, drafted.lesson.id)
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))
+    tmp = stage_version(outputs, drafted.lesson.id)
     try:
-        write_text_atomic(tmp / "lesson.json", drafted.lesson.model_dump_json(indent=2))
-        write_text_atomic(tmp / "checks.json",
-                          json.dumps([c.to_dict() for c in drafted.checks], ensure_ascii=False, indent=2))
-        write_text_atomic(tmp / "preview.md", to_markdown(drafted.lesson, drafted.checks))
-        os.chmod(tmp, 0o755)
-        while True:
-            n = 1 + max((int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit()), default=0)
-            target = base / f"v{n}"
-            try:
-                os.rename(tmp, target)  # fails if another writer took v<N> first
-                return target
-            except OSError:
-                if not target.exists():
-                    raise
+        fill_version(tmp, drafted)
+        return commit_version(tmp)
     except BaseException:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
+        discard_staging(tmp)
         raise

@@ -1,0 +1,1 @@
+"""Batch builds: a whole target group in one command — spec, plan, cache, bounded concurrency, resume."""

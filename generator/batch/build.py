@@ -1,0 +1,85 @@
+"""Plan and run a batch build: the functions the CLI calls."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.batch.plan import Plan, PlannedLesson, make_plan, prompt_hash_for
+from generator.batch.run import BatchRunner, BuildReport, Progress
+from generator.batch.sink import StoreSink
+from generator.batch.spec import BatchSpec
+from generator.drafting.backend import SourcePassage, make_backend
+
+if TYPE_CHECKING:
+    from generator.config import Settings
+    from generator.frameworks import Library
+    from generator.review.store import ReviewStore
+
+
+def resolved_backend(spec: BatchSpec, settings: Settings, backend: str | None = None) -> tuple[str, str]:
+    """Backend name and model the build will use (command line > spec > settings)."""
+    name = backend or (spec.backend if spec.backend != "auto" else settings.effective_backend())
+    if name == "auto":
+        name = settings.effective_backend()
+    model = spec.model or settings.model if name == "openai" else "content-library"
+    return name, model
+
+
+def _fingerprint(settings: Settings, collection: str | None) -> str:
+    if not collection:
+        return ""
+    from generator.retrieval.store import make_store
+
+    return make_store(settings).collection_fingerprint(collection)
+
+
+def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: ReviewStore | None,
+               backend: str | None = None, force: bool = False) -> Plan:
+    """Expand the spec, key every lesson, and mark the ones whose inputs have not changed as cached."""
+    name, model = resolved_backend(spec, settings, backend)
+    sink = StoreSink(store, "")
+    estimate = None
+    if name == "openai":
+        from generator.drafting.openai_backend import estimate_prompt_tokens
+        from generator.drafting.prompts import PromptSet
+        from generator.drafting.service import build_request
+
+        prompts = PromptSet.load(settings.workspace)
+
+        def estimate(p: PlannedLesson) -> int:
+            req = build_request(library, p.framework, p.competence, p.level, p.group, p.lang)
+            return estimate_prompt_tokens(prompts, req, settings.link_allow)
+
+    return make_plan(spec, library, name, model, prompt_hash_for(name, settings.workspace),
+                     _fingerprint(settings, spec.sources), sink.status, estimate, settings.price(model), force)
+
+
+def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewStore, author: str,
+              concurrency: int, progress: Progress | None = None, render_workers: int = 0,
+              model: str | None = None) -> BuildReport:
+    """Run the plan: draft, check, render and submit every lesson that is not cached."""
+    backend = make_backend(settings, library, plan.backend, None if plan.backend == "offline" else plan.model)
+    retrieve = None
+    if plan.spec.sources:
+        from generator.pipeline import retrieve_passages
+
+        collection = plan.spec.sources
+
+        def retrieve(p: PlannedLesson) -> tuple[list[SourcePassage], str]:
+            return retrieve_passages(settings, library, collection, p.framework, p.competence, p.level,
+                                     p.group, p.lang)
+
+    runner = BatchRunner(library, settings, backend, StoreSink(store, author), retrieve=retrieve,
+                         render_workers=render_workers)
+    if progress is not None:
+        runner.progress = progress
+    return asyncio.run(runner.arun(plan, concurrency))
+
+
+def demo_spec() -> BatchSpec:
+    """The demo batch: elderly and farmers × 2.3, 4.2, 6.2 × level 1 × Vietnamese, all formats."""
+    from generator.batch.spec import load_spec
+
+    return load_spec(Path(__file__).with_name("demo.yaml"))

@@ -1,0 +1,110 @@
+"""Expand a batch spec into lessons, each with a cache key from everything that shapes it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from generator import __version__
+from generator.batch.spec import BatchSpec, expand_competences, validate_names
+from generator.frameworks import Library
+from generator.lesson import lesson_id
+
+Status = Literal["generate", "render", "cached"]
+
+#: Typical completion size of one lesson, for cost estimates (measured on the loopback server: ~1.4k).
+EST_OUTPUT_TOKENS = 1500
+
+
+@dataclass
+class PlannedLesson:
+    """One lesson of a batch."""
+
+    framework: str
+    competence: str
+    level: int
+    group: str
+    lang: str
+    formats: list[str]
+    cache_key: str = ""
+    status: Status = "generate"
+
+    @property
+    def id(self) -> str:
+        """The lesson id."""
+        return lesson_id(self.framework, self.competence, self.level, self.group, self.lang)
+
+
+@dataclass
+class Plan:
+    """A batch's lessons and their estimate."""
+
+    spec: BatchSpec
+    backend: str
+    model: str
+    lessons: list[PlannedLesson] = field(default_factory=list)
+    est_input_tokens: int = 0
+    est_output_tokens: int = 0
+    est_cost_usd: float = 0.0
+
+    def count(self, status: str) -> int:
+        """Lessons with ``status``."""
+        return sum(1 for p in self.lessons if p.status == status)
+
+    def by_group(self) -> dict[str, dict[str, int]]:
+        """Counts per group and status."""
+        out: dict[str, dict[str, int]] = {}
+        for p in self.lessons:
+            row = out.setdefault(p.group, {"generate": 0, "render": 0, "cached": 0})
+            row[p.status] += 1
+        return out
+
+
+def prompt_hash_for(backend: str, workspace: object) -> str:
+    """The hash of what turns a request into a draft: the prompt templates, or the offline composer."""
+    if backend == "offline":
+        from generator.drafting.offline import _composer_hash
+
+        return _composer_hash()
+    from generator.drafting.prompts import PromptSet
+
+    return PromptSet.load(workspace).hash("system", "lesson")  # type: ignore[arg-type]
+
+
+def cache_key(library: Library, p: PlannedLesson, backend: str, model: str, prompt_hash: str,
+              sources_fingerprint: str) -> str:
+    """Hash of the framework entry, group profile, content library, prompt, backend and model, sources."""
+    parts = [
+        __version__, p.id, library.competence_hash(p.framework, p.competence), library.group_hash(p.group),
+        library.content_hash(p.framework, p.competence) if backend == "offline" else "", prompt_hash,
+        backend, model, sources_fingerprint,
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]
+
+
+def make_plan(spec: BatchSpec, library: Library, backend: str, model: str, prompt_hash: str,
+              sources_fingerprint: str, current: Callable[[PlannedLesson], Status],
+              estimate: Callable[[PlannedLesson], int] | None = None,
+              price: dict[str, float] | None = None, force: bool = False) -> Plan:
+    """Expand ``spec``; ``current`` says whether a lesson's current version already has its key."""
+    validate_names(spec, library)
+    plan = Plan(spec, backend, model)
+    for group in spec.groups:
+        formats = spec.formats_for(list(library.group(group).default_formats))
+        for code in expand_competences(spec, library):
+            for level in spec.levels:
+                for lang in spec.languages:
+                    p = PlannedLesson(spec.framework, code, level, group, lang, formats)
+                    p.cache_key = cache_key(library, p, backend, model, prompt_hash, sources_fingerprint)
+                    p.status = "generate" if force else current(p)
+                    plan.lessons.append(p)
+    if backend != "offline":
+        todo = [p for p in plan.lessons if p.status == "generate"]
+        plan.est_input_tokens = sum(estimate(p) for p in todo) if estimate else 0
+        plan.est_output_tokens = EST_OUTPUT_TOKENS * len(todo)
+        price = price or {}
+        plan.est_cost_usd = (plan.est_input_tokens * price.get("input", 0.0)
+                             + plan.est_output_tokens * price.get("output", 0.0)) / 1e6
+    return plan

@@ -1,0 +1,295 @@
+"""Run a batch plan: LLM calls concurrently (bounded), rendering in a worker pool, each lesson's stages
+in order (draft → check → render → submit), failures recorded per lesson, resumable after any crash.
+
+Resume: every finished draft is cached atomically under ``outputs/builds/cache/<draft-key>.json`` before
+rendering, so a rerun never repeats a finished LLM call; a version folder appears only whole (staged in a
+hidden folder, then renamed), and stale staging folders are removed at the start of a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from generator.batch.plan import Plan, PlannedLesson
+from generator.drafting.backend import LLMBackend, SourcePassage
+from generator.drafting.checks import CheckResult
+from generator.drafting.service import (
+    Drafted,
+    assemble,
+    build_request,
+    check_lesson,
+    commit_version,
+    discard_staging,
+    draft_dir,
+    fill_version,
+    stage_version,
+)
+from generator.errors import HocvuError
+from generator.fsutil import write_text_atomic
+from generator.lesson import Lesson
+
+if TYPE_CHECKING:
+    from generator.config import Settings
+    from generator.frameworks import Library
+
+STAGES = ("draft", "render", "submit")
+
+
+class VersionSink(Protocol):
+    """Where finished versions go (the review store) and how a lesson's current version is looked up."""
+
+    def current_key(self, lesson_id: str) -> str | None:
+        """Cache key of the lesson's current version, or None."""
+        ...
+
+    def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
+               artifacts: dict[str, Path]) -> str:
+        """Record a new version (in review); returns a short status line."""
+        ...
+
+
+class Progress(Protocol):
+    """Receives stage events (the CLI shows them with Rich)."""
+
+    def stage(self, name: str, lesson_id: str, event: str) -> None:
+        """``event`` is 'start', 'done' or 'fail'."""
+        ...
+
+
+class _NoProgress:
+    def stage(self, name: str, lesson_id: str, event: str) -> None:
+        pass
+
+
+@dataclass
+class LessonOutcome:
+    """What happened to one planned lesson."""
+
+    id: str
+    group: str
+    status: str  # generated | cached | failed
+    stage: str = ""
+    error: str = ""
+    version_dir: str = ""
+    llm_call: bool = False
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    """A batch run's results."""
+
+    name: str
+    backend: str
+    model: str
+    started_at: str
+    seconds: float = 0.0
+    interrupted: bool = False
+    lessons: list[LessonOutcome] = field(default_factory=list)
+    path: Path | None = None
+
+    def count(self, status: str) -> int:
+        """Lessons with ``status``."""
+        return sum(1 for x in self.lessons if x.status == status)
+
+    @property
+    def llm_calls(self) -> int:
+        """Lessons whose draft needed a backend call in this run."""
+        return sum(1 for x in self.lessons if x.llm_call)
+
+    def totals(self) -> dict[str, Any]:
+        """Summary figures."""
+        return {
+            "planned": len(self.lessons), "generated": self.count("generated"), "cached": self.count("cached"),
+            "failed": self.count("failed"), "llm_calls": self.llm_calls,
+            "input_tokens": sum(x.input_tokens for x in self.lessons),
+            "output_tokens": sum(x.output_tokens for x in self.lessons),
+            "cost_usd": round(sum(x.cost_usd for x in self.lessons), 6), "seconds": round(self.seconds, 3),
+        }
+
+    def to_json(self) -> str:
+        """The JSON report."""
+        from dataclasses import asdict
+
+        return json.dumps({"name": self.name, "backend": self.backend, "model": self.model,
+                           "started_at": self.started_at, "interrupted": self.interrupted,
+                           "totals": self.totals(), "lessons": [asdict(x) for x in self.lessons]},
+                          ensure_ascii=False, indent=2)
+
+
+def draft_key(cache_key: str) -> str:
+    """Key of the draft cache entry (the LLM part of the work)."""
+    return hashlib.sha256(("draft:" + cache_key).encode()).hexdigest()[:24]
+
+
+@dataclass
+class BatchRunner:
+    """Runs one plan. Library functions take objects: the CLI builds them from settings."""
+
+    library: Library
+    settings: Settings
+    backend: LLMBackend
+    sink: VersionSink
+    retrieve: Callable[[PlannedLesson], tuple[list[SourcePassage], str]] | None = None
+    progress: Progress = field(default_factory=_NoProgress)
+    render_workers: int = 0  # 0: render in a thread of this process
+    _pool: Executor | None = None
+
+    @property
+    def outputs(self) -> Path:
+        return self.settings.outputs_dir
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.outputs / "builds" / "cache"
+
+    # -- stages ---------------------------------------------------------------------------------
+    async def _draft(self, p: PlannedLesson, sem: asyncio.Semaphore, out: LessonOutcome) -> Drafted:
+        """Stage 'draft' (with retrieval and checks): from the draft cache, or one backend call."""
+        cached = self.cache_dir / f"{draft_key(p.cache_key)}.json"
+        if cached.exists():
+            data = json.loads(cached.read_text(encoding="utf-8"))
+            lesson = Lesson.model_validate(data["lesson"])
+            return Drafted(lesson, [CheckResult(**c) for c in data["checks"]])
+        req = build_request(self.library, p.framework, p.competence, p.level, p.group, p.lang)
+        sources_hash = ""
+        if self.retrieve is not None:
+            req.passages, sources_hash = await asyncio.to_thread(self.retrieve, p)
+        async with sem:
+            result = await self.backend.adraft(req)
+        out.llm_call = self.backend.name != "offline"
+        lesson = assemble(self.library, req, result, sources_hash)
+        lesson.provenance.cache_key = p.cache_key
+        drafted = Drafted(lesson, check_lesson(lesson, self.library, self.settings))
+        write_text_atomic(cached, json.dumps({"lesson": lesson.model_dump(mode="json"),
+                                              "checks": [c.to_dict() for c in drafted.checks]},
+                                             ensure_ascii=False))
+        return drafted
+
+    async def _render(self, p: PlannedLesson, drafted: Drafted, tmp: Path) -> dict[str, Any]:
+        """Stage 'render': every format into the staging folder, in the worker pool."""
+        from generator.batch.worker import render_into
+
+        s = self.settings
+        args = (str(tmp), drafted.lesson.model_dump_json(), self.library.group(p.group).model_dump_json(),
+                p.formats, str(s.workspace), {"tts": s.tts, "tts_fallback": s.tts_fallback,
+                                              "tts_timeout": s.tts_timeout})
+        if self._pool is None:
+            return await asyncio.to_thread(render_into, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, render_into, *args)
+
+    async def _one(self, p: PlannedLesson, sem: asyncio.Semaphore) -> LessonOutcome:
+        out = LessonOutcome(id=p.id, group=p.group, status="generated")
+        start = time.perf_counter()
+        stage = "draft"
+        tmp: Path | None = None
+        try:
+            self.progress.stage("draft", p.id, "start")
+            t = time.perf_counter()
+            drafted = await self._draft(p, sem, out)
+            out.timings["draft"] = time.perf_counter() - t
+            usage = drafted.lesson.provenance.usage
+            if out.llm_call:
+                out.input_tokens, out.output_tokens = usage.input_tokens, usage.output_tokens
+                out.cost_usd = drafted.lesson.provenance.cost_usd
+            self.progress.stage("draft", p.id, "done")
+
+            stage = "render"
+            self.progress.stage("render", p.id, "start")
+            t = time.perf_counter()
+            tmp = stage_version(self.outputs, p.id)
+            rendered = await self._render(p, drafted, tmp)
+            if rendered["notes"]:
+                drafted.lesson.provenance.notes.extend(rendered["notes"])
+            fill_version(tmp, drafted)
+            out.timings["render"] = time.perf_counter() - t
+            out.timings.update({f"render.{k}": v for k, v in rendered["timings"].items()})
+            self.progress.stage("render", p.id, "done")
+
+            stage = "submit"
+            self.progress.stage("submit", p.id, "start")
+            t = time.perf_counter()
+            final = commit_version(tmp)
+            tmp = None
+            artifacts = {fmt: final / name for fmt, name in rendered["files"].items()}
+            self.sink.submit(drafted.lesson, drafted.checks, final, artifacts)
+            out.version_dir = str(final)
+            out.timings["submit"] = time.perf_counter() - t
+            self.progress.stage("submit", p.id, "done")
+        except (HocvuError, OSError, ValueError) as exc:
+            out.status, out.stage, out.error = "failed", stage, str(exc) or type(exc).__name__
+            self.progress.stage(stage, p.id, "fail")
+        finally:
+            if tmp is not None:
+                discard_staging(tmp)
+        out.seconds = time.perf_counter() - start
+        return out
+
+    # -- the whole plan -------------------------------------------------------------------------
+    def clean_stale(self, plan: Plan) -> None:
+        """Remove staging folders left by a run that was killed."""
+        for p in plan.lessons:
+            for stale in draft_dir(self.outputs, p.id).glob(".incoming-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+
+    async def arun(self, plan: Plan, concurrency: int) -> BuildReport:
+        """Run every lesson of ``plan`` whose status is not 'cached'."""
+        report = BuildReport(plan.spec.name, plan.backend, plan.model, time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                     time.gmtime()))
+        start = time.perf_counter()
+        self.clean_stale(plan)
+        sem = asyncio.Semaphore(concurrency)
+        todo = [p for p in plan.lessons if p.status != "cached"]
+        report.lessons = [LessonOutcome(id=p.id, group=p.group, status="cached")
+                          for p in plan.lessons if p.status == "cached"]
+        if self.render_workers and todo:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(self.render_workers, mp_context=multiprocessing.get_context("spawn"))
+        tasks = [asyncio.ensure_future(self._one(p, sem)) for p in todo]
+        try:
+            for done in asyncio.as_completed(tasks):
+                report.lessons.append(await done)
+        except asyncio.CancelledError:
+            report.interrupted = True
+            for t in tasks:
+                t.cancel()
+            report.lessons += [t.result() for t in tasks if t.done() and not t.cancelled()
+                               and t.exception() is None and t.result() not in report.lessons]
+            raise
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+            report.seconds = time.perf_counter() - start
+            order = {p.id: i for i, p in enumerate(plan.lessons)}
+            report.lessons.sort(key=lambda x: order.get(x.id, 0))
+            self.write_report(report)
+        return report
+
+    def write_report(self, report: BuildReport) -> Path:
+        """Write the JSON report to ``outputs/builds/<name>-<time>.json``."""
+        stamp = report.started_at.replace(":", "").replace("-", "")
+        path = self.outputs / "builds" / f"{report.name}-{stamp}.json"
+        write_text_atomic(path, report.to_json())
+        report.path = path
+        return path
+
+
+def render_workers_default() -> int:
+    """Worker processes for rendering: one per core."""
+    return max(1, os.cpu_count() or 1)

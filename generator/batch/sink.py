@@ -1,0 +1,48 @@
+"""The review store as the destination of batch builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.drafting.checks import CheckResult
+from generator.lesson import Lesson
+
+if TYPE_CHECKING:
+    from generator.batch.plan import PlannedLesson, Status
+    from generator.review.store import ReviewStore
+
+
+class StoreSink:
+    """Submits finished versions as in_review, and tells which lessons already have a version with a key."""
+
+    def __init__(self, store: ReviewStore | None, author: str) -> None:
+        self.store = store
+        self.author = author
+
+    def status(self, p: PlannedLesson) -> Status:
+        """'cached' when some version of the lesson was made from exactly these inputs."""
+        if self.store is None:
+            return "generate"
+        found = self.store.find_by_cache_key(p.cache_key)
+        return "cached" if found is not None and found.lesson_id == p.id else "generate"
+
+    def current_key(self, lesson_id: str) -> str | None:
+        """Cache key of the lesson's current version."""
+        from generator.errors import NotFoundError
+
+        if self.store is None:
+            return None
+        try:
+            return self.store.get_version(lesson_id).cache_key
+        except NotFoundError:
+            return None
+
+    def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
+               artifacts: dict[str, Path]) -> str:
+        """Record the version in the review store, in review."""
+        assert self.store is not None
+        files = {p.name: p for p in artifacts.values()}
+        rec = self.store.submit_version(lesson, checks, files, self.author, folder=version_dir,
+                                        cache_key=lesson.provenance.cache_key)
+        return f"in review: version {rec.number}"

@@ -1,0 +1,83 @@
+"""The batch spec: a YAML file naming what to build."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from generator.errors import DataError, NotFoundError
+from generator.frameworks import Library
+from generator.schema import FORMATS, LANGS, Format, Lang, Strict
+from generator.yamlio import load_model
+
+
+class BatchSpec(Strict):
+    """What a batch builds: every combination of its groups, competences, levels and languages."""
+
+    name: str
+    framework: str
+    groups: list[str] = Field(min_length=1)
+    competences: list[str] = Field(min_length=1, description="codes like 4.2 or patterns like 4.*")
+    levels: list[int] = Field(min_length=1)
+    languages: list[Lang] = Field(default_factory=lambda: ["vi"], min_length=1)
+    formats: list[Format] | Literal["group"] = "group"
+    backend: Literal["auto", "offline", "openai"] = "auto"
+    model: str | None = None
+    sources: str | None = None
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", v):
+            raise ValueError(f"name must be letters, digits, '.', '_' or '-' (it names files): {v!r}")
+        return v
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, v: list[int]) -> list[int]:
+        bad = [n for n in v if not 1 <= n <= 8]
+        if bad:
+            raise ValueError(f"levels {bad} are outside 1-8")
+        return sorted(set(v))
+
+    def formats_for(self, group_formats: list[str]) -> list[str]:
+        """Formats to render for a group: the spec's, or the group's defaults."""
+        chosen = group_formats if self.formats == "group" else list(self.formats)
+        return [f for f in FORMATS if f in chosen]
+
+
+def load_spec(path: Path) -> BatchSpec:
+    """Read and validate a batch spec; DataError naming file, line and field."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such batch spec; give the path of a .yaml file")
+    return load_model(path, BatchSpec)
+
+
+def expand_competences(spec: BatchSpec, library: Library) -> list[str]:
+    """Codes matching the spec's codes and patterns, in framework order; unknown codes are an error."""
+    fw = library.framework(spec.framework)
+    codes = [c.code for c in fw.competences]
+    out: list[str] = []
+    for pattern in spec.competences:
+        matched = [c for c in codes if fnmatch.fnmatchcase(c, pattern)]
+        if not matched:
+            raise NotFoundError.unknown(f"competence or pattern in {spec.framework}", pattern, codes)
+        out += [c for c in matched if c not in out]
+    return sorted(out, key=codes.index)
+
+
+def validate_names(spec: BatchSpec, library: Library) -> None:
+    """Check that the framework, groups and levels exist (NotFoundError listing valid choices)."""
+    fw = library.framework(spec.framework)
+    for g in spec.groups:
+        library.group(g)
+    for n in spec.levels:
+        fw.level(n)
+    for lang in spec.languages:
+        if lang not in LANGS:  # pragma: no cover - the model already restricts it
+            raise NotFoundError.unknown("language", lang, LANGS)
