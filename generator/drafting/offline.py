@@ -72,13 +72,10 @@ def pick_example(examples: list[Example], group_tags: list[str], level: int) -> 
     return max(usable, key=score)  # max keeps the first of equals: stable
 
 
-def _passage_sentence(p: SourcePassage, limit: int) -> str:
-    """The first sentence of a passage that fits the sentence limit, cut at the limit otherwise."""
-    for s in sentences(p.text):
-        if 4 <= count_words(s) <= limit:
-            return s if s[-1] in ".!?…" else s + "."
-    words = p.text.split()[: max(limit - 1, 4)]
-    return " ".join(words).rstrip(",;:") + "…"
+def _passage_sentence(p: SourcePassage, limit: int) -> str | None:
+    """The first body sentence of a passage (headings skipped) that fits the sentence limit."""
+    body = " ".join(line.strip() for line in p.text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return next((s for s in sentences(body) if 6 <= count_words(s) <= limit and s[-1] in ".!?…"), None)
 
 
 def _passages_in(lang: str, passages: list[SourcePassage]) -> list[SourcePassage]:
@@ -102,9 +99,12 @@ def compose(entry: LanguageContent, req: DraftRequest) -> dict[str, Any]:
     key_points = [{"text": k.text, "sources": []} for k in entry.key_points if k.suits(lvl)][:5]
     steps = [{"action": s.action, "expect": s.expect, "sources": []} for s in entry.steps if s.suits(lvl)][:7]
     # Facts from the editor's sources, quoted in the lesson language and cited by id.
-    quoted = _passages_in(req.lang, req.passages)[:2]
-    for p in reversed(quoted):
-        key_points.insert(0, {"text": _passage_sentence(p, req.limits.max_sentence_words), "sources": [p.id]})
+    quoted = []
+    for p in _passages_in(req.lang, req.passages):
+        sentence = _passage_sentence(p, req.limits.max_sentence_words)
+        if sentence and len(quoted) < 2:
+            quoted.append({"text": sentence, "sources": [p.id]})
+    key_points = quoted + key_points
     key_points = key_points[:5]
 
     tips_all = [t for t in entry.tips if t.suits(lvl)]

