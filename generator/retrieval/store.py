@@ -1,0 +1,562 @@
+"""The source library: documents cut into passages, embedded, and kept in chromadb under ``.hocvu/``.
+
+A library holds named collections (``default`` unless told). Each passage carries its file's sha256,
+so adding an unchanged file again does nothing, and adding a changed file replaces its passages.
+Passage ids are stable, ``<sha256[:10]>-p<page>-c<n>`` (``p0`` for files without pages), so a draft can
+record which passages it used and a rebuild can fetch them again with :meth:`SourceStore.get`.
+
+Each collection remembers the embedder that built it; using it with another embedder raises
+:class:`~generator.errors.EmbedderMismatchError` until :meth:`SourceStore.reindex` rebuilds it.
+
+chromadb and langchain are imported only when the library is first opened.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from generator.errors import EmbedderMismatchError, NotFoundError, RetrievalError
+from generator.fsutil import sha256_file
+from generator.retrieval.embedders import Embedder, make_embedder
+from generator.retrieval.ingest import (
+    CHUNKER_VERSION,
+    LoadedDocument,
+    UnreadableFileError,
+    embedding_text,
+    load_document,
+    split_document,
+    unsupported_reason,
+)
+
+if TYPE_CHECKING:
+    from generator.config import Settings
+
+__all__ = [
+    "AddReport",
+    "CollectionInfo",
+    "FileInfo",
+    "FileResult",
+    "Passage",
+    "Removed",
+    "SourceStore",
+    "make_store",
+]
+
+DEFAULT_COLLECTION = "default"
+_PREFIX = "hocvu-"  # chromadb collection = prefix + hocvu collection; also lets 'vi' or 'en' be a name
+_REINDEX_PREFIX = "hocvureindex-"
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,58}[A-Za-z0-9])?$")
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stored passage; ``score`` is the cosine similarity to the query (None outside a search)."""
+
+    id: str
+    text: str
+    title: str
+    file: str
+    page: int | None
+    collection: str
+    score: float | None = None
+    section: str = ""
+
+    def citation(self) -> str:
+        """'Title (file.pdf, p. 3)' for a footnote or a reviewer."""
+        where = self.file + (f", p. {self.page}" if self.page else "")
+        return f"{self.title} ({where})" if self.title and self.title != Path(self.file).stem else where
+
+
+FileStatus = Literal["added", "unchanged", "replaced", "skipped"]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What :meth:`SourceStore.add` did with one file."""
+
+    path: Path
+    status: FileStatus
+    passages: int = 0
+    pages: int = 0
+    reason: str = ""
+
+    @property
+    def file(self) -> str:
+        """The file name."""
+        return self.path.name
+
+
+@dataclass
+class AddReport:
+    """Per-file outcome of :meth:`SourceStore.add`, in the order the files were found."""
+
+    collection: str
+    files: list[FileResult] = field(default_factory=list)
+
+    def _with(self, status: FileStatus) -> list[FileResult]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def added(self) -> list[FileResult]:
+        """Files new to the collection."""
+        return self._with("added")
+
+    @property
+    def unchanged(self) -> list[FileResult]:
+        """Files already there with the same content (nothing written)."""
+        return self._with("unchanged")
+
+    @property
+    def replaced(self) -> list[FileResult]:
+        """Files whose content changed; their old passages were replaced."""
+        return self._with("replaced")
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        """Files not added, each with a one-line reason."""
+        return self._with("skipped")
+
+    @property
+    def passages(self) -> int:
+        """Passages written."""
+        return sum(f.passages for f in self.files)
+
+    @property
+    def pages(self) -> int:
+        """Pages read from added and replaced files (PDF pages; 1 for other files)."""
+        return sum(f.pages for f in self.files if f.status in ("added", "replaced"))
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One file in a collection."""
+
+    file: str
+    path: str
+    sha256: str
+    title: str
+    passages: int
+    pages: int
+    added_at: str
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """A collection: its embedder and files."""
+
+    name: str
+    embedder: str | None
+    files: list[FileInfo]
+
+    @property
+    def passages(self) -> int:
+        """Passages in the collection."""
+        return sum(f.passages for f in self.files)
+
+
+@dataclass(frozen=True)
+class Removed:
+    """Something :meth:`SourceStore.remove` deleted: a file (``file`` set) or a whole collection."""
+
+    collection: str
+    file: str | None
+    passages: int
+
+
+class SourceStore:
+    """The source library at ``<state_dir>/sources`` (chromadb, persistent), embedding with ``embedder``."""
+
+    def __init__(self, state_dir: Path, embedder: Embedder) -> None:
+        self.path = Path(state_dir) / "sources"
+        self.embedder = embedder
+        self._client: Any = None
+        self._stores: dict[str, Any] = {}
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def collections(self) -> builtins.list[str]:
+        """Names of the collections, sorted."""
+        if self._client is None and not self.path.exists():
+            return []
+        with self._errors("cannot list collections"):
+            names = [c.name for c in self.client.list_collections()]
+        return sorted(n[len(_PREFIX) :] for n in names if n.startswith(_PREFIX))
+
+    def add(self, paths: Sequence[Path], collection: str = DEFAULT_COLLECTION) -> AddReport:
+        """Add files and folders (searched recursively) to ``collection``, creating it when new.
+
+        Unchanged files are left alone, changed ones replace their passages, unusable ones are skipped
+        with a reason. A missing path raises NotFoundError before anything is written.
+        """
+        _check_name(collection)
+        missing = [str(p) for p in paths if not Path(p).exists()]
+        if missing:
+            raise NotFoundError(f"no such file or folder: {', '.join(missing)}; nothing was added")
+        files = _expand(Path(p) for p in paths)
+        report = AddReport(collection)
+        store = self._store(collection, create=False)
+        by_sha, by_path = self._file_index(store) if store is not None else ({}, {})
+
+        for path in files:
+            if reason := unsupported_reason(path):
+                report.files.append(FileResult(path, "skipped", reason=reason))
+                continue
+            try:
+                sha = sha256_file(path)
+            except OSError as exc:
+                report.files.append(
+                    FileResult(path, "skipped", reason=f"cannot read the file: {exc.strerror}")
+                )
+                continue
+            if sha in by_sha:
+                same = by_sha[sha]
+                note = "" if same == str(path) else f"same content as {same}"
+                report.files.append(FileResult(path, "unchanged", reason=note))
+                continue
+            try:
+                doc = load_document(path)
+            except UnreadableFileError as exc:
+                report.files.append(FileResult(path, "skipped", reason=str(exc)))
+                continue
+            ids, texts, metas = _passages(path, sha, doc)
+            if not ids:
+                report.files.append(FileResult(path, "skipped", reason="no text found"))
+                continue
+            if store is None:
+                store = self._store(collection, create=True)
+            # New ids carry the new sha256, so the new passages go in first and the old ones come out
+            # after: a failing embedder leaves the file's previous version searchable.
+            old = by_path.get(str(path))
+            self._write(store._collection, ids, texts, metas, what=path.name)
+            with self._errors(f"cannot replace the old passages of {path.name}"):
+                if old is not None:
+                    store._collection.delete(where={"sha256": old})
+            by_sha[sha] = str(path)
+            by_path[str(path)] = sha
+            report.files.append(FileResult(path, "replaced" if old else "added", len(ids), doc.page_count))
+        return report
+
+    def list(self, collection: str | None = None) -> builtins.list[CollectionInfo]:
+        """Collections (or just ``collection``) with their embedder, files and passage counts."""
+        names = [collection] if collection is not None else self.collections()
+        out = []
+        for name in names:
+            raw = self._raw(name)
+            with self._errors(f"cannot read collection {name!r}"):
+                metas = raw.get(include=["metadatas"])["metadatas"] or []
+            out.append(CollectionInfo(name, self._persisted_embedder(raw), _files(metas)))
+        return out
+
+    def remove(
+        self, files: Sequence[str | Path] = (), collection: str | None = None
+    ) -> builtins.list[Removed]:
+        """Remove files (by name, path or sha256 prefix) from ``collection`` or from every collection;
+        with no files, remove the whole ``collection``."""
+        if not files:
+            if collection is None:
+                raise RetrievalError("say which files to remove, or name a collection to remove it whole")
+            raw = self._raw(collection)
+            count = raw.count()
+            with self._errors(f"cannot remove collection {collection!r}"):
+                self.client.delete_collection(raw.name)
+            self._stores.pop(collection, None)
+            return [Removed(collection, None, count)]
+
+        names = [collection] if collection is not None else self.collections()
+        infos = {name: self.list(name)[0] for name in names}
+        plan: builtins.list[tuple[str, FileInfo]] = []
+        for wanted in files:
+            hits = [(name, f) for name, info in infos.items() for f in info.files if _matches(f, wanted)]
+            if not hits:
+                known = sorted({f.file for info in infos.values() for f in info.files})
+                where = f"collection {collection!r}" if collection else "the source library"
+                raise NotFoundError.unknown(f"file in {where}", str(wanted), known)
+            for name in {n for n, _ in hits}:
+                paths = {f.path for n, f in hits if n == name}
+                if len(paths) > 1:
+                    raise RetrievalError(
+                        f"{str(wanted)!r} matches {len(paths)} files in {name!r}: "
+                        f"{', '.join(sorted(paths))}; give the full path"
+                    )
+            plan.extend(h for h in hits if h not in plan)
+        removed = []
+        for name, f in plan:
+            raw = self._raw(name)
+            with self._errors(f"cannot remove {f.file} from {name!r}"):
+                raw.delete(where={"sha256": f.sha256})
+            removed.append(Removed(name, f.file, f.passages))
+        return removed
+
+    def search(self, query: str, collection: str = DEFAULT_COLLECTION, k: int = 5) -> builtins.list[Passage]:
+        """The ``k`` passages of ``collection`` closest to ``query``, best first."""
+        if not query.strip():
+            raise RetrievalError("the search query is empty")
+        if k < 1:
+            raise RetrievalError(f"k must be at least 1, got {k}")
+        store = self._store(collection, create=False)
+        if store is None:
+            raise NotFoundError.unknown("collection", collection, self.collections())
+        with self._errors(f"search in {collection!r} failed"):
+            count = store._collection.count()
+            if count == 0:
+                return []
+            hits = store.similarity_search_with_score(query, k=min(k, count))
+        return [
+            _passage(doc.id, doc.page_content, doc.metadata, collection, 1.0 - float(dist))
+            for doc, dist in hits
+        ]
+
+    def get(self, ids: Sequence[str], collection: str = DEFAULT_COLLECTION) -> builtins.list[Passage]:
+        """Passages by id, in the order asked; ids no longer in the collection are left out."""
+        raw = self._raw(collection)
+        with self._errors(f"cannot read collection {collection!r}"):
+            got = raw.get(ids=builtins.list(dict.fromkeys(ids)), include=["documents", "metadatas"])
+        found = {
+            i: _passage(i, doc or "", meta or {}, collection, None)
+            for i, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        }
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+    def reindex(self, collection: str | None = None) -> dict[str, int]:
+        """Re-embed ``collection`` (or every collection) with this store's embedder; passages per collection.
+
+        The new vectors are written to a side collection that replaces the old one only when complete.
+        """
+        names = [collection] if collection is not None else self.collections()
+        done: dict[str, int] = {}
+        for name in names:
+            raw = self._raw(name)
+            with self._errors(f"cannot read collection {name!r}"):
+                data = raw.get(include=["documents", "metadatas"])
+            tmp = _REINDEX_PREFIX + name
+            with self._errors(f"cannot rebuild collection {name!r}"):
+                if tmp in {c.name for c in self.client.list_collections()}:
+                    self.client.delete_collection(tmp)
+                side = self._vector_store(tmp)._collection
+            docs = [d or "" for d in data["documents"] or []]
+            self._write(side, data["ids"], docs, data["metadatas"] or [], what=f"collection {name!r}")
+            with self._errors(f"cannot rebuild collection {name!r}"):
+                self.client.delete_collection(raw.name)
+                side.modify(name=_PREFIX + name)
+            self._stores.pop(name, None)
+            done[name] = len(data["ids"])
+        return done
+
+    def collection_fingerprint(self, collection: str = DEFAULT_COLLECTION) -> str:
+        """sha256 over the collection's file hashes, its embedder and the chunker version.
+
+        It changes when a file is added, replaced or removed, or the collection is rebuilt with another
+        embedder, so a rebuild can tell whether retrieval could give different passages.
+        """
+        info = self.list(collection)[0]
+        lines = [
+            f"chunker {CHUNKER_VERSION}",
+            f"embedder {info.embedder}",
+            *sorted(f.sha256 for f in info.files),
+        ]
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The chromadb client (opened on first use)."""
+        if self._client is None:
+            from generator.retrieval.chroma import open_client
+
+            self._client = open_client(self.path)
+            self._recover()
+        return self._client
+
+    def _write(
+        self,
+        collection: Any,
+        ids: builtins.list[str],
+        texts: builtins.list[str],
+        metas: Sequence[Any],
+        what: str,
+    ) -> None:
+        """Embed passages (under their titles, see ``embedding_text``) and upsert them in batches."""
+        for i in range(0, len(ids), _BATCH):
+            batch = texts[i : i + _BATCH]
+            meta = builtins.list(metas[i : i + _BATCH])
+            vectors = self.embedder.embed_passages(
+                [embedding_text(t, str(m.get("title", ""))) for t, m in zip(batch, meta, strict=True)]
+            )
+            with self._errors(f"cannot write passages of {what}"):
+                collection.upsert(
+                    ids=ids[i : i + _BATCH], documents=batch, metadatas=meta, embeddings=vectors
+                )
+
+    def _errors(self, what: str) -> Any:
+        from generator.retrieval.chroma import chroma_errors
+
+        return chroma_errors(what)
+
+    def _recover(self) -> None:
+        """Finish a reindex that stopped after dropping the old collection but before the rename."""
+        names = {c.name for c in self._client.list_collections()}
+        for name in names:
+            if name.startswith(_REINDEX_PREFIX):
+                final = _PREFIX + name[len(_REINDEX_PREFIX) :]
+                if final not in names:
+                    self._client.get_collection(name, embedding_function=None).modify(name=final)
+
+    def _raw(self, collection: str) -> Any:
+        """The chromadb collection; NotFoundError listing the collections when it does not exist."""
+        _check_name(collection)
+        if collection not in self.collections():
+            raise NotFoundError.unknown("collection", collection, self.collections())
+        with self._errors(f"cannot open collection {collection!r}"):
+            return self.client.get_collection(_PREFIX + collection, embedding_function=None)
+
+    def _persisted_embedder(self, raw: Any) -> str | None:
+        from generator.retrieval.chroma import persisted_embedder
+
+        return persisted_embedder(raw)
+
+    def _vector_store(self, internal_name: str) -> Any:
+        from generator.retrieval.chroma import vector_store
+
+        return vector_store(self.client, internal_name, self.embedder)
+
+    def _store(self, collection: str, create: bool) -> Any:
+        """The langchain-chroma store of ``collection`` after checking its embedder; None if absent."""
+        if collection in self._stores:
+            return self._stores[collection]
+        _check_name(collection)
+        if collection in self.collections():
+            built_with = self._persisted_embedder(self._raw(collection))
+            if built_with != self.embedder.name:
+                raise EmbedderMismatchError(
+                    f"collection {collection!r} was built with the {built_with or 'unknown'} embedder, but "
+                    f"{self.embedder.name} is configured; run `hocvu sources reindex --collection "
+                    f"{collection}` to rebuild it with {self.embedder.name}, or set HOCVU_EMBEDDER back"
+                )
+        elif not create:
+            return None
+        store = self._vector_store(_PREFIX + collection)
+        self._stores[collection] = store
+        return store
+
+    def _file_index(self, store: Any) -> tuple[dict[str, str], dict[str, str]]:
+        """{sha256: path} and {path: sha256} of the files in a collection."""
+        with self._errors("cannot read the collection"):
+            metas = store._collection.get(include=["metadatas"])["metadatas"] or []
+        by_sha: dict[str, str] = {}
+        by_path: dict[str, str] = {}
+        for m in metas:
+            by_sha.setdefault(str(m["sha256"]), str(m["path"]))
+            by_path[str(m["path"])] = str(m["sha256"])
+        return by_sha, by_path
+
+
+def make_store(settings: Settings) -> SourceStore:
+    """The workspace's source library with the configured embedder."""
+    return SourceStore(settings.state_dir, make_embedder(settings))
+
+
+def _check_name(collection: str) -> None:
+    if not _NAME.fullmatch(collection or ""):
+        raise RetrievalError(
+            f"collection name {collection!r} is not allowed; use up to 60 letters, digits, '-' or '_', "
+            "starting and ending with a letter or digit"
+        )
+
+
+def _expand(paths: Iterable[Path]) -> builtins.list[Path]:
+    """Files named and files under folders named (recursively, hidden ones left out), each once."""
+    seen: dict[Path, None] = {}
+    for p in paths:
+        p = p.expanduser().resolve()
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if f.is_file() and not any(part.startswith(".") for part in rel):
+                    seen.setdefault(f, None)
+        else:
+            seen.setdefault(p, None)
+    return builtins.list(seen)
+
+
+def _passages(
+    path: Path, sha: str, doc: LoadedDocument
+) -> tuple[builtins.list[str], builtins.list[str], builtins.list[dict[str, Any]]]:
+    """Ids, texts and metadata of a document's passages."""
+    added_at = datetime.now(UTC).isoformat(timespec="seconds")
+    ids, texts, metas = [], [], []
+    for c in split_document(doc):
+        ids.append(f"{sha[:10]}-p{c.page or 0}-c{c.n}")
+        texts.append(c.text)
+        meta: dict[str, Any] = {
+            "file": path.name,
+            "path": str(path),
+            "sha256": sha,
+            "title": doc.title,
+            "chunk": c.n,
+            "section": c.section,
+            "pages": doc.page_count,
+            "added_at": added_at,
+        }
+        if c.page is not None:
+            meta["page"] = c.page
+        metas.append(meta)
+    return ids, texts, metas
+
+
+def _passage(
+    pid: str | None, text: str, meta: dict[str, Any], collection: str, score: float | None
+) -> Passage:
+    page = meta.get("page")
+    return Passage(
+        id=str(pid),
+        text=text,
+        title=str(meta.get("title", "")),
+        file=str(meta.get("file", "")),
+        page=int(page) if isinstance(page, int) else None,
+        collection=collection,
+        score=score,
+        section=str(meta.get("section", "")),
+    )
+
+
+def _files(metas: Iterable[dict[str, Any] | None]) -> builtins.list[FileInfo]:
+    by_sha: dict[str, dict[str, Any]] = {}
+    for m in metas:
+        if not m:
+            continue
+        entry = by_sha.setdefault(str(m["sha256"]), {"meta": m, "passages": 0})
+        entry["passages"] += 1
+    files = [
+        FileInfo(
+            file=str(e["meta"]["file"]),
+            path=str(e["meta"]["path"]),
+            sha256=sha,
+            title=str(e["meta"].get("title", "")),
+            passages=e["passages"],
+            pages=int(e["meta"].get("pages", 1)),
+            added_at=str(e["meta"].get("added_at", "")),
+        )
+        for sha, e in by_sha.items()
+    ]
+    return sorted(files, key=lambda f: (f.file.lower(), f.path))
+
+
+def _matches(f: FileInfo, wanted: str | Path) -> bool:
+    w = str(wanted)
+    if w in (f.file, f.path):
+        return True
+    if len(w) >= 6 and f.sha256.startswith(w.lower()):
+        return True
+    try:
+        return str(Path(w).expanduser().resolve()) == f.path
+    except OSError:
+        return False

