@@ -1,0 +1,123 @@
+"""Render a validated lesson into files: handout and guide (.docx), slides (.pptx), narration (.mp3) and
+a web page (.html), each by a ``Renderer`` from ``RENDERERS``, all in the lesson's language.
+
+    result = render_lesson(lesson, group, out_dir, ["handout", "slides", "page"], settings)
+    result.files["slides"]  # out_dir / "slides.pptx"
+
+Importing this package is cheap; python-docx, python-pptx, Pillow, gTTS, mutagen and lameenc are
+imported by the renderers that use them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.errors import HocvuError, RenderError
+from generator.render.base import FILE_NAMES, RENDERERS, RenderContext, Renderer, get_renderer
+
+if TYPE_CHECKING:
+    from generator.config import Settings
+    from generator.lesson import Lesson
+    from generator.render.tts import TTSBackend
+    from generator.schema import TargetGroup
+
+__all__ = [
+    "FILE_NAMES",
+    "RENDERERS",
+    "RenderContext",
+    "RenderResult",
+    "Renderer",
+    "get_renderer",
+    "record_notes",
+    "render_lesson",
+    "render_page_html",
+]
+
+
+@dataclass
+class RenderResult:
+    """What ``render_lesson`` wrote: files by format, notes for the provenance, seconds per format."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _order(formats: Sequence[str]) -> list[str]:
+    """Requested formats without repeats, the page last (it links to the others)."""
+    seen: list[str] = []
+    for f in formats:
+        f = f.strip()
+        if f and f not in seen:
+            seen.append(f)
+    return sorted(seen, key=lambda f: f == "page")
+
+
+def render_lesson(
+    lesson: Lesson,
+    group: TargetGroup,
+    out_dir: Path,
+    formats: Sequence[str],
+    settings: Settings,
+    tts: TTSBackend | None = None,
+) -> RenderResult:
+    """Render ``lesson`` for ``group`` into ``out_dir`` in each of ``formats``.
+
+    ``tts`` defaults to the engine the settings choose (only built when 'audio' is asked for). A failure
+    raises RenderError naming the lesson and the format; files finished before it are kept.
+    """
+    order = _order(formats)
+    if not order:
+        raise RenderError(f"no format to render; choose from: {', '.join(RENDERERS)}")
+    renderers = {fmt: get_renderer(fmt) for fmt in order}  # unknown names fail before any work
+    if lesson.group != group.id:
+        raise RenderError(
+            f"lesson {lesson.id} is written for group {lesson.group!r}, not {group.id!r}; "
+            "render it with its own group"
+        )
+    if "audio" in order and tts is None:
+        from generator.render.tts import make_tts
+
+        tts = make_tts(settings)
+    ctx = RenderContext.from_settings(settings, tts)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"cannot create {out_dir}: {exc.strerror}; choose another --out folder") from exc
+    result = RenderResult(notes=ctx.notes)
+    for fmt in order:
+        start = time.perf_counter()
+        try:
+            path = renderers[fmt].render(lesson, group, out_dir, ctx)
+        except HocvuError as exc:
+            raise RenderError(f"{lesson.id}: {fmt}: {exc}") from exc
+        except OSError as exc:
+            raise RenderError(
+                f"{lesson.id}: {fmt}: cannot write in {out_dir}: {exc.strerror or exc}; "
+                "check the folder is writable and has space"
+            ) from exc
+        result.timings[fmt] = time.perf_counter() - start
+        result.files[fmt] = ctx.files[fmt] = path
+    return result
+
+
+def record_notes(lesson: Lesson, notes: Sequence[str]) -> Lesson:
+    """A copy of ``lesson`` whose provenance also lists ``notes`` (e.g. a TTS fallback), without repeats."""
+    prov = lesson.provenance
+    added = [n for n in notes if n not in prov.notes]
+    if not added:
+        return lesson
+    return lesson.model_copy(update={"provenance": prov.model_copy(update={"notes": [*prov.notes, *added]})})
+
+
+def render_page_html(
+    lesson: Lesson, group: TargetGroup, files: dict[str, str] | None = None, audio_url: str | None = None
+) -> str:
+    """The lesson's self-contained web page as a string (for the review app and publishing)."""
+    from generator.render.page import render_page_html as render
+
+    return render(lesson, group, files, audio_url)

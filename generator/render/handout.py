@@ -1,0 +1,108 @@
+"""The learner handout (.docx): the lesson in reading order, the quiz's answer key on its own last page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.render.base import FILE_NAMES, RenderContext
+from generator.render.docx_common import DocBuilder, subject_of
+from generator.render.fonts import find_font
+from generator.render.labels import LETTERS, labels
+
+if TYPE_CHECKING:
+    from generator.lesson import Lesson, SourceCitation
+    from generator.schema import TargetGroup
+
+BODY_PT = 12.0
+
+
+def meta_line(lesson: Lesson) -> str:
+    """'Năng lực 4.2 · Bậc 1 · vn-dcf-2025' in the lesson's language."""
+    return labels(lesson.language)["meta"].format(
+        code=lesson.competence, level=lesson.level, framework=lesson.framework
+    )
+
+
+def source_line(src: SourceCitation, lang: str) -> str:
+    """A source as one readable line: title, file, page."""
+    text = src.title or src.id
+    if src.file:
+        text += f" — {src.file}"
+    if src.page is not None:
+        text += f", {labels(lang)['page_short']} {src.page}"
+    return text
+
+
+def paragraphs(text: str) -> list[str]:
+    """``text`` split at blank or single line breaks, empty lines dropped."""
+    return [p.strip() for p in text.splitlines() if p.strip()]
+
+
+def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
+    """Write the learner handout for ``lesson`` to ``path``."""
+    w = labels(lesson.language)
+    acc = group.accessibility
+    b = DocBuilder(
+        lesson,
+        find_font(),
+        body_pt=BODY_PT * acc.font_scale,
+        high_contrast=acc.high_contrast,
+        title=lesson.title,
+        subject=subject_of(lesson),
+    )
+    b.heading(lesson.title, 1)
+    b.para(meta_line(lesson), italic=True)
+    b.para(lesson.summary)
+
+    b.heading(w["objectives"], 2)
+    b.para(w["objectives_lead"])
+    b.bullets([o.text for o in lesson.objectives])
+
+    b.heading(w["key_points"], 2)
+    b.bullets([k.text for k in lesson.key_points])
+
+    b.heading(w["steps"], 2)
+    b.numbered([(s.action, f"{w['expect']} {s.expect}") for s in lesson.steps])
+
+    b.heading(w["example"], 2)
+    for text in paragraphs(lesson.example):
+        b.para(text)
+
+    if lesson.tips:
+        b.heading(w["tips"], 2)
+        b.bullets([(w[f"tip_{t.kind}"] + ":", t.text) for t in lesson.tips])
+
+    b.heading(w["practice"], 2)
+    b.para(lesson.practice.task, lead=w["task"])
+    b.para(lesson.practice.expected, lead=w["expected"])
+
+    b.heading(w["quiz"], 2)
+    for i, q in enumerate(lesson.quiz, 1):
+        b.question(w["question"].format(n=i) + ".", q.question, q.options)
+
+    if lesson.glossary:
+        b.heading(w["glossary"], 2)
+        for g in lesson.glossary:
+            b.para(g.definition, lead=f"{g.term}:")
+
+    if lesson.sources:
+        b.heading(w["sources"], 2)
+        b.bullets([source_line(s, lesson.language) for s in lesson.sources])
+
+    b.heading(w["answer_key"], 2, new_page=True)
+    for i, q in enumerate(lesson.quiz, 1):
+        answer = f"{LETTERS[q.answer]}. {q.options[q.answer]}"
+        b.para(f"{answer} — {q.explanation}", lead=w["question"].format(n=i) + ":")
+    return b.save(path)
+
+
+class HandoutRenderer:
+    """Learner handout (.docx) with python-docx."""
+
+    format = "handout"
+    suffix = ".docx"
+
+    def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
+        """Write ``handout.docx`` in ``out_dir``."""
+        return render_handout(lesson, group, out_dir / FILE_NAMES[self.format])

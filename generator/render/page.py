@@ -1,0 +1,87 @@
+"""The lesson web page (.html): one self-contained, mobile-first page with the text, an audio player,
+the quiz (answerable with a few lines of plain JavaScript, readable without it) and links to the files.
+
+Jinja2 with autoescaping: every lesson text is escaped, none reaches the script. The markup is also
+well-formed XML, so a strict parser can check it. The review app and publishing call
+``render_page_html`` with their own links.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator.fsutil import write_text_atomic
+from generator.render.base import FILE_NAMES, LANG_TAGS, RenderContext
+from generator.render.handout import meta_line, paragraphs, source_line
+from generator.render.labels import LETTERS, labels
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+    from generator.lesson import Lesson
+    from generator.schema import TargetGroup
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Order and labels of the download links.
+DOWNLOADS = ("handout", "guide", "slides", "audio")
+
+
+@lru_cache(maxsize=1)
+def _template() -> Template:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    return env.get_template("page.html.j2")
+
+
+def render_page_html(
+    lesson: Lesson, group: TargetGroup, files: dict[str, str] | None = None, audio_url: str | None = None
+) -> str:
+    """The full HTML page for ``lesson``. ``files`` maps formats ('handout', 'guide', 'slides',
+    'audio') to URLs to link; ``audio_url`` (default: ``files['audio']``) feeds the player."""
+    files = dict(files or {})
+    audio_url = audio_url or files.get("audio")
+    w = labels(lesson.language)
+    acc = group.accessibility
+    downloads = [(w[f"file_{fmt}"], files[fmt]) for fmt in DOWNLOADS if files.get(fmt)]
+    return _template().render(
+        lesson=lesson,
+        w=w,
+        letters=LETTERS,
+        lang_tag=LANG_TAGS.get(lesson.language, "en-US"),
+        meta=meta_line(lesson),
+        root_pct=round(100 * min(acc.font_scale, 1.6)),
+        high_contrast=acc.high_contrast,
+        audio_first=acc.audio_first,
+        audio_url=audio_url,
+        narration=paragraphs(lesson.narration),
+        example=paragraphs(lesson.example),
+        sources=[source_line(s, lesson.language) for s in lesson.sources],
+        downloads=downloads,
+    )
+
+
+class PageRenderer:
+    """Lesson web page (.html); rendered last so it can link to the files beside it."""
+
+    format = "page"
+    suffix = ".html"
+
+    def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
+        """Write ``index.html`` in ``out_dir``, linking the files rendered now or already there."""
+        files = {
+            fmt: FILE_NAMES[fmt]
+            for fmt in DOWNLOADS
+            if fmt in ctx.files or (out_dir / FILE_NAMES[fmt]).is_file()
+        }
+        path = out_dir / FILE_NAMES[self.format]
+        write_text_atomic(path, render_page_html(lesson, group, files))
+        return path

@@ -1,0 +1,246 @@
+"""Slide planning, without python-pptx: what each slide says, where its speaker notes come from, and
+how its text is fitted (sizes, continuation slides). ``slides`` writes the result as a .pptx.
+
+Speaker notes come from the narration: each narration sentence goes, in order, to the slide whose words
+it shares most; a slide the narration does not cover gets its own facilitator line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from generator.lesson import sentences
+from generator.render.fit import Fitter, Page, Para, Unit, fit_title, line_pts
+from generator.render.fonts import text_measure
+from generator.render.handout import meta_line, paragraphs
+from generator.render.labels import LETTERS, labels
+
+if TYPE_CHECKING:
+    from generator.lesson import Lesson
+    from generator.schema import TargetGroup
+
+SLIDE_W, SLIDE_H = 960.0, 540.0  # points: 13.333 x 7.5 in, 16:9
+MARGIN = 40.0
+INSET_X, INSET_Y = 7.2, 3.6
+TITLE_TOP = 26.0
+BAR_H = 5.0
+FOOTER_H = 34.0  # room at the bottom for the slide number
+NUMBER_PT = 14.0
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours and sizes for one group."""
+
+    background: str
+    text: str
+    title: str
+    accent: str
+    body_pt: float
+    body_floor: float
+    title_pt: float
+    title_floor: float
+
+    @classmethod
+    def for_group(cls, group: TargetGroup) -> Theme:
+        """Large type when the profile scales fonts; white on black when it asks for high contrast."""
+        acc = group.accessibility
+        body = float(min(round(24 * acc.font_scale), 44))
+        title = float(min(round(body * 1.2), 56))
+        colours = (
+            ("000000", "FFFFFF", "FFE14D", "FFE14D")
+            if acc.high_contrast
+            else ("FFFFFF", "1A1A1A", "0B3D91", "C8102E")
+        )
+        return cls(*colours, body, max(20.0, round(body * 0.8)), title, max(24.0, round(body * 0.9)))
+
+
+@dataclass
+class SlideSpec:
+    """One slide before it is drawn: a title, its body pages (continuations), notes and kind."""
+
+    kind: str
+    title: str
+    units: list[Unit]
+    notes: str = ""
+    rel_title: float = 1.0
+
+
+# -- content ----------------------------------------------------------------------------------------
+def slide_specs(lesson: Lesson) -> list[SlideSpec]:
+    """The deck's slides, in order, before layout."""
+    w = labels(lesson.language)
+    specs = [SlideSpec("title", lesson.title, [(Para(lesson.summary),), (Para(meta_line(lesson), rel=0.7),)])]
+    specs.append(
+        SlideSpec("objectives", w["objectives"], [(Para(o.text, "bullet"),) for o in lesson.objectives])
+    )
+    n = len(lesson.key_points)
+    for i, k in enumerate(lesson.key_points, 1):
+        title = w["key_point"].format(n=f"{i}/{n}") if n > 1 else w["key_points"]
+        specs.append(SlideSpec("key_point", title, [(Para(k.text, rel=1.1),)]))
+    specs.append(
+        SlideSpec(
+            "steps",
+            w["slides_steps"],
+            [
+                (
+                    Para(s.action, "number", start=i, bold=True),
+                    Para(f"{w['expect']} {s.expect}", "cont", rel=0.85),
+                )
+                for i, s in enumerate(lesson.steps, 1)
+            ],
+        )
+    )
+    specs.append(SlideSpec("example", w["example"], [(Para(t),) for t in paragraphs(lesson.example)]))
+    specs.append(
+        SlideSpec(
+            "practice",
+            w["practice"],
+            [
+                (Para(lesson.practice.task),),
+                (Para(f"{w['expected']} {lesson.practice.expected}", rel=0.9),),
+            ],
+        )
+    )
+    for i, q in enumerate(lesson.quiz, 1):
+        title = w["question"].format(n=i)
+        units: list[Unit] = [(Para(q.question, bold=True),)]
+        units += [(Para(opt, "letter", start=j),) for j, opt in enumerate(q.options, 1)]
+        specs.append(SlideSpec("question", title, units, w["notes_question"]))
+        letter = LETTERS[q.answer]
+        specs.append(
+            SlideSpec(
+                "answer",
+                w["answer_of"].format(n=i),
+                [
+                    (Para(f"{letter}. {q.options[q.answer]}", bold=True),),
+                    (Para(q.explanation),),
+                ],
+                w["notes_answer"].format(letter=letter, explanation=q.explanation),
+            )
+        )
+    summary: list[Unit] = [(Para(lesson.summary, bold=True),)]
+    summary += [(Para(t.text, "bullet"),) for t in lesson.tips if t.kind == "safety"]
+    specs.append(SlideSpec("summary", w["summary"], summary))
+    specs[0].notes = w["notes_title"].format(title=lesson.title, summary=lesson.summary)
+    return specs
+
+
+def _tokens(text: str) -> set[str]:
+    words = _WORD.findall(text.lower())
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+
+
+def assign_narration(narration: str, slide_texts: list[str]) -> list[list[str]]:
+    """Give each narration sentence, in order, to a slide, so that the slides' order is kept and the
+    words a sentence shares with its slide are as many as possible (dynamic programming)."""
+    sents = sentences(narration)
+    m = len(slide_texts)
+    out: list[list[str]] = [[] for _ in range(m)]
+    if not sents or not m:
+        return out
+    slide_tok = [_tokens(t) for t in slide_texts]
+    scores = []
+    for s in sents:
+        tok = _tokens(s)
+        scores.append([len(tok & st) / (len(tok) or 1) for st in slide_tok])
+    n = len(sents)
+    best = [[0.0] * m for _ in range(n)]
+    back = [[0] * m for _ in range(n)]
+    best[0] = list(scores[0])
+    for i in range(1, n):
+        run_max, arg = -1.0, 0
+        for j in range(m):
+            if best[i - 1][j] > run_max:  # ties keep the earlier slide: a sentence with no match stays put
+                run_max, arg = best[i - 1][j], j
+            best[i][j] = run_max + scores[i][j]
+            back[i][j] = arg
+    j = max(range(m), key=lambda k: (best[n - 1][k], -k))
+    for i in range(n - 1, -1, -1):
+        out[j].append(sents[i])
+        j = back[i][j]
+    return [list(reversed(x)) for x in out]
+
+
+def add_notes(placed: list[Placed], lesson: Lesson) -> None:
+    """Speaker notes for every slide: its narration sentences, then its own facilitator line if any,
+    else a reminder to read the slide slowly."""
+    texts = [pl.title + " " + " ".join(p.text for p in pl.page.paras) for pl in placed]
+    assigned = assign_narration(lesson.narration, texts)
+    read = labels(lesson.language)["notes_read"]
+    for pl, said in zip(placed, assigned, strict=True):
+        own = " ".join(_sentence(p.text) for p in pl.page.paras)
+        pl.notes = " ".join(x for x in (" ".join(said), pl.spec.notes) if x) or f"{read} {own}"
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with a full stop, so list items read as sentences in the notes."""
+    return text if text[-1:] in ".!?…:" else text + "."
+
+
+# -- layout -----------------------------------------------------------------------------------------
+@dataclass
+class Placed:
+    """A slide ready to draw: title text, its size and height, the body page and its box top."""
+
+    spec: SlideSpec
+    title: str
+    title_pt: float
+    title_h: float
+    body_top: float
+    page: Page
+    title_top: float = TITLE_TOP
+    notes: str = ""
+
+
+def layout(specs: list[SlideSpec], theme: Theme, lang: str) -> list[Placed]:
+    """Fit every slide's title and body; split bodies over continuation slides where needed."""
+    m = text_measure()
+    w = labels(lang)
+    inner_w = SLIDE_W - 2 * MARGIN - 2 * INSET_X
+    placed: list[Placed] = []
+    for spec in specs:
+        if spec.kind == "title":
+            placed.append(_layout_title_slide(spec, theme, inner_w))
+            continue
+        suffix = ""
+        for _ in range(2):  # the continuation mark may change the title's height: lay out again
+            size, lines = fit_title(m, spec.title + suffix, inner_w, theme.title_pt, theme.title_floor)
+            title_h = len(lines) * line_pts(size) + 2 * INSET_Y
+            body_top = TITLE_TOP + title_h + BAR_H + 14
+            body_h = SLIDE_H - FOOTER_H - body_top - 2 * INSET_Y
+            pages = Fitter(m, inner_w, body_h).paginate(spec.units, theme.body_pt, theme.body_floor)
+            if len(pages) == 1 or suffix:
+                break
+            suffix = " " + w["continued"].format(i=len(pages), n=len(pages))
+        for i, page in enumerate(pages, 1):
+            title = (
+                spec.title if len(pages) == 1 else f"{spec.title} {w['continued'].format(i=i, n=len(pages))}"
+            )
+            placed.append(Placed(spec, title, size, title_h, body_top, page))
+    return placed
+
+
+def _layout_title_slide(spec: SlideSpec, theme: Theme, inner_w: float) -> Placed:
+    m = text_measure()
+    big = min(theme.title_pt * 1.2, 60.0)
+    size, lines = fit_title(m, spec.title, inner_w, big, theme.title_floor, max_lines=3)
+    title_h = len(lines) * line_pts(size) + 2 * INSET_Y
+    top = max(60.0, (SLIDE_H - title_h) / 2 - 80)
+    body_top = top + title_h + BAR_H + 24
+    body_h = SLIDE_H - FOOTER_H - body_top - 2 * INSET_Y
+    fitter = Fitter(m, inner_w, body_h)
+    flat = [p for u in spec.units for p in u]
+    body = fitter.best_size(flat, theme.body_pt, 12.0) or 12.0
+    return Placed(spec, spec.title, size, title_h, body_top, Page(body, tuple(spec.units)), top)
+
+
+def plan_slides(lesson: Lesson, group: TargetGroup) -> list[Placed]:
+    """Every slide of the deck, laid out for ``group``, with its speaker notes."""
+    placed = layout(slide_specs(lesson), Theme.for_group(group), lesson.language)
+    add_notes(placed, lesson)
+    return placed

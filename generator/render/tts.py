@@ -1,0 +1,313 @@
+"""Text to speech behind one protocol: espeak-ng (offline, the default) and gTTS (online, with a fallback).
+
+Every backend writes an MP3 atomically, so a failure never leaves a partial or 0-byte file. Scripts are
+split at sentence boundaries into chunks: espeak-ng renders them in parallel, gTTS retries each one on
+its own when the service answers 429. A backend that changes course (gTTS falling back to espeak-ng)
+says so in its ``notes`` list; the audio renderer moves those lines into the lesson's provenance.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from generator.errors import RenderError
+from generator.fsutil import write_bytes_atomic
+from generator.lesson import sentences
+
+if TYPE_CHECKING:
+    from generator.config import Settings
+
+
+@runtime_checkable
+class TTSBackend(Protocol):
+    """Speaks ``text`` in ``lang`` at about ``rate_wpm`` words a minute into an MP3 at ``out_path``."""
+
+    name: str
+
+    def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
+        """Write the MP3 atomically; raise RenderError with the fix when it cannot."""
+        ...
+
+
+def take_notes(tts: object) -> list[str]:
+    """Remove and return what ``tts`` wants recorded (e.g. a fallback); [] for backends without notes."""
+    notes = getattr(tts, "notes", None)
+    if not isinstance(notes, list):
+        return []
+    out = [str(n) for n in notes]
+    notes.clear()
+    return out
+
+
+def split_script(text: str, max_chars: int) -> list[str]:
+    """``text`` in chunks of whole sentences of at most ``max_chars`` (a longer sentence is cut at
+    commas, then at spaces)."""
+    chunks: list[str] = []
+    cur = ""
+    for sent in sentences(text):
+        for piece in _cut(sent, max_chars):
+            if cur and len(cur) + 1 + len(piece) > max_chars:
+                chunks.append(cur)
+                cur = piece
+            else:
+                cur = f"{cur} {piece}" if cur else piece
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def _cut(sentence: str, max_chars: int) -> list[str]:
+    if len(sentence) <= max_chars:
+        return [sentence]
+    out: list[str] = []
+    cur = ""
+    for word in sentence.replace(", ", ",\0").replace(" ", "\0").split("\0"):
+        if cur and len(cur) + 1 + len(word) > max_chars:
+            out.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}" if cur else word
+    if cur:
+        out.append(cur)
+    return out
+
+
+def pcm_to_mp3(pcm: bytes, sample_rate: int, channels: int = 1, bitrate: int = 64) -> bytes:
+    """Encode 16-bit little-endian PCM as MP3 with LAME (lameenc; no ffmpeg needed)."""
+    import lameenc
+
+    enc = lameenc.Encoder()
+    enc.set_bit_rate(bitrate)
+    enc.set_in_sample_rate(sample_rate)
+    enc.set_channels(channels)
+    enc.set_quality(5)
+    return bytes(enc.encode(pcm) + enc.flush())
+
+
+def wav_pcm(data: bytes) -> tuple[int, int, bytes]:
+    """(sample rate, channels, PCM) from a 16-bit WAV; espeak-ng's stdout header has no real sizes,
+    so the data chunk is taken to the end."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise RenderError("espeak-ng did not return WAV audio; reinstall it: apt-get install espeak-ng")
+    pos, rate, channels = 12, 22050, 1
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if cid == b"fmt ":
+            channels = int.from_bytes(data[pos + 10 : pos + 12], "little")
+            rate = int.from_bytes(data[pos + 12 : pos + 16], "little")
+        if cid == b"data":
+            pcm = data[pos + 8 :]
+            return rate, channels, pcm[: len(pcm) - len(pcm) % (2 * channels)]
+        pos += 8 + size
+    raise RenderError("espeak-ng returned WAV audio without data; reinstall it: apt-get install espeak-ng")
+
+
+class EspeakTTS:
+    """espeak-ng through a subprocess: offline, fast, robotic but clear. Voice by language."""
+
+    name = "espeak-ng"
+    VOICES = {"vi": "vi", "en": "en-us"}
+    #: espeak-ng's -s counts English words; a Vietnamese syllable is shorter (measured: -s 130 gives
+    #: about 160 syllables a minute), so the rate is scaled to make the profile's wpm come true.
+    SPEED_FACTOR = {"vi": 0.8}
+
+    def __init__(
+        self,
+        binary: str = "espeak-ng",
+        timeout: float = 120.0,
+        workers: int | None = None,
+        chunk_chars: int = 600,
+        gap_ms: int = 250,
+    ) -> None:
+        self.binary = binary
+        self.timeout = timeout
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self.chunk_chars = chunk_chars
+        self.gap_ms = gap_ms
+
+    def available(self) -> bool:
+        """True when the espeak-ng program is installed."""
+        return shutil.which(self.binary) is not None
+
+    def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
+        """Speak ``text`` with espeak-ng and write it as MP3."""
+        exe = shutil.which(self.binary)
+        if exe is None:
+            raise RenderError(
+                f"{self.binary} is not installed; install it with 'apt-get install espeak-ng' "
+                "or choose the online engine with HOCVU_TTS=gtts"
+            )
+        voice = self.VOICES.get(lang, lang)
+        chunks = split_script(text, self.chunk_chars)
+        if not chunks:
+            raise RenderError("there is no text to speak; write the lesson's narration first")
+        speed = str(max(80, min(450, round(rate_wpm * self.SPEED_FACTOR.get(lang, 1.0)))))
+
+        def run(chunk: str) -> tuple[int, int, bytes]:
+            try:
+                proc = subprocess.run(
+                    [exe, "-v", voice, "-s", speed, "-b", "1", "--stdout"],
+                    input=chunk.encode("utf-8"),
+                    capture_output=True,
+                    timeout=self.timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise RenderError(
+                    f"espeak-ng took more than {self.timeout:.0f} s; try a shorter narration"
+                ) from exc
+            except OSError as exc:
+                raise RenderError(
+                    f"cannot run {exe}: {exc}; reinstall it: apt-get install espeak-ng"
+                ) from exc
+            if proc.returncode != 0:
+                err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+                raise RenderError(
+                    f"espeak-ng failed for voice {voice!r}: {err[-1] if err else proc.returncode}; "
+                    "check 'espeak-ng --voices' lists it"
+                )
+            return wav_pcm(proc.stdout)
+
+        if len(chunks) == 1:
+            parts = [run(chunks[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                parts = list(pool.map(run, chunks))
+        rate, channels = parts[0][0], parts[0][1]
+        gap = bytes(2 * channels * (rate * self.gap_ms // 1000))
+        pcm = gap.join(p[2] for p in parts)
+        write_bytes_atomic(out_path, pcm_to_mp3(pcm, rate, channels))
+
+
+class _UnavailableError(Exception):
+    """gTTS could not produce audio (unreachable, refused, rate-limited, or empty)."""
+
+
+def _status(exc: BaseException) -> int | None:
+    rsp = getattr(exc, "rsp", None)
+    return getattr(rsp, "status_code", None)
+
+
+class GTTS:
+    """Google Translate's TTS through gTTS: online, natural voices. Retries 429s with backoff; when the
+    service stays unreachable it falls back to ``fallback`` (espeak-ng) and notes it, or raises."""
+
+    name = "gTTS"
+    LANGS = {"vi": "vi", "en": "en"}
+    SLOW_BELOW_WPM = 110  # gTTS has two speeds; slower profiles get the slow one
+
+    def __init__(
+        self,
+        timeout: float = 20.0,
+        fallback: TTSBackend | None = None,
+        *,
+        retries: int = 3,
+        backoff: float = 2.0,
+        max_wait: float = 30.0,
+        tld: str = "com",
+        chunk_chars: int = 500,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout = timeout
+        self.fallback = fallback
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.tld = tld
+        self.chunk_chars = chunk_chars
+        self.sleep = sleep
+        self.notes: list[str] = []
+
+    def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
+        """Fetch the MP3 from gTTS, or fall back; the file is written only when there is audio."""
+        chunks = split_script(text, self.chunk_chars)
+        if not chunks:
+            raise RenderError("there is no text to speak; write the lesson's narration first")
+        try:
+            data = b"".join(self._fetch(c, lang, rate_wpm < self.SLOW_BELOW_WPM) for c in chunks)
+            if not data:
+                raise _UnavailableError("the service returned no audio")
+        except _UnavailableError as exc:
+            if self.fallback is None:
+                raise RenderError(
+                    f"gTTS is unreachable ({exc}); check the internet connection, or use the offline engine "
+                    "(HOCVU_TTS=espeak) or allow the fallback (HOCVU_TTS_FALLBACK=true)"
+                ) from exc
+            try:
+                self.fallback.synthesize(text, lang, rate_wpm, out_path)
+            except RenderError as err:
+                raise RenderError(f"gTTS is unreachable ({exc}) and the fallback failed: {err}") from err
+            self.notes.append(f"narration: gTTS unreachable ({exc}), used {self.fallback.name}")
+            self.notes.extend(take_notes(self.fallback))
+            return
+        write_bytes_atomic(out_path, data)
+
+    def _fetch(self, chunk: str, lang: str, slow: bool) -> bytes:
+        from gtts import gTTS
+        from gtts.tts import gTTSError
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+        def rate_limited(exc: BaseException) -> bool:
+            return isinstance(exc, gTTSError) and _status(exc) == 429
+
+        retrying = Retrying(
+            retry=retry_if_exception(rate_limited),
+            stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    tts = gTTS(
+                        chunk,
+                        lang=self.LANGS.get(lang, lang),
+                        slow=slow,
+                        lang_check=False,
+                        timeout=self.timeout,
+                        tld=self.tld,
+                    )
+                    return b"".join(tts.stream())
+        except gTTSError as exc:
+            status = _status(exc)
+            reason = f"HTTP {status}" if status else "no connection"
+            raise _UnavailableError(reason) from exc
+        raise _UnavailableError("no attempt was made")  # pragma: no cover - Retrying always attempts once
+
+    def _wait(self, state: Any) -> float:
+        """Exponential backoff, or the server's Retry-After when it asks for longer."""
+        wait = self.backoff * 2 ** (state.attempt_number - 1)
+        exc = state.outcome.exception() if state.outcome else None
+        header = getattr(getattr(exc, "rsp", None), "headers", {}) or {}
+        retry_after = str(header.get("Retry-After", "")).strip()
+        if retry_after.isdigit():
+            wait = max(wait, float(retry_after))
+        return min(wait, self.max_wait)
+
+
+#: TTS engine name (``Settings.tts``) -> factory taking the settings.
+TTS_BACKENDS: dict[str, Callable[[Settings], TTSBackend]] = {
+    "espeak": lambda settings: EspeakTTS(),
+    "gtts": lambda settings: GTTS(
+        timeout=settings.tts_timeout, fallback=EspeakTTS() if settings.tts_fallback else None
+    ),
+}
+
+
+def make_tts(settings: Settings) -> TTSBackend:
+    """The TTS backend ``settings`` ask for (HOCVU_TTS), with espeak-ng as gTTS's fallback if allowed."""
+    try:
+        factory = TTS_BACKENDS[settings.tts]
+    except KeyError:
+        from generator.errors import NotFoundError
+
+        raise NotFoundError.unknown("TTS engine", settings.tts, list(TTS_BACKENDS)) from None
+    return factory(settings)
