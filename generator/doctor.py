@@ -58,14 +58,15 @@ def _binary(name: str, candidates: tuple[str, ...], required: bool, apt: str, wh
 
 
 def _font() -> Check:
-    from generator.fonts_lookup import find_font
+    from generator.errors import RenderError
+    from generator.render.fonts import find_font
 
-    path = find_font()
-    return Check(
-        "font (Be Vietnam Pro or DejaVu)", path is not None, True,
-        str(path) if path else "no font with Vietnamese diacritics found",
-        "" if path else "pip install fontpkg-be-vietnam-pro, or sudo apt-get install -y fonts-dejavu-core",
-    )
+    try:
+        face = find_font()
+        return Check("font (Be Vietnam Pro or DejaVu)", True, True, f"{face.family}: {face.regular}")
+    except RenderError:
+        return Check("font (Be Vietnam Pro or DejaVu)", False, True, "no font with Vietnamese diacritics found",
+                     "pip install fontpkg-be-vietnam-pro, or sudo apt-get install -y fonts-dejavu-core")
 
 
 def _state_dir(settings: Settings) -> Check:
