@@ -46,7 +46,7 @@ def _build(workspace: Path, spec_path: Path, force: bool = False, concurrency: i
     spec = load_spec(spec_path)
     with ReviewStore.open(settings) as store:
         plan = plan_build(spec, library, settings, store, force=force)
-        report = run_build(plan, library, settings, store, "batch-bot", concurrency)
+        report = run_build(plan, library, settings, store, "batch-bot", concurrency, force=force)
         states = {x.id: _status(store, x.id) for x in plan.lessons}
     return plan, report, states
 

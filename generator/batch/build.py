@@ -58,7 +58,7 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
 
 def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewStore, author: str,
               concurrency: int, progress: Progress | None = None, render_workers: int = 0,
-              model: str | None = None) -> BuildReport:
+              force: bool = False) -> BuildReport:
     """Run the plan: draft, check, render and submit every lesson that is not cached."""
     backend = make_backend(settings, library, plan.backend, None if plan.backend == "offline" else plan.model)
     retrieve = None
@@ -72,7 +72,7 @@ def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewSto
                                      p.group, p.lang)
 
     runner = BatchRunner(library, settings, backend, StoreSink(store, author), retrieve=retrieve,
-                         render_workers=render_workers)
+                         render_workers=render_workers, reuse_drafts=not force)
     if progress is not None:
         runner.progress = progress
     return asyncio.run(runner.arun(plan, concurrency))

@@ -147,6 +147,7 @@ class BatchRunner:
     retrieve: Callable[[PlannedLesson], tuple[list[SourcePassage], str]] | None = None
     progress: Progress = field(default_factory=_NoProgress)
     render_workers: int = 0  # 0: render in a thread of this process
+    reuse_drafts: bool = True  # False (--force): every lesson gets a fresh draft
     _pool: Executor | None = None
 
     @property
@@ -161,7 +162,7 @@ class BatchRunner:
     async def _draft(self, p: PlannedLesson, sem: asyncio.Semaphore, out: LessonOutcome) -> Drafted:
         """Stage 'draft' (with retrieval and checks): from the draft cache, or one backend call."""
         cached = self.cache_dir / f"{draft_key(p.cache_key)}.json"
-        if cached.exists():
+        if self.reuse_drafts and cached.exists():
             data = json.loads(cached.read_text(encoding="utf-8"))
             lesson = Lesson.model_validate(data["lesson"])
             return Drafted(lesson, [CheckResult(**c) for c in data["checks"]])

@@ -106,7 +106,8 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
         with RichProgress(n) as progress:
             report = run_build(plan, library, settings, store, default_author(settings),
                                concurrency or spec.concurrency, progress,
-                               render_workers=workers if workers is not None else min(2, os.cpu_count() or 1))
+                               render_workers=workers if workers is not None else min(2, os.cpu_count() or 1),
+                               force=force)
         return plan, report
     finally:
         if store is not None:

@@ -1,0 +1,242 @@
+"""Batch benchmarks (issue 8):
+
+1. LLM-bound: a loopback OpenAI-compatible server with a fixed 1.0 s latency per call; a 48-lesson batch at
+   concurrency 8 vs. a plain sequential langchain loop over the same prompts.
+2. No-change rebuild of the same batch: LLM calls and time relative to the first build.
+3. Offline end-to-end lesson (draft, checks, all renders, store): median and per-stage breakdown.
+4. Peak memory (RSS of the whole process tree) of a 120-lesson offline batch with all formats.
+
+    .venv/bin/python bench/bench_batch.py [--only llm,rebuild,e2e,memory] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from common import REPO, write_section
+
+LATENCY = 1.0
+LLM_SPEC = """\
+name: bench-llm
+framework: vn-dcf-2025
+groups: [elderly, farmers]
+competences: ["*"]
+levels: [1]
+languages: [vi]
+formats: [handout, slides, page]
+backend: openai
+concurrency: 8
+"""
+
+
+def _templates():  # type: ignore[no-untyped-def]
+    from generator.config import load_settings
+    from generator.drafting.backend import make_backend, run_sync
+    from generator.drafting.service import adraft_lesson, build_request
+    from generator.frameworks import Library
+
+    lib, s = Library(None), load_settings()
+    off = make_backend(s, lib, "offline")
+    return {lang: run_sync(adraft_lesson(lib, s, off, build_request(lib, "vn-dcf-2025", "4.2", 1, "elderly", lang)))
+            .lesson.draft_part() for lang in ("vi", "en")}
+
+
+def _build(ws: Path, spec: str, env: dict[str, str]) -> tuple[float, str]:
+    (ws / "spec.yaml").write_text(spec, encoding="utf-8")
+    hocvu = str(Path(sys.executable).parent / "hocvu")
+    t = time.perf_counter()
+    r = subprocess.run([hocvu, "build", "spec.yaml"], cwd=ws, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if r.returncode != 0:
+        raise SystemExit(f"build failed:\n{r.stdout}\n{r.stderr}")
+    return elapsed, r.stdout
+
+
+def _report(ws: Path) -> dict:  # type: ignore[type-arg]
+    import json
+
+    path = sorted((ws / "outputs/builds").glob("*.json"))[-1]
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def bench_llm_and_rebuild() -> str:
+    sys.path.insert(0, str(REPO))
+    from tests.openai_server import LessonFactory, OpenAIServer
+
+    templates = _templates()
+    out = []
+    with OpenAIServer(LessonFactory(templates), latency=LATENCY) as srv:
+        ws = Path(tempfile.mkdtemp(prefix="bench-llm-"))
+        env = {**os.environ, "HOCVU_WORKSPACE": str(ws), "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": srv.base_url,
+               "HOCVU_MODEL": "bench-model", "HOME": str(ws)}
+        batch_s, _ = _build(ws, LLM_SPEC, env)
+        report = _report(ws)
+        n = report["totals"]["generated"]
+        calls_first = srv.calls
+        render_total = sum(x["timings"].get("render", 0.0) for x in report["lessons"])
+        rebuild_s, _ = _build(ws, LLM_SPEC, env)
+        calls_rebuild = srv.calls - calls_first
+
+        # The same prompts through a plain sequential langchain loop.
+        from langchain_core.messages import HumanMessage, SystemMessage
+        from langchain_openai import ChatOpenAI
+
+        from generator.config import load_settings
+        from generator.drafting.openai_backend import lesson_schema, prompt_values
+        from generator.drafting.prompts import PromptSet
+        from generator.drafting.service import build_request
+        from generator.frameworks import Library
+
+        lib, prompts = Library(None), PromptSet.load(None)
+        link_allow = load_settings().link_allow
+        chat = ChatOpenAI(model="bench-model", api_key="sk-bench", base_url=srv.base_url, max_retries=0)
+        runnable = chat.with_structured_output(lesson_schema(), method="json_schema", include_raw=True)
+        codes = [c.code for c in lib.framework("vn-dcf-2025").competences]
+        t = time.perf_counter()
+        for group in ("elderly", "farmers"):
+            for code in codes:
+                values = prompt_values(build_request(lib, "vn-dcf-2025", code, 1, group, "vi"), link_allow)
+                runnable.invoke([SystemMessage(prompts.render("system", **values)),
+                                 HumanMessage(prompts.render("lesson", **values))])
+        loop_s = time.perf_counter() - t
+
+    workers = min(2, os.cpu_count() or 1)
+    ideal = n / 8 * LATENCY + render_total / workers
+    out.append(
+        f"### LLM-bound batch\n\nServer: loopback OpenAI-compatible (tests/openai_server.py), fixed {LATENCY:.1f} s "
+        f"per call. Batch: `hocvu build` of {n} lessons (24 competences × elderly, farmers × level 1 × vi; "
+        f"formats handout, slides, page) at concurrency 8 with {workers} render workers, as a subprocess "
+        f"(start-up included). Loop: the same {n} prompts through a plain sequential "
+        f"`ChatOpenAI.with_structured_output(...).invoke` loop.\n\n"
+        f"| measure | value | goal |\n|---|---|---|\n"
+        f"| batch | {batch_s:.2f} s | |\n| sequential loop | {loop_s:.2f} s | |\n"
+        f"| speed-up (loop ÷ batch) | {loop_s / batch_s:.2f}× | ≥ 6× ({'met' if loop_s / batch_s >= 6 else 'MISSED'}) |\n"
+        f"| ideal ({n} ÷ 8 × {LATENCY:.0f} s + rendering {render_total:.2f} s ÷ {workers} workers) | {ideal:.2f} s | |\n"
+        f"| batch ÷ ideal | {batch_s / ideal:.2f}× | ≤ 1.25× ({'met' if batch_s / ideal <= 1.25 else 'MISSED'}) |\n"
+    )
+    out.append(
+        f"### No-change rebuild\n\nThe same `hocvu build` run again right after.\n\n"
+        f"| measure | value | goal |\n|---|---|---|\n"
+        f"| LLM calls | {calls_rebuild} | 0 ({'met' if calls_rebuild == 0 else 'MISSED'}) |\n"
+        f"| time | {rebuild_s:.2f} s ({rebuild_s / batch_s * 100:.1f} % of the first build) | ≤ 10 % "
+        f"({'met' if rebuild_s / batch_s <= 0.10 else 'MISSED'}) |\n"
+    )
+    return "\n".join(out)
+
+
+def bench_e2e(repeat: int = 9) -> str:
+    from generator.batch.build import plan_build, run_build
+    from generator.batch.spec import BatchSpec
+    from generator.config import load_settings
+    from generator.frameworks import Library
+    from generator.review.store import ReviewStore
+
+    ws = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    os.environ["HOCVU_WORKSPACE"] = str(ws)
+    settings, lib = load_settings(ws), Library(ws)
+    spec = BatchSpec(name="e2e", framework="vn-dcf-2025", groups=["elderly"], competences=["4.2"], levels=[1],
+                     languages=["vi"], formats=["handout", "guide", "slides", "audio", "page"], backend="offline",
+                     concurrency=1)
+    rows: list[dict[str, float]] = []
+    totals = []
+    with ReviewStore.open(settings) as store:
+        for i in range(repeat + 1):
+            plan = plan_build(spec, lib, settings, store, force=True)
+            t = time.perf_counter()
+            report = run_build(plan, lib, settings, store, "bench", 1, render_workers=0, force=True)
+            if i:  # the first run pays imports
+                totals.append(time.perf_counter() - t)
+                rows.append(report.lessons[0].timings)
+    med = statistics.median(totals)
+    keys = ["draft", "render.handout", "render.guide", "render.slides", "render.audio", "render.page", "submit"]
+    lines = "\n".join(f"| {k} | {statistics.median(r.get(k, 0.0) for r in rows) * 1000:.0f} ms |" for k in keys)
+    return (
+        f"### Offline end-to-end lesson\n\nOne lesson (4.2, elderly, level 1, vi) through the batch runner in one "
+        f"process: draft + checks, every render (narration with espeak-ng), store; median of {repeat} runs "
+        f"after a warm-up run.\n\n| measure | value | goal |\n|---|---|---|\n"
+        f"| total | {med * 1000:.0f} ms | ≤ 1500 ms ({'met' if med <= 1.5 else 'MISSED'}) |\n\n"
+        f"| stage | median |\n|---|---|\n{lines}\n"
+    )
+
+
+def _tree_rss(pid: int) -> int:
+    """RSS in bytes of ``pid`` and all its descendants."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    stack += [int(c) for c in fh.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def bench_memory() -> str:
+    ws = Path(tempfile.mkdtemp(prefix="bench-mem-"))
+    spec = LLM_SPEC.replace("bench-llm", "bench-mem").replace("backend: openai", "backend: offline").replace(
+        "groups: [elderly, farmers]", "groups: [elderly, farmers, school-students, civil-servants, teachers]").replace(
+        "formats: [handout, slides, page]", "formats: [handout, guide, slides, audio, page]")
+    (ws / "spec.yaml").write_text(spec, encoding="utf-8")
+    env = {**os.environ, "HOCVU_WORKSPACE": str(ws), "HOME": str(ws)}
+    env.pop("OPENAI_API_KEY", None)
+    hocvu = str(Path(sys.executable).parent / "hocvu")
+    t = time.perf_counter()
+    proc = subprocess.Popen([hocvu, "build", "spec.yaml"], cwd=ws, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    th = threading.Thread(target=sample)
+    th.start()
+    proc.wait()
+    th.join()
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"memory batch failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    n = _report(ws)["totals"]["generated"]
+    mb = peak[0] / 1e6
+    return (
+        f"### Peak memory\n\n`hocvu build` of {n} offline lessons (24 competences × 5 groups × level 1 × vi, all "
+        f"formats, 2 render workers); RSS of the whole process tree sampled every 50 ms.\n\n"
+        f"| measure | value | goal |\n|---|---|---|\n| peak RSS | {mb:.0f} MB | ≤ 600 MB "
+        f"({'met' if mb <= 600 else 'MISSED'}) |\n| time | {elapsed:.1f} s ({elapsed / n:.2f} s per lesson) | |\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--only", default="llm,rebuild,e2e,memory", help="comma-separated parts to run")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    sections = []
+    if parts & {"llm", "rebuild"}:
+        sections.append(bench_llm_and_rebuild())
+    if "e2e" in parts:
+        sections.append(bench_e2e())
+    if "memory" in parts:
+        sections.append(bench_memory())
+    body = "Command: `.venv/bin/python bench/bench_batch.py`.\n\n" + "\n".join(sections)
+    print(body)
+    if not args.no_write:
+        write_section("Batch builds", body)
+
+
+if __name__ == "__main__":
+    main()
