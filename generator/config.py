@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     tts_timeout: float = 20.0
     database_url: str | None = None
     four_eyes: bool = True
+    user: str | None = None
     secret_key: SecretStr | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
 

@@ -17,22 +17,29 @@ def draft(
     lang: Annotated[str, typer.Option("--lang", help="Lesson language: vi or en.")] = "vi",
     backend: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--backend", "-b", help="offline or openai (default: openai when OPENAI_API_KEY is set)."),
+        typer.Option("--backend", "-b",
+                     help="offline or openai (default: openai when OPENAI_API_KEY is set)."),
     ] = None,
     model: Annotated[
         Optional[str], typer.Option("--model", "-m", help="Model name for the openai backend.")  # noqa: UP045
     ] = None,
     sources: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--sources", "-s", help="Source collection to ground the lesson in (`hocvu sources list`)."),
+        typer.Option("--sources", "-s",
+                     help="Source collection to ground the lesson in (`hocvu sources list`)."),
+    ] = None,
+    author: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--as", help="Author of the new version (default: HOCVU_USER, else the OS user name)."),
     ] = None,
 ) -> None:
-    """Draft one lesson; write lesson.json and preview.md to outputs/drafts/<lesson-id>/v<N>/."""
+    """Draft one lesson; write it to outputs/drafts/<lesson-id>/v<N>/ and submit it for review."""
     from generator.pipeline import draft_one
 
     settings = State.settings()
     result = draft_one(State.library(), settings, framework=framework, competence=competence, level=level,
-                       group=group, lang=lang, backend=backend, model=model, collection=sources)
+                       group=group, lang=lang, backend=backend, model=model, collection=sources,
+                       author=author)
     lesson, out = result.drafted.lesson, console()
     p = lesson.provenance
     out.print(f"[bold]{lesson.title}[/]  [dim]{lesson.id}[/]")
@@ -58,4 +65,6 @@ def draft(
 
 def register(app: typer.Typer) -> None:
     """Add ``hocvu draft``."""
-    app.command("draft", help="Draft one lesson for a competence, level, group and language, and check it.")(draft)
+    app.command(
+        "draft", help="Draft one lesson for a competence, level, group and language, check it and submit it."
+    )(draft)

@@ -1,0 +1,303 @@
+"""Building an immutable release of approved lessons: select → verify → assemble → manifest → place.
+
+The release is assembled in a hidden folder beside its destination and renamed into place inside the
+store transaction that records it, so a crash leaves either a whole release or none, and a name is
+never used twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.errors import PublishError
+from generator.fsutil import sha256_file, write_text_atomic
+
+if TYPE_CHECKING:
+    from generator.config import Settings
+    from generator.frameworks import Library
+    from generator.review.records import LessonState, ReleaseRecord, VersionRecord
+    from generator.review.store import ReviewStore
+
+RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Files of a version that go into a release (review material such as checks and previews stays out).
+PUBLISHED_FILES = ("index.html", "handout.docx", "guide.docx", "slides.pptx", "narration.mp3", "lesson.json")
+#: The files the lesson page links to, by render format.
+PAGE_LINKS = {
+    "handout": "handout.docx",
+    "guide": "guide.docx",
+    "slides": "slides.pptx",
+    "audio": "narration.mp3",
+}
+
+PageFn = Callable[..., str]
+
+
+def published_dir(settings: Settings) -> Path:
+    """``outputs/published``: one folder per release."""
+    return settings.outputs_dir / "published"
+
+
+def check_release_name(name: str) -> str:
+    """A release name usable as a folder name: letters, digits, . _ - (up to 64)."""
+    if not RELEASE_NAME.match(name or ""):
+        raise PublishError(
+            f"invalid release name {name!r}: use letters, digits and . _ - (up to 64 characters), "
+            f"e.g. 2025-12-elderly"
+        )
+    return name
+
+
+@dataclass
+class Candidate:
+    """An approved lesson's current version, ready to be published."""
+
+    state: LessonState
+    version: VersionRecord
+    approved_hash: str
+
+
+@dataclass
+class Release:
+    """A built and recorded release."""
+
+    name: str
+    path: Path
+    record: ReleaseRecord
+    lessons: list[dict[str, Any]] = field(default_factory=list)
+    manifest_sha256: str = ""
+
+
+def select_approved(
+    store: ReviewStore,
+    *,
+    group: str | None = None,
+    framework: str | None = None,
+    competence: str | None = None,
+) -> list[Candidate]:
+    """The current version of every approved (or already published) lesson matching the filters — no other."""
+    from generator.review.workflow import PUBLISHABLE, Action
+
+    out = []
+    for state in store.list_lessons(
+        status=sorted(PUBLISHABLE), group=group, framework=framework, competence=competence
+    ):
+        version = store.get_version(state.id)
+        approvals = [
+            e for e in store.history(state.id) if e.action == Action.APPROVE and e.version == version.number
+        ]
+        if not approvals:  # cannot happen through the store; refuse rather than guess
+            raise PublishError(
+                f"{state.id} version {version.number} is {state.status} but has no approval on record"
+            )
+        out.append(Candidate(state, version, approvals[-1].content_hash or ""))
+    return out
+
+
+def verify_candidate(c: Candidate) -> None:
+    """The version still holds what was approved: its content hash and every file's checksum."""
+    from generator.review.records import lesson_content_hash
+
+    v = c.version
+    if lesson_content_hash(v.lesson) != v.content_hash or v.content_hash != c.approved_hash:
+        raise PublishError(
+            f"{v.lesson_id} version {v.number} no longer matches the content that was approved; "
+            f"it was altered outside hocvu — make a new version and have it approved"
+        )
+    for art in v.artifacts.values():
+        if art.name not in PUBLISHED_FILES:
+            continue
+        if not art.path.is_file():
+            raise PublishError(
+                f"{v.lesson_id} version {v.number}: {art.name} is missing ({art.path}); "
+                f"render the lesson again as a new version"
+            )
+        if sha256_file(art.path) != art.sha256:
+            raise PublishError(
+                f"{v.lesson_id} version {v.number}: {art.name} changed since it was recorded "
+                f"({art.path}); render the lesson again as a new version"
+            )
+
+
+def _default_page() -> PageFn:
+    from generator.render import render_page_html
+
+    return render_page_html
+
+
+def assemble_lesson(c: Candidate, library: Library, root: Path, page: PageFn | None) -> dict[str, Any]:
+    """Copy one lesson's files into ``lessons/<id>/`` and build its SCORM package; its manifest entry."""
+    from generator.publish.scorm import build_scorm
+
+    v, lesson = c.version, c.version.lesson
+    folder = root / "lessons" / lesson.id
+    folder.mkdir(parents=True)
+    for name in PUBLISHED_FILES:
+        if name in v.artifacts:
+            shutil.copyfile(v.artifacts[name].path, folder / name)
+    if not (folder / "lesson.json").exists():
+        write_text_atomic(folder / "lesson.json", lesson.model_dump_json(indent=2))
+    if not (folder / "index.html").exists():
+        # A version drafted without renders: its page is made from the approved content now.
+        links = {fmt: name for fmt, name in PAGE_LINKS.items() if (folder / name).exists()}
+        write_text_atomic(
+            folder / "index.html", (page or _default_page())(lesson, library.group(lesson.group), links)
+        )
+    scorm = root / "scorm" / f"{lesson.id}.zip"
+    scorm.parent.mkdir(exist_ok=True)
+    linked = {name: folder / name for name in PAGE_LINKS.values() if (folder / name).exists()}
+    build_scorm(
+        scorm,
+        identifier=f"hocvu-{lesson.id}-v{v.number}",
+        title=lesson.title,
+        page_html=(folder / "index.html").read_text(encoding="utf-8"),
+        files=linked,
+        version=str(v.number),
+    )
+    files = {p.relative_to(root).as_posix(): sha256_file(p) for p in [*sorted(folder.iterdir()), scorm]}
+    return {
+        "id": lesson.id,
+        "version": v.number,
+        "content_hash": v.content_hash,
+        "title": lesson.title,
+        "framework": lesson.framework,
+        "competence": lesson.competence,
+        "level": lesson.level,
+        "group": lesson.group,
+        "language": lesson.language,
+        "author": v.author,
+        "approved_by": c.state.approved_by,
+        "approved_at": c.state.approved_at.isoformat() if c.state.approved_at else None,
+        "page": f"lessons/{lesson.id}/index.html",
+        "scorm": f"scorm/{lesson.id}.zip",
+        "files": files,
+    }
+
+
+def build_release(
+    store: ReviewStore,
+    library: Library,
+    settings: Settings,
+    name: str,
+    *,
+    by: str,
+    group: str | None = None,
+    framework: str | None = None,
+    competence: str | None = None,
+    page: PageFn | None = None,
+) -> Release:
+    """select → verify → assemble (files, SCORM, site) → manifest → place and record. Immutable."""
+    from generator import __version__
+    from generator.publish.manifest import write_manifest
+    from generator.publish.site import SiteLesson, render_index
+    from generator.review.records import ReleaseItem
+
+    check_release_name(name)
+    base = published_dir(settings)
+    target = base / name
+    if target.exists() or any(r.name == name for r in store.list_releases()):
+        raise PublishError(f"release {name!r} already exists; releases are immutable, choose a new name")
+    filters = {k: v for k, v in (("group", group), ("framework", framework), ("competence", competence)) if v}
+    chosen = select_approved(store, group=group, framework=framework, competence=competence)
+    if not chosen:
+        where = ", ".join(f"{k} {v}" for k, v in filters.items()) or "the store"
+        raise PublishError(f"no approved lessons in {where}; approve some with `hocvu review approve` first")
+    for c in chosen:
+        verify_candidate(c)
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".incoming-{name}-", dir=base))
+    placed = False
+    try:
+        entries = [assemble_lesson(c, library, tmp, page) for c in chosen]
+        created = datetime.now(UTC)
+        site = [
+            SiteLesson(
+                e["id"],
+                e["title"],
+                e["framework"],
+                e["competence"],
+                e["level"],
+                e["group"],
+                e["language"],
+                e["version"],
+                e["page"],
+                e["scorm"],
+                [Path(f).name for f in e["files"]],
+            )
+            for e in entries
+        ]
+        write_text_atomic(
+            tmp / "index.html",
+            render_index(
+                site, library, release=name, created=f"{created:%Y-%m-%d}", hocvu_version=__version__
+            ),
+        )
+        manifest_sha = write_manifest(
+            tmp,
+            {
+                "release": name,
+                "created_at": created.isoformat(),
+                "created_by": by,
+                "hocvu_version": __version__,
+                "filters": filters,
+                "lessons": entries,
+            },
+        )
+        os.chmod(tmp, 0o755)
+
+        def place() -> None:
+            nonlocal placed
+            try:
+                os.rename(tmp, target)
+                placed = True
+            except OSError as exc:
+                raise PublishError(f"cannot place release {name} at {target}: {exc.strerror}") from exc
+
+        record = store.create_release(
+            name,
+            [ReleaseItem(e["id"], e["version"], e["content_hash"]) for e in entries],
+            by=by,
+            path=target,
+            manifest_sha256=manifest_sha,
+            hocvu_version=__version__,
+            filters=filters,
+            place=place,
+        )
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if placed:  # renamed into place but not recorded: take it back
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    return Release(name, target, record, entries, manifest_sha)
+
+
+def release_path(settings: Settings, store: ReviewStore | None, name: str) -> tuple[Path, str | None]:
+    """Where release ``name`` is and its recorded manifest checksum (None when the store has no record).
+
+    ``name`` may also be the path of a release folder (e.g. a copy on another machine)."""
+    from generator.errors import NotFoundError
+
+    as_path = Path(name)
+    if as_path.is_dir() and (as_path / "manifest.json").exists():
+        record = None
+    else:
+        check_release_name(name)
+        as_path = published_dir(settings) / name
+        record = None
+    if store is not None:
+        try:
+            rec = store.get_release(as_path.name)
+        except NotFoundError:
+            rec = None
+        if rec is not None and rec.path.resolve() == as_path.resolve():
+            record = rec.manifest_sha256
+    if not as_path.is_dir():
+        raise PublishError(f"no release {name!r} in {published_dir(settings)}")
+    return as_path, record

@@ -1,0 +1,1 @@
+"""Alembic migrations of the review store: ordered, recorded, never edited once released."""

@@ -1,0 +1,185 @@
+"""The review workflow as data: statuses, actions, the transition table and who may do what.
+
+Pure functions only; the store calls them inside its transactions, so the rules hold for the CLI, the
+web app and batch builds alike::
+
+    (new lesson) ──draft──▶ in_review ──approve──▶ approved ──publish──▶ published
+                  (draft) ──submit──▶  │  ──request_changes──▶ changes_requested
+                                       └─ reject ──▶ rejected (final for this lesson's line of versions)
+
+    any status except rejected ──edit | revise──▶ a new version, in_review
+    any status, or none ──draft (a fresh draft)──▶ a new version, in_review
+
+A version's approval binds to its content hash; a new version always needs approval again.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from generator.errors import PermissionError_, TransitionError
+
+
+class Status(StrEnum):
+    """Where the current version of a lesson stands."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+
+
+class Action(StrEnum):
+    """Everything that is recorded as a review event."""
+
+    CREATE = "create"  # a new version (kind: draft, edit, revise)
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+    PUBLISH = "publish"
+    COMMENT = "comment"
+    RESOLVE = "resolve"
+
+
+class Role(StrEnum):
+    """User roles."""
+
+    EDITOR = "editor"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+#: How a version came to be. A fresh ``draft`` may start over even after a rejection.
+VERSION_KINDS = ("draft", "edit", "revise")
+
+#: action -> {from status: to status} for actions on the current version.
+TRANSITIONS: dict[Action, dict[Status, Status]] = {
+    Action.SUBMIT: {Status.DRAFT: Status.IN_REVIEW},
+    Action.APPROVE: {Status.IN_REVIEW: Status.APPROVED},
+    Action.REQUEST_CHANGES: {Status.IN_REVIEW: Status.CHANGES_REQUESTED},
+    Action.REJECT: {Status.IN_REVIEW: Status.REJECTED},
+    # A lesson already published stays publishable: the next release includes it again.
+    Action.PUBLISH: {Status.APPROVED: Status.PUBLISHED, Status.PUBLISHED: Status.PUBLISHED},
+}
+
+#: Statuses a derived version (edit, revise) may start from.
+DERIVABLE = frozenset(
+    {Status.DRAFT, Status.IN_REVIEW, Status.CHANGES_REQUESTED, Status.APPROVED, Status.PUBLISHED}
+)
+
+#: Statuses whose current version goes into a release.
+PUBLISHABLE = frozenset({Status.APPROVED, Status.PUBLISHED})
+
+#: Actions that carry a review decision and so need a comment when they send work back.
+NEEDS_COMMENT = frozenset({Action.REQUEST_CHANGES, Action.REJECT})
+
+#: Which roles may do what. ``create`` covers draft, edit and revise; ``manage_users`` the user admin.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "create": frozenset({Role.EDITOR, Role.ADMIN}),
+    Action.SUBMIT: frozenset({Role.EDITOR, Role.ADMIN}),
+    Action.APPROVE: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.REQUEST_CHANGES: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.REJECT: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.PUBLISH: frozenset({Role.ADMIN}),
+    Action.COMMENT: frozenset({Role.EDITOR, Role.REVIEWER, Role.ADMIN}),
+    Action.RESOLVE: frozenset({Role.EDITOR, Role.REVIEWER, Role.ADMIN}),
+    "manage_users": frozenset({Role.ADMIN}),
+}
+
+#: Actions only a registered user may take; the others accept a local name (CLI, batch builds).
+REGISTERED_ONLY = frozenset(
+    {Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT, Action.COMMENT, Action.RESOLVE, "manage_users"}
+)
+
+_VERB = {
+    Action.SUBMIT: "submit",
+    Action.APPROVE: "approve",
+    Action.REQUEST_CHANGES: "request changes on",
+    Action.REJECT: "reject",
+    Action.PUBLISH: "publish",
+}
+
+_HINT = {
+    Status.DRAFT: "submit it for review first",
+    Status.IN_REVIEW: "a reviewer can approve it, request changes or reject it",
+    Status.APPROVED: "edit or revise it to make a new version, or publish it",
+    Status.CHANGES_REQUESTED: "make a new version (`hocvu revise` or `hocvu edit`); it goes back to review",
+    Status.REJECTED: "a rejected lesson is not revised; draft it anew with `hocvu draft`",
+    Status.PUBLISHED: "edit or revise it to make a new version, which needs approval again",
+}
+
+
+def next_status(
+    status: Status | str, action: Action | str, *, lesson_id: str = "", version: int = 0
+) -> Status:
+    """The status after ``action``; TransitionError saying what is possible instead when illegal."""
+    st, act = Status(status), Action(action)
+    table = TRANSITIONS.get(act)
+    if table is None:
+        raise ValueError(f"{act} does not change a lesson's status")
+    if st not in table:
+        what = f"{lesson_id} version {version}" if lesson_id else "this lesson"
+        raise TransitionError(f"cannot {_VERB[act]} {what}: it is {st.value.replace('_', ' ')}; {_HINT[st]}")
+    return table[st]
+
+
+def new_version_status(
+    status: Status | str | None, kind: str, *, submit: bool = True, lesson_id: str = ""
+) -> Status:
+    """The status of a new version of ``kind`` made while the lesson is ``status`` (None: no lesson yet)."""
+    if kind not in VERSION_KINDS:
+        raise ValueError(f"unknown version kind {kind!r}; one of {VERSION_KINDS}")
+    if status is None and kind != "draft":
+        raise TransitionError(
+            f"cannot {kind} {lesson_id or 'a lesson'}: it has no version yet; draft it first"
+        )
+    if kind != "draft" and Status(status) not in DERIVABLE:  # type: ignore[arg-type]
+        raise TransitionError(
+            f"cannot {kind} {lesson_id or 'this lesson'}: it is rejected; {_HINT[Status.REJECTED]}"
+        )
+    return Status.IN_REVIEW if submit else Status.DRAFT
+
+
+def require_comment(action: Action | str, comment: str | None) -> None:
+    """Refuse to request changes or reject without saying why."""
+    if Action(action) in NEEDS_COMMENT and not (comment or "").strip():
+        verb = "request changes" if Action(action) == Action.REQUEST_CHANGES else "reject"
+        raise TransitionError(f"a comment is required to {verb}: say what should change (--comment TEXT)")
+
+
+def check_permission(name: str, role: str | None, action: Action | str) -> None:
+    """Refuse ``action`` to ``name`` (``role`` None: not a registered user) when the rules say so."""
+    key = action.value if isinstance(action, Action) else action
+    if role is None:
+        if key in REGISTERED_ONLY:
+            raise PermissionError_(
+                f"{name!r} is not a registered user; reviewers act under their own name "
+                f"(add one with `hocvu users add NAME --role reviewer`)"
+            )
+        return
+    allowed = PERMISSIONS[key]
+    if role not in allowed:
+        what = "make versions (draft, edit, revise)" if key == "create" else key.replace("_", " ")
+        raise PermissionError_(
+            f"{name} is {article(role)} {role} and may not {what}; that needs the role "
+            f"{' or '.join(sorted(allowed))}"
+        )
+
+
+def check_four_eyes(user: str, author: str, *, enabled: bool, lesson_id: str, version: int) -> None:
+    """Whoever made or edited a version cannot approve it (unless four-eyes is turned off)."""
+    if enabled and user == author:
+        raise PermissionError_(
+            f"{user} made {lesson_id} version {version} and cannot approve it: four-eyes review needs "
+            f"another reviewer (or set HOCVU_FOUR_EYES=false for a one-person workspace)"
+        )
+
+
+def article(word: str) -> str:
+    """'a' or 'an' for ``word``."""
+    return "an" if word[:1] in "aeiou" else "a"
