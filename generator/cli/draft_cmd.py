@@ -9,6 +9,22 @@ import typer
 from generator.cli.common import State, console
 
 
+def parse_formats(value: str) -> list[str] | None:
+    """'group' → None (the group's defaults), 'none' → [], else the listed formats (checked)."""
+    from generator.errors import NotFoundError
+    from generator.schema import FORMATS
+
+    if value == "group":
+        return None
+    if value == "none":
+        return []
+    chosen = [f.strip() for f in value.split(",") if f.strip()]
+    for f in chosen:
+        if f not in FORMATS:
+            raise NotFoundError.unknown("format", f, FORMATS)
+    return chosen
+
+
 def draft(
     framework: Annotated[str, typer.Option("--framework", "-f", help="Framework id, e.g. vn-dcf-2025.")],
     competence: Annotated[str, typer.Option("--competence", "-c", help="Competence code, e.g. 4.2.")],
@@ -32,6 +48,11 @@ def draft(
         Optional[str],  # noqa: UP045
         typer.Option("--as", help="Author of the new version (default: HOCVU_USER, else the OS user name)."),
     ] = None,
+    formats: Annotated[
+        str,
+        typer.Option("--formats", help="Files to render: 'group' (the group's defaults), 'none', or a comma list "
+                                       "of handout, guide, slides, audio, page."),
+    ] = "group",
 ) -> None:
     """Draft one lesson; write it to outputs/drafts/<lesson-id>/v<N>/ and submit it for review."""
     from generator.pipeline import draft_one
@@ -39,7 +60,7 @@ def draft(
     settings = State.settings()
     result = draft_one(State.library(), settings, framework=framework, competence=competence, level=level,
                        group=group, lang=lang, backend=backend, model=model, collection=sources,
-                       author=author)
+                       author=author, formats=parse_formats(formats))
     lesson, out = result.drafted.lesson, console()
     p = lesson.provenance
     out.print(f"[bold]{lesson.title}[/]  [dim]{lesson.id}[/]")
@@ -56,6 +77,9 @@ def draft(
     for c in result.drafted.checks:
         out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
     out.print(f"saved {result.path}")
+    rendered = sorted(f.name for f in result.path.iterdir() if f.suffix in (".docx", ".pptx", ".mp3", ".html"))
+    if rendered:
+        out.print(f"rendered: {', '.join(rendered)}")
     if result.lesson_status:
         out.print(result.lesson_status)
     if not result.drafted.passed:
