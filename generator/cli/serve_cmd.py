@@ -1,0 +1,38 @@
+"""``hocvu serve``: run the review web app (FastAPI + uvicorn) over the workspace's review store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from generator.cli.common import State, err_console
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (keep 127.0.0.1 unless behind a "
+                                                     "proxy that serves HTTPS).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark the session cookie Secure "
+                                                 "(when users reach the app over HTTPS).")] = False,
+) -> None:
+    """Serve the review web app: reviewers read, listen, comment and approve; the JSON API is under /api."""
+    import uvicorn
+
+    from generator.web.app import create_app
+
+    settings = State.settings()
+    app = create_app(settings, library=State.library(), secure_cookies=secure_cookies)
+    if host not in LOOPBACK and not secure_cookies:
+        err_console().print(f"note: listening on {host} without --secure-cookies; put the app behind HTTPS "
+                            "before people sign in over a network")
+    err_console().print(f"hocvu review app on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
+                        f"(workspace {settings.workspace}); stop with Ctrl+C")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True, server_header=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the root command."""
+    app.command("serve")(serve)

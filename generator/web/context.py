@@ -1,0 +1,171 @@
+"""What every route needs: the objects the app was built with, the signed-in user, the language, and
+the page renderer (Jinja2, autoescaped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from generator.errors import PermissionError_
+from generator.review import workflow as wf
+from generator.web import i18n
+from generator.web.security import CSRF_FIELD, SignInLimiter, csrf_token
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from generator.config import Settings
+    from generator.drafting.backend import LLMBackend
+    from generator.frameworks import Library
+    from generator.review.records import User
+    from generator.review.store import ReviewStore
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "hocvu_lang"
+_USER_KEY = "hocvu.user"
+
+
+@dataclass
+class WebContext:
+    """The objects the app serves from, injected by ``create_app`` (tests pass fakes and small formats)."""
+
+    settings: Settings
+    store: ReviewStore
+    library: Library
+    make_backend: Callable[[], LLMBackend]
+    formats: Sequence[str] | None = None  # formats rendered for new versions (None: the group's defaults)
+    tts: Any = None
+    render: Any = None
+    limiter: SignInLimiter = field(default_factory=SignInLimiter)
+
+    @cached_property
+    def templates(self) -> Environment:
+        """The Jinja2 environment: autoescape on for every template, so lesson and model text is escaped."""
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                          trim_blocks=True, lstrip_blocks=True)
+        env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M}" if d else ""
+        env.filters["section_label"] = lambda name, t: t(f"section_{name}")
+        env.filters["pager"] = lambda params, n: urlencode({**dict(params), "page": n})
+        return env
+
+
+class NotSignedInError(Exception):
+    """The request needs a signed-in user and has none."""
+
+
+def web(request: Request) -> WebContext:
+    """The app's WebContext."""
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def current_user(request: Request) -> User | None:
+    """The signed-in user, read fresh from the store (so a removed user or a new role counts at once)."""
+    if _USER_KEY in request.scope:
+        return request.scope[_USER_KEY]  # type: ignore[no-any-return]
+    name = request.session.get("user")
+    user = web(request).store.find_user(name) if isinstance(name, str) and name else None
+    if name and user is None:
+        request.session.pop("user", None)
+    request.scope[_USER_KEY] = user
+    return user
+
+
+def page_user(request: Request) -> User:
+    """Dependency for pages: the signed-in user, else a redirect to the sign-in page."""
+    user = current_user(request)
+    if user is None:
+        raise NotSignedInError()
+    return user
+
+
+def action_user(request: Request) -> User:
+    """Dependency for actions (POST): the signed-in user, else 403."""
+    user = current_user(request)
+    if user is None:
+        raise PermissionError_("sign in first: this action needs a signed-in user")
+    return user
+
+
+def allow(user: User, action: wf.Action | str) -> None:
+    """PermissionError_ (403) unless the workflow's rules let ``user`` do ``action``."""
+    wf.check_permission(user.name, user.role, action)
+
+
+def can(user: User | None, action: wf.Action | str) -> bool:
+    """True when ``user`` may do ``action`` (for showing or hiding controls; the server checks again)."""
+    if user is None:
+        return False
+    try:
+        allow(user, action)
+    except PermissionError_:
+        return False
+    return True
+
+
+def ui_lang(request: Request) -> str:
+    """The interface language: ?lang=, else the cookie, else Vietnamese."""
+    asked = request.query_params.get("lang")
+    if asked in i18n.LANGS:
+        return asked
+    cookie = request.cookies.get(LANG_COOKIE)
+    return cookie if cookie in i18n.LANGS else i18n.DEFAULT
+
+
+def url_with(request: Request, **params: Any) -> str:
+    """The current path with query parameters replaced (None removes one)."""
+    query = dict(request.query_params)
+    for k, v in params.items():
+        if v is None:
+            query.pop(k, None)
+        else:
+            query[k] = str(v)
+    return request.url.path + ("?" + urlencode(query) if query else "")
+
+
+def flash(request: Request, kind: str, text: str) -> None:
+    """A message shown once on the next page."""
+    request.session.setdefault("flash", []).append([kind, text])
+    request.session["flash"] = request.session["flash"]  # mark modified
+
+
+def render(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
+    """Render ``template`` with the common context (user, language, CSRF token, messages)."""
+    lang = ui_lang(request)
+    context.setdefault("nav", "")
+    user = current_user(request) if "session" in request.scope else None
+    flashes = request.session.pop("flash", []) if "session" in request.scope else []
+    t = i18n.translator(lang)
+    other = "en" if lang == "vi" else "vi"
+    body = web(request).templates.get_template(template).render(
+        request=request, user=user, lang=lang, _=t, t_status=lambda s: t(f"status_{s}"),
+        t_role=lambda r: t(f"role_{r}"), csrf=csrf_token(request) if "session" in request.scope else "",
+        csrf_field=CSRF_FIELD, flashes=flashes, other_lang=other,
+        other_lang_url=url_with(request, lang=other), other_lang_name=i18n.LANG_NAMES[other],
+        can=lambda action: can(user, action), **context,
+    )
+    response = HTMLResponse(body, status_code=status_code, headers=headers)
+    if request.query_params.get("lang") in i18n.LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """303 See Other: after a POST, the browser GETs ``url``."""
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after signing in (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
