@@ -12,7 +12,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from generator.errors import ConfigError
 
-
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
     # USD per 1M tokens, list prices; override in hocvu.toml [prices."model"].
     "gpt-4o-mini": {"input": 0.15, "output": 0.60},

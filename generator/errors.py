@@ -98,7 +98,7 @@ class TransitionError(ReviewError):
     """An illegal workflow transition."""
 
 
-class PermissionError_(ReviewError):  # noqa: N801 - avoid shadowing the builtin
+class PermissionError_(ReviewError):  # noqa: N801, N818 - named to avoid shadowing the builtin
     """The user may not perform this action."""
 
 

@@ -51,7 +51,8 @@ def digcomp3_from_jsonld(path: Path, framework_id: str = "digcomp-3.0") -> Frame
     if missing:
         raise DataError(f"{path}: no {', '.join(missing)} nodes; this is not a DigComp 3.0 supplement")
 
-    levels, tiers = [], {}
+    levels: list[dict[str, Any]] = []
+    tiers: dict[str, list[int]] = {}
     for node in sorted(by_type["ProficiencyLevel"], key=lambda n: int(n["eight_levels_mapping"])):
         n, tier = int(node["eight_levels_mapping"]), str(node["four_levels_name"])
         tiers.setdefault(tier, []).append(n)

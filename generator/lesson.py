@@ -212,6 +212,13 @@ class LessonDraft(Part):
                 raise ValueError("; ".join(problems[:5]))
         return self
 
+    def cited_source_ids(self) -> list[str]:
+        """Every passage id the key points and steps cite."""
+        ids: list[str] = []
+        for sources in [*(k.sources for k in self.key_points), *(s.sources for s in self.steps)]:
+            ids.extend(i for i in sources if i not in ids)
+        return ids
+
     def draft_part(self) -> dict[str, Any]:
         """Only the drafted fields, as JSON-ready data."""
         return self.model_dump(mode="json", include=set(SECTIONS))
@@ -318,10 +325,3 @@ class Lesson(LessonDraft):
                 "provenance": provenance.model_dump(),
             }
         )
-
-    def cited_source_ids(self) -> list[str]:
-        """Every passage id the key points and steps cite."""
-        ids: list[str] = []
-        for item in [*self.key_points, *self.steps]:
-            ids.extend(i for i in item.sources if i not in ids)
-        return ids

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -249,7 +250,7 @@ class Framework(Strict):
         return next(d for d in self.domains if d.code == code)
 
 
-def _unique(what: str, values: list[object], loc: tuple[str | int, ...] = (), field: str = "") -> None:
+def _unique(what: str, values: Sequence[object], loc: tuple[str | int, ...] = (), field: str = "") -> None:
     seen: set[object] = set()
     for i, v in enumerate(values):
         if v in seen:

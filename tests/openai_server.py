@@ -73,7 +73,7 @@ class OpenAIServer:
 
     # -- control --------------------------------------------------------------------------------
     def queue(self, *actions: str) -> None:
-        """Queue actions for the next requests ('ok', '429', '500', 'malformed', 'invalid', 'hang', 'no_json_schema')."""
+        """Queue actions for the next requests: ok, 429, 500, malformed, invalid, hang, no_json_schema."""
         self.script.extend(actions)
 
     @property

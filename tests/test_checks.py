@@ -82,7 +82,7 @@ def test_quiz_check(library, good):
     last = good.objectives[-1].id
     unchecked = _bad(good, quiz=[x.model_dump() | {"objective": "O1"} for x in good.quiz])
     r = _result(library, unchecked, "quiz")
-    assert not r.passed and f"no question checks objective(s)" in r.message and last in r.message
+    assert not r.passed and "no question checks objective(s)" in r.message and last in r.message
 
 
 def test_citation_check_catches_a_forged_id(library, good):

@@ -127,12 +127,12 @@ def test_valid_minimal_framework_loads(tmp_path):
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda t: t.replace("title: {vi: Khung thử}", "title: {vi: Khung thử"), r"mini.yaml: line \d+: malformed YAML"),
+        (lambda t: t.replace("title: {vi: Khung thử}", "title: {vi: Khung thử"), r"mini.yaml: line \d+: malformed YAML"),  # noqa: E501
         (lambda t: t.replace("source: test\n", ""), r"mini.yaml:1: source: required field is missing"),
-        (lambda t: t.replace("domain: '1'", "domain: '9'"), r"mini.yaml:\d+: competences.0.domain: competence 1.1 refers to unknown domain '9'"),
-        (lambda t: t.replace("{level: 1,", "{level: 9,"), r"mini.yaml:\d+: levels.0.level: Input should be less than or equal to 8"),
+        (lambda t: t.replace("domain: '1'", "domain: '9'"), r"mini.yaml:\d+: competences.0.domain: competence 1.1 refers to unknown domain '9'"),  # noqa: E501
+        (lambda t: t.replace("{level: 1,", "{level: 9,"), r"mini.yaml:\d+: levels.0.level: Input should be less than or equal to 8"),  # noqa: E501
         (lambda t: t + t[t.index("  - code: '1.1'"):], r"duplicate competence code '1.1'"),
-        (lambda t: t.replace("verified: false", "verified: false\ncolour: blue"), r"mini.yaml:\d+: colour: unknown field"),
+        (lambda t: t.replace("verified: false", "verified: false\ncolour: blue"), r"mini.yaml:\d+: colour: unknown field"),  # noqa: E501
         (lambda t: t.replace("1.1-L1-a", "2.1-L1-a"), r"descriptor id '2.1-L1-a' must start with '1.1-L1-'"),
     ],
     ids=["malformed", "missing-field", "unknown-domain", "level-range", "duplicate-code", "unknown-field", "bad-id"],

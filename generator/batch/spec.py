@@ -23,7 +23,7 @@ class BatchSpec(Strict):
     groups: list[str] = Field(min_length=1)
     competences: list[str] = Field(min_length=1, description="codes like 4.2 or patterns like 4.*")
     levels: list[int] = Field(min_length=1)
-    languages: list[Lang] = Field(default_factory=lambda: ["vi"], min_length=1)
+    languages: list[Lang] = Field(default_factory=lambda: list[Lang](["vi"]), min_length=1)
     formats: list[Format] | Literal["group"] = "group"
     backend: Literal["auto", "offline", "openai"] = "auto"
     model: str | None = None

@@ -116,7 +116,9 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
 
 def build(
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="Batch spec (YAML).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and estimate; write and call nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and estimate; write and call nothing.")
+    ] = False,
     concurrency: Annotated[
         Optional[int], typer.Option("--concurrency", "-j", help="Model calls at once (default: the spec's).")  # noqa: UP045
     ] = None,

@@ -61,8 +61,8 @@ def show_framework(
             continue
         descs = fw.descriptors(comp.code, lv.level)
         out.print(f"\n[bold]{'Bậc' if lang == 'vi' else 'Level'} {lv.level}[/] ({lv.tier.get(lang)})")
-        for d in descs:
-            out.print(f"  [cyan]{d.id}[/]  {d.text.get(lang)}")
+        for desc in descs:
+            out.print(f"  [cyan]{desc.id}[/]  {desc.text.get(lang)}")
     if fw.attribution:
         out.print(f"\n[dim]{fw.attribution}[/]")
 

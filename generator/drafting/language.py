@@ -18,7 +18,6 @@ def _detector() -> Any:
 
 def detect_language(text: str) -> str | None:
     """'vi', 'en', another ISO 639-1 code, or None when undecidable."""
-    from lingua import Language
 
     lang = _detector().detect_language_of(text)
     return lang.iso_code_639_1.name.lower() if lang else None

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 MAX_CONTENT_LEVEL = 4
 
-SPOKEN = {
+SPOKEN: dict[str, dict[str, Any]] = {
     "vi": {
         "hello": "Xin chào bạn.",
         "today": "Bài học hôm nay: {title}.",
@@ -99,7 +99,7 @@ def compose(entry: LanguageContent, req: DraftRequest) -> dict[str, Any]:
     key_points = [{"text": k.text, "sources": []} for k in entry.key_points if k.suits(lvl)][:5]
     steps = [{"action": s.action, "expect": s.expect, "sources": []} for s in entry.steps if s.suits(lvl)][:7]
     # Facts from the editor's sources, quoted in the lesson language and cited by id.
-    quoted = []
+    quoted: list[dict[str, Any]] = []
     for p in _passages_in(req.lang, req.passages):
         sentence = _passage_sentence(p, req.limits.max_sentence_words)
         if sentence and len(quoted) < 2:

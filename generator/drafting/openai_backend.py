@@ -69,7 +69,7 @@ class OpenAIBackend:
         self.model = model or settings.model
         self.prompts = PromptSet.load(settings.workspace)
         self._chat: Any = None
-        self._method = None if settings.structured_output == "auto" else settings.structured_output
+        self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
 
     # -- plumbing -------------------------------------------------------------------------------
     def chat(self) -> Any:
@@ -185,7 +185,7 @@ class OpenAIBackend:
                 ),
             ]
         raise InvalidOutputError(
-            f"the model's reply failed validation {len(attempts)} times (last: {attempts[-1]['error'][:300]}); "
+            f"the model's reply failed validation {len(attempts)} times (last: {str(attempts[-1]['error'])[:300]}); "
             f"try another model, or raise HOCVU_MAX_REASKS",
             attempts,
         )

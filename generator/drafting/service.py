@@ -77,9 +77,7 @@ def provenance_for(lib: Library, req: DraftRequest, result: DraftResult, sources
 
 def assemble(lib: Library, req: DraftRequest, result: DraftResult, sources_hash: str = "") -> Lesson:
     """Turn a backend result into a Lesson with identity, cited sources and provenance."""
-    cited = set()
-    for item in [*result.draft.key_points, *result.draft.steps]:
-        cited.update(item.sources)
+    cited = set(result.draft.cited_source_ids())
     sources = [
         SourceCitation(id=p.id, title=p.title, file=p.file, page=p.page, text=p.text)
         for p in req.passages if p.id in cited
