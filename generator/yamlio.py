@@ -25,14 +25,19 @@ def to_nfc(value: Any) -> Any:
 
 
 def _compose(path: Path) -> tuple[Any, Any]:
-    import yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from exc
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror})") from exc
+    return compose_text(text, str(path))
+
+
+def compose_text(text: str, label: str) -> tuple[Any, Any]:
+    """Parse YAML ``text`` into (node tree with line marks, data); DataError '<label>: line N: ...'."""
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -40,9 +45,9 @@ def _compose(path: Path) -> tuple[Any, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f" line {mark.line + 1}" if mark else ""
-        raise DataError(f"{path}:{line}: malformed YAML: {exc.problem}; fix the syntax there") from exc
+        raise DataError(f"{label}:{line}: malformed YAML: {exc.problem}; fix the syntax there") from exc
     except yaml.YAMLError as exc:
-        raise DataError(f"{path}: malformed YAML: {exc}") from exc
+        raise DataError(f"{label}: malformed YAML: {exc}") from exc
     finally:
         loader.dispose()
     return node, data
@@ -72,7 +77,7 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def describe_validation(path: Path, node: Any, exc: ValidationError) -> str:
+def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> str:
     """One line: file, line, field path and what is wrong (first error, with a count of the rest)."""
     err = exc.errors()[0]
     loc = tuple(err["loc"])

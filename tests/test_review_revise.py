@@ -219,7 +219,7 @@ def test_edit_refusals(setup, library, drafted):
     data = drafted.lesson.draft_part()
     with pytest.raises(ReviewError, match="nothing changed"):
         _edit(setup, library, to_yaml(data))
-    with pytest.raises(DataError, match=r"my.yaml:3: malformed YAML"):
+    with pytest.raises(DataError, match=r"my.yaml: line 3: malformed YAML"):
         _edit(setup, library, "title: a\nsummary: b\n  - c: [\n")
     with pytest.raises(DataError, match="expected the lesson's sections as a YAML mapping"):
         _edit(setup, library, "- just a list\n")

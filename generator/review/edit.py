@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from generator.drafting.service import Drafted, check_lesson
 from generator.errors import CheckError, DataError, ReviewError
 from generator.lesson import SECTIONS, Lesson, LessonDraft, Limits
-from generator.yamlio import describe_validation, to_nfc
+from generator.yamlio import compose_text, describe_validation, to_nfc
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -59,20 +59,7 @@ def lesson_yaml(lesson: Lesson, *, version: int = 0, status: str = "", limits: L
 
 def parse_edit(text: str, lesson: Lesson, limits: Limits, *, label: str = "edited lesson") -> LessonDraft:
     """Parse edited YAML into sections valid against the group's limits; DataError naming line and field."""
-    import yaml
-
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise DataError(f"{label}{line}: malformed YAML: {exc.problem}; fix the syntax there") from exc
-    except yaml.YAMLError as exc:
-        raise DataError(f"{label}: malformed YAML: {exc}") from exc
-    finally:
-        loader.dispose()
+    node, data = compose_text(text, label)
     if not isinstance(data, dict):
         raise DataError(f"{label}: expected the lesson's sections as a YAML mapping (title, summary, ...)")
     for key in IDENTITY:
@@ -89,7 +76,7 @@ def parse_edit(text: str, lesson: Lesson, limits: Limits, *, label: str = "edite
     try:
         return LessonDraft.model_validate(sections, context=limits.context())
     except ValidationError as exc:
-        raise DataError(describe_validation(label, node, exc)) from exc  # type: ignore[arg-type]
+        raise DataError(describe_validation(label, node, exc)) from exc
 
 
 def edited_lesson(parent: Lesson, draft: LessonDraft, author: str, parent_version: int) -> Lesson:
