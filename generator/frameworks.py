@@ -51,8 +51,16 @@ class Library:
 
     workspace: Path | None = None
     _content: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
+    _frameworks: dict[str, Framework] = field(default_factory=dict, repr=False)
+    _listing: dict[tuple[str, str], dict[str, Path]] = field(default_factory=dict, repr=False)
 
     def _files(self, sub: str, pattern: str = "*.yaml") -> dict[str, Path]:
+        key = (sub, pattern)
+        if key not in self._listing:
+            self._listing[key] = self._list_files(sub, pattern)
+        return self._listing[key]
+
+    def _list_files(self, sub: str, pattern: str) -> dict[str, Path]:
         found: dict[str, Path] = {}
         for base in data_dirs("frameworks", self.workspace):
             folder = base / sub if sub else base
@@ -61,18 +69,22 @@ class Library:
                     found[p.stem] = p
         return found
 
-    @cached_property
-    def frameworks(self) -> dict[str, Framework]:
-        """Frameworks by id."""
-        out: dict[str, Framework] = {}
-        for stem, path in self._files("").items():
-            if stem == "equivalences":
-                continue
+    def _load_framework(self, fid: str, path: Path) -> Framework:
+        if fid not in self._frameworks:
             fw = load_model(path, Framework)
-            if fw.id != stem:
-                raise DataError(f"{path}: id {fw.id!r} must match the file name {stem!r}")
-            out[fw.id] = fw
-        return out
+            if fw.id != fid:
+                raise DataError(f"{path}: id {fw.id!r} must match the file name {fid!r}")
+            self._frameworks[fid] = fw
+        return self._frameworks[fid]
+
+    @cached_property
+    def _framework_paths(self) -> dict[str, Path]:
+        return {stem: path for stem, path in self._files("").items() if stem != "equivalences"}
+
+    @property
+    def frameworks(self) -> dict[str, Framework]:
+        """Frameworks by id (all of them loaded; ``framework(id)`` loads only the one asked for)."""
+        return {fid: self._load_framework(fid, path) for fid, path in self._framework_paths.items()}
 
     @cached_property
     def groups(self) -> dict[str, TargetGroup]:
@@ -93,10 +105,10 @@ class Library:
 
     def framework(self, fid: str) -> Framework:
         """The framework ``fid``; NotFoundError listing the valid ids otherwise."""
-        try:
-            return self.frameworks[fid]
-        except KeyError:
-            raise NotFoundError.unknown("framework", fid, sorted(self.frameworks)) from None
+        path = self._framework_paths.get(fid)
+        if path is None:
+            raise NotFoundError.unknown("framework", fid, sorted(self._framework_paths))
+        return self._load_framework(fid, path)
 
     def group(self, gid: str) -> TargetGroup:
         """The group ``gid``; NotFoundError listing the valid ids otherwise."""
@@ -142,10 +154,9 @@ class Library:
 
     def content_hash(self, fid: str, code: str) -> str:
         """Hash of one content library entry, or '' when there is none."""
-        try:
-            return model_hash(self.content(fid, code))
-        except NotFoundError:
-            return ""
+        path = self._files(f"content/{fid}").get(code)
+        # The file's bytes: as good a fingerprint as the parsed entry, without parsing it.
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path else ""
 
 
 def check_content(lib: Library, fid: str, code: str) -> list[str]:

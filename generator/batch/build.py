@@ -53,7 +53,7 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
             return estimate_prompt_tokens(prompts, req, settings.link_allow)
 
     return make_plan(spec, library, name, model, prompt_hash_for(name, settings.workspace),
-                     _fingerprint(settings, spec.sources), sink.status, estimate, settings.price(model), force)
+                     _fingerprint(settings, spec.sources), sink.statuses, estimate, settings.price(model), force)
 
 
 def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewStore, author: str,

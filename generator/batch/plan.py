@@ -85,10 +85,10 @@ def cache_key(library: Library, p: PlannedLesson, backend: str, model: str, prom
 
 
 def make_plan(spec: BatchSpec, library: Library, backend: str, model: str, prompt_hash: str,
-              sources_fingerprint: str, current: Callable[[PlannedLesson], Status],
+              sources_fingerprint: str, current: Callable[[list[PlannedLesson]], list[Status]],
               estimate: Callable[[PlannedLesson], int] | None = None,
               price: dict[str, float] | None = None, force: bool = False) -> Plan:
-    """Expand ``spec``; ``current`` says whether a lesson's current version already has its key."""
+    """Expand ``spec``; ``current`` says which lessons already have a version with their key."""
     validate_names(spec, library)
     plan = Plan(spec, backend, model)
     for group in spec.groups:
@@ -98,8 +98,9 @@ def make_plan(spec: BatchSpec, library: Library, backend: str, model: str, promp
                 for lang in spec.languages:
                     p = PlannedLesson(spec.framework, code, level, group, lang, formats)
                     p.cache_key = cache_key(library, p, backend, model, prompt_hash, sources_fingerprint)
-                    p.status = "generate" if force else current(p)
                     plan.lessons.append(p)
+    for p, status in zip(plan.lessons, current(plan.lessons), strict=True):
+        p.status = "generate" if force else status
     if backend != "offline":
         todo = [p for p in plan.lessons if p.status == "generate"]
         plan.est_input_tokens = sum(estimate(p) for p in todo) if estimate else 0

@@ -231,8 +231,9 @@ class BatchRunner:
             out.version_dir = str(final)
             out.timings["submit"] = time.perf_counter() - t
             self.progress.stage("submit", p.id, "done")
-        except (HocvuError, OSError, ValueError) as exc:
-            out.status, out.stage, out.error = "failed", stage, str(exc) or type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - one lesson's failure must not stop the others
+            out.status, out.stage = "failed", stage
+            out.error = str(exc) if isinstance(exc, HocvuError) else f"{type(exc).__name__}: {exc}"
             self.progress.stage(stage, p.id, "fail")
         finally:
             if tmp is not None:
@@ -260,7 +261,14 @@ class BatchRunner:
         if self.render_workers and todo:
             import multiprocessing
 
+            from generator.batch.worker import warm_up
+
             self._pool = ProcessPoolExecutor(self.render_workers, mp_context=multiprocessing.get_context("spawn"))
+            loop = asyncio.get_running_loop()
+            for _ in range(self.render_workers):  # start the workers now, while the first calls are out
+                loop.run_in_executor(self._pool, warm_up)
+        if todo and hasattr(self.backend, "warm_up"):
+            await asyncio.to_thread(self.backend.warm_up)
         tasks = [asyncio.ensure_future(self._one(p, sem)) for p in todo]
         try:
             for done in asyncio.as_completed(tasks):

@@ -20,12 +20,12 @@ class StoreSink:
         self.store = store
         self.author = author
 
-    def status(self, p: PlannedLesson) -> Status:
-        """'cached' when some version of the lesson was made from exactly these inputs."""
+    def statuses(self, lessons: list[PlannedLesson]) -> list[Status]:
+        """'cached' for each lesson some version of which was made from exactly these inputs."""
         if self.store is None:
-            return "generate"
-        found = self.store.find_by_cache_key(p.cache_key)
-        return "cached" if found is not None and found.lesson_id == p.id else "generate"
+            return ["generate"] * len(lessons)
+        known = self.store.known_cache_keys(p.cache_key for p in lessons)
+        return ["cached" if known.get(p.cache_key) == p.id else "generate" for p in lessons]
 
     def current_key(self, lesson_id: str) -> str | None:
         """Cache key of the lesson's current version."""

@@ -88,6 +88,10 @@ class OpenAIBackend:
             )
         return self._chat
 
+    def warm_up(self) -> None:
+        """Import the client libraries and build the client before the first call (batch builds)."""
+        self.chat()
+
     def _where(self) -> str:
         return self.settings.openai_base_url or "https://api.openai.com/v1"
 

@@ -653,6 +653,18 @@ class ReviewStore:
             )
             return [self._version(v, statuses, row.current_version) for v in rows]
 
+    def known_cache_keys(self, keys: Iterable[str]) -> dict[str, str]:
+        """Of ``keys``, those some version was recorded with, each mapped to its lesson id (one query)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, str] = {}
+        with self._ro() as s:
+            for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+                chunk = wanted[start:start + 500]
+                rows = s.execute(select(VersionRow.cache_key, VersionRow.lesson_id)
+                                 .where(VersionRow.cache_key.in_(chunk)))
+                found.update({k: lid for k, lid in rows if k})
+        return found
+
     def find_by_cache_key(self, cache_key: str) -> VersionRecord | None:
         """The newest version recorded with ``cache_key`` (batch builds skip lessons that have one)."""
         with self._ro() as s:
