@@ -42,6 +42,11 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
     sink = StoreSink(store, "")
     estimate = None
     if name == "openai":
+        import importlib
+        import threading
+
+        # The client library takes about a second to import: let that overlap with planning.
+        threading.Thread(target=importlib.import_module, args=("langchain_openai",), daemon=True).start()
         from generator.drafting.openai_backend import estimate_prompt_tokens
         from generator.drafting.prompts import PromptSet
         from generator.drafting.service import build_request

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.batch.plan import Plan, PlannedLesson
-from generator.drafting.backend import LLMBackend, SourcePassage
+from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, SourcePassage
 from generator.drafting.checks import CheckResult
 from generator.drafting.service import (
     Drafted,
@@ -170,9 +170,18 @@ class BatchRunner:
         sources_hash = ""
         if self.retrieve is not None:
             req.passages, sources_hash = await asyncio.to_thread(self.retrieve, p)
-        async with sem:
+        if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
+            self.backend.limiter = sem
             result = await self.backend.adraft(req)
+        else:
+            async with sem:
+                result = await self.backend.adraft(req)
         out.llm_call = self.backend.name != "offline"
+        return await asyncio.to_thread(self._finish_draft, p, req, result, sources_hash, cached)
+
+    def _finish_draft(self, p: PlannedLesson, req: DraftRequest, result: DraftResult, sources_hash: str,
+                      cached: Path) -> Drafted:
+        """Assemble, check and cache a draft (in a thread, so the event loop keeps dispatching calls)."""
         lesson = assemble(self.library, req, result, sources_hash)
         lesson.provenance.cache_key = p.cache_key
         drafted = Drafted(lesson, check_lesson(lesson, self.library, self.settings))

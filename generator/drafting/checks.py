@@ -36,6 +36,7 @@ class CheckContext:
 
 
 _MOJIBAKE = re.compile(r"Ã[\x80-\xbf\xa0-\xff]|á»|áº|Æ°|Ä‘|Ä\x90|â€|\ufffd")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _URL = re.compile(r"(?:https?://|www\.)[^\s)>\]\"']+", re.I)
 
 
@@ -59,7 +60,7 @@ def check_unicode(lesson: Lesson, ctx: CheckContext) -> CheckResult:
             return CheckResult("unicode", False, f"text is not Unicode NFC: {text[:60]!r}")
         if m := _MOJIBAKE.search(text):
             return CheckResult("unicode", False, f"mojibake {m.group()!r} in {text[:60]!r}")
-        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        if _CONTROL.search(text):
             return CheckResult("unicode", False, f"control character in {text[:60]!r}")
     return CheckResult("unicode", True, "all text is NFC, no mojibake")
 

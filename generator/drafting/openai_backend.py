@@ -9,7 +9,9 @@ asked again, a bounded number of times.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -44,11 +46,16 @@ KEY_HELP = (
 
 
 def lesson_schema() -> dict[str, Any]:
-    """JSON schema of the drafted part of a lesson, as sent to the model."""
+    """JSON schema of the drafted part of a lesson, as sent to the model (a fresh copy each call)."""
+    return json.loads(_schema_json())
+
+
+@lru_cache(maxsize=1)
+def _schema_json() -> str:
     schema = LessonDraft.model_json_schema()
     schema["title"] = "lesson"
     schema["description"] = "One concise digital-skills lesson."
-    return schema
+    return json.dumps(schema, ensure_ascii=False)
 
 
 def _unsupported(exc: Exception) -> bool:
@@ -69,6 +76,9 @@ class OpenAIBackend:
         self.model = model or settings.model
         self.prompts = PromptSet.load(settings.workspace)
         self._chat: Any = None
+        self._runnables: dict[str, Any] = {}
+        #: Set by a batch build to bound the model calls in flight across all its lessons.
+        self.limiter: asyncio.Semaphore | None = None
         self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -129,8 +139,13 @@ class OpenAIBackend:
         return BackendError(f"the model call failed: {exc}")
 
     async def _invoke(self, messages: list[Any], method: str) -> dict[str, Any]:
-        runnable = self.chat().with_structured_output(lesson_schema(), method=method, include_raw=True)
-        return await runnable.ainvoke(messages)  # type: ignore[no-any-return]
+        if method not in self._runnables:
+            self._runnables[method] = self.chat().with_structured_output(lesson_schema(), method=method,
+                                                                         include_raw=True)
+        if self.limiter is None:
+            return await self._runnables[method].ainvoke(messages)  # type: ignore[no-any-return]
+        async with self.limiter:  # bounds the calls in flight, not the work around them
+            return await self._runnables[method].ainvoke(messages)  # type: ignore[no-any-return]
 
     async def _call(self, messages: list[Any]) -> dict[str, Any]:
         """One structured call, falling back across methods when the server lacks one."""
@@ -195,7 +210,7 @@ class OpenAIBackend:
         )
 
     def _schema_hint(self) -> str:
-        return json.dumps(lesson_schema(), ensure_ascii=False) if self._method in (None, "json_mode") else ""
+        return _schema_json() if self._method in (None, "json_mode") else ""
 
     def _common(self, req: DraftRequest) -> dict[str, Any]:
         return prompt_values(req, self.settings.link_allow, self._schema_hint())
@@ -249,7 +264,7 @@ def estimate_prompt_tokens(prompts: PromptSet, req: DraftRequest, link_allow: li
     """Rough prompt size of a draft call (about 4 characters a token, plus the schema sent alongside)."""
     values = prompt_values(req, link_allow)
     text = prompts.render("system", **values) + prompts.render("lesson", **values)
-    return (len(text) + len(json.dumps(lesson_schema()))) // 4
+    return (len(text) + len(_schema_json())) // 4
 
 
 def _reply_text(raw: Any, parsed: Any) -> str:

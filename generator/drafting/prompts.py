@@ -25,6 +25,7 @@ class PromptSet:
 
     texts: dict[str, str]
     paths: dict[str, Path] = field(default_factory=dict)
+    _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, workspace: Path | None = None) -> PromptSet:
@@ -50,13 +51,16 @@ class PromptSet:
         return h.hexdigest()[:16]
 
     def render(self, name: str, **values: Any) -> str:
-        """Render template ``name``."""
+        """Render template ``name`` (compiled once per PromptSet)."""
         import jinja2
 
-        env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
-        env.filters["fence"] = fence
         try:
-            return env.from_string(self.texts[name]).render(**values).strip()
+            if name not in self._compiled:
+                env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                                         autoescape=False)
+                env.filters["fence"] = fence
+                self._compiled[name] = env.from_string(self.texts[name])
+            return self._compiled[name].render(**values).strip()  # type: ignore[no-any-return]
         except jinja2.TemplateError as exc:
             where = self.paths.get(name, name)
             raise DataError(f"{where}: template error: {exc}; fix the template") from exc
