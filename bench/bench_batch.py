@@ -4,7 +4,7 @@
    concurrency 8 vs. a plain sequential langchain loop over the same prompts.
 2. No-change rebuild of the same batch: LLM calls and time relative to the first build.
 3. Offline end-to-end lesson (draft, checks, all renders, store): median and per-stage breakdown.
-4. Peak memory (RSS of the whole process tree) of a 120-lesson offline batch with all formats.
+4. Peak memory (sum of PSS over the whole process tree) of a 120-lesson offline batch with all formats.
 
     .venv/bin/python bench/bench_batch.py [--only llm,rebuild,e2e,memory] [--no-write]
 """
@@ -203,14 +203,15 @@ def bench_e2e(repeat: int = 9) -> str:
     )
 
 
-def _tree_rss(pid: int) -> int:
-    """RSS in bytes of ``pid`` and all its descendants."""
+def _tree_pss(pid: int) -> int:
+    """Memory in bytes of ``pid`` and all its descendants: the sum of their PSS (proportional set size), so
+    pages shared between processes (a worker and the espeak-ng it is starting) are counted once."""
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("Pss:"))
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     stack += [int(c) for c in fh.read().split()]
@@ -235,7 +236,7 @@ def bench_memory() -> str:
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            peak[0] = max(peak[0], _tree_pss(proc.pid))
             time.sleep(0.05)
 
     th = threading.Thread(target=sample)
@@ -249,8 +250,9 @@ def bench_memory() -> str:
     mb = peak[0] / 1e6
     return (
         f"### Peak memory\n\n`hocvu build` of {n} offline lessons (24 competences × 5 groups × level 1 × vi, all "
-        f"formats, 2 render workers); RSS of the whole process tree sampled every 50 ms.\n\n"
-        f"| measure | value | goal |\n|---|---|---|\n| peak RSS | {mb:.0f} MB | ≤ 600 MB "
+        f"formats, 2 render workers); memory of the whole process tree (sum of PSS, so shared pages count "
+        f"once) sampled every 50 ms.\n\n"
+        f"| measure | value | goal |\n|---|---|---|\n| peak memory (PSS) | {mb:.0f} MB | ≤ 600 MB "
         f"({'met' if mb <= 600 else 'MISSED'}) |\n| time | {elapsed:.1f} s ({elapsed / n:.2f} s per lesson) | |\n"
     )
 

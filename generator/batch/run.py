@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -149,6 +149,7 @@ class BatchRunner:
     render_workers: int = 0  # 0: render in a thread of this process
     reuse_drafts: bool = True  # False (--force): every lesson gets a fresh draft
     _pool: Executor | None = None
+    _helper: Executor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
 
     @property
     def outputs(self) -> Path:
@@ -169,7 +170,8 @@ class BatchRunner:
         req = build_request(self.library, p.framework, p.competence, p.level, p.group, p.lang)
         sources_hash = ""
         if self.retrieve is not None:
-            req.passages, sources_hash = await asyncio.to_thread(self.retrieve, p)
+            loop = asyncio.get_running_loop()
+            req.passages, sources_hash = await loop.run_in_executor(self._helper, self.retrieve, p)
         if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
             self.backend.limiter = sem
             result = await self.backend.adraft(req)
@@ -177,7 +179,9 @@ class BatchRunner:
             async with sem:
                 result = await self.backend.adraft(req)
         out.llm_call = self.backend.name != "offline"
-        return await asyncio.to_thread(self._finish_draft, p, req, result, sources_hash, cached)
+        # One helper thread: off the event loop, without a malloc arena per pool thread.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._helper, self._finish_draft, p, req, result, sources_hash, cached)
 
     def _finish_draft(self, p: PlannedLesson, req: DraftRequest, result: DraftResult, sources_hash: str,
                       cached: Path) -> Drafted:
