@@ -80,3 +80,18 @@ def test_narration_is_spoken_text(library):
     lesson = offline_lesson(library, "6.2", 1, "farmers", "vi").lesson
     assert lesson.narration.startswith("Xin chào")
     assert "Bước 1." in lesson.narration and "*" not in lesson.narration and "\n" not in lesson.narration
+
+
+def test_offline_revise_takes_another_example_and_keeps_the_rest(library):
+    from generator.config import load_settings
+    from generator.drafting.backend import RevisionRequest, make_backend, run_sync
+    from generator.drafting.service import build_request
+
+    lesson = offline_lesson(library, "4.2", 1, "farmers", "vi").lesson
+    backend = make_backend(load_settings(), library, "offline")
+    req = build_request(library, lesson.framework, lesson.competence, lesson.level, lesson.group, lesson.language)
+    result = run_sync(backend.arevise(RevisionRequest(req, lesson, "example", ["Cho ví dụ khác"])))
+    assert result.draft.example != lesson.example
+    before, after = lesson.draft_part(), result.draft.draft_part()
+    assert {k: v for k, v in after.items() if k != "example"} == {k: v for k, v in before.items() if k != "example"}
+    assert "took another 'example'" in result.notes[0] and "cannot apply free-text comments (1 open)" in result.notes[0]

@@ -61,15 +61,17 @@ def _composer_hash() -> str:
     return "offline-" + hashlib.sha256(inspect.getsource(me).encode()).hexdigest()[:12]
 
 
-def pick_example(examples: list[Example], group_tags: list[str], level: int) -> Example:
-    """The example whose tags best match the group's situations (earlier situations weigh more)."""
+def rank_examples(examples: list[Example], group_tags: list[str], level: int) -> list[Example]:
+    """Examples for ``level``, best match with the group's situations first (earlier situations weigh
+    more; equals keep their order in the file)."""
     weights = {tag: len(group_tags) - i for i, tag in enumerate(group_tags)}
     usable = [e for e in examples if level in e.levels] or examples
+    return sorted(usable, key=lambda e: -sum(weights.get(t, 0) for t in e.tags))
 
-    def score(e: Example) -> int:
-        return sum(weights.get(t, 0) for t in e.tags)
 
-    return max(usable, key=score)  # max keeps the first of equals: stable
+def pick_example(examples: list[Example], group_tags: list[str], level: int) -> Example:
+    """The example whose tags best match the group's situations."""
+    return rank_examples(examples, group_tags, level)[0]
 
 
 def _passage_sentence(p: SourcePassage, limit: int) -> str | None:
@@ -237,19 +239,36 @@ class OfflineBackend:
         return DraftResult(draft=draft, backend=self.name, model=self.model, prompt_hash=_composer_hash())
 
     async def arevise(self, request: RevisionRequest) -> DraftResult:
-        """Recompose the asked section from the library; comments cannot be applied without a model."""
+        """Recompose the asked section from the library — for the example and the practice, the next
+        alternative the library offers; free-text comments cannot be applied without a model."""
         req = request.request
-        fresh = fit(compose(self._entry(req).lang(req.lang), req), req.lang, req.limits)
+        entry = self._entry(req).lang(req.lang)
+        fresh = fit(compose(entry, req), req.lang, req.limits)
         data = request.lesson.draft_part()
-        if request.section == "all":
+        section = request.section
+        if section == "all":
             data = fresh.draft_part()
         else:
-            data[request.section] = fresh.draft_part()[request.section]
-        data["narration"] = data["narration"] if request.section not in ("all", "narration") else fresh.narration
+            data[section] = fresh.draft_part()[section]
+        if section in ("example", "practice"):
+            level = min(req.level, MAX_CONTENT_LEVEL)
+            options: list[Any] = (
+                [e.story for e in rank_examples(entry.examples, req.group.tags, level)] if section == "example"
+                else [{"task": p.task, "expected": p.expected} for p in entry.practice if p.suits(level)]
+            )
+            for option in options:
+                if option != request.lesson.draft_part()[section]:
+                    candidate = dict(data, **{section: option})
+                    if not LessonDraft.model_validate(candidate).limit_problems(req.limits):
+                        data = candidate
+                        break
         draft = LessonDraft.model_validate(data, context=req.limits.context())
+        changed = draft.draft_part()[section] != request.lesson.draft_part()[section] if section != "all" else True
+        what = "took another" if section in ("example", "practice") and changed else "recomposed"
         note = (
-            f"offline backend: recomposed '{request.section}' from the content library; "
-            f"it cannot apply free-text comments ({len(request.comments)} open) — edit the lesson to apply them"
+            f"offline backend: {what} '{section}' from the content library"
+            + ("" if changed else " (the library has no other version of it)")
+            + f"; it cannot apply free-text comments ({len(request.comments)} open) — edit the lesson to apply them"
         )
         return DraftResult(draft=draft, backend=self.name, model=self.model, prompt_hash=_composer_hash(),
                            notes=[note])
