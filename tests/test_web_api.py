@@ -151,7 +151,11 @@ def test_openapi_docs(client):
     assert "/api/lessons" in spec["paths"] and "/api/lessons/{lesson_id}/approve" in spec["paths"]
     assert "/api/coverage" in spec["paths"] and not any(p.startswith("/lessons") for p in spec["paths"])
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in docs.text and "cdn." not in docs.text  # works offline
+    asset = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and "SwaggerUIBundle" in asset.text
 
 
 # -- CLI ------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
         title="hocvu review", version=__version__,
         description="Review and publish Bình dân học vụ số lessons. The JSON API under /api takes a bearer "
                     "token from `hocvu users token NAME`.",
-        docs_url="/docs", redoc_url=None,
+        docs_url=None, redoc_url=None,
     )
     app.state.web = ctx
     app.add_middleware(SessionMiddleware, secret_key=load_secret_key(settings), session_cookie=SESSION_COOKIE,
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
         *DEFAULT_EXCLUDED_CONTENT_TYPES, *_OFFICE_TYPES))
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _mount_docs(app)
 
     from generator.web import admin, api, lessons, pages
     from generator.web.errors import install_error_handlers
@@ -96,6 +97,22 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Interactive API docs at /docs from the Swagger UI 5 files shipped in swagger-ui-py: no CDN needed."""
+    import swagger_ui
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = Path(swagger_ui.__file__).resolve().parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="hocvu API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
 def _font_file(face: str) -> Path:

@@ -146,10 +146,9 @@ class SignInLimiter:
 APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
            "font-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'; "
            "object-src 'none'")
-#: The API docs page loads Swagger UI from its CDN (FastAPI's default).
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+#: The API docs page: Swagger UI served by this app (swagger-ui-py), started by FastAPI's inline script.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 #: A lesson page shown inside the review page: its own opaque origin, its quiz script and nothing else.
 SANDBOX_CSP = ("sandbox allow-scripts; default-src 'none'; style-src 'unsafe-inline'; "
                "script-src 'unsafe-inline'; img-src data:; font-src 'self'; frame-ancestors 'self'; "
