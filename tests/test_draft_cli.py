@@ -57,3 +57,18 @@ def test_english_lesson(cli, workspace):
     result = cli(*ARGS[:-1], "en")
     assert result.exit_code == 0, result.output
     assert (workspace / "outputs/drafts/vn-dcf-2025.4.2.L1.elderly.en/v1/lesson.json").exists()
+
+
+def test_a_failed_render_leaves_no_version_folder(cli, workspace, monkeypatch):
+    import generator.render as render
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        from generator.errors import RenderError
+
+        raise RenderError("the renderer broke")
+
+    monkeypatch.setattr(render, "render_lesson", broken)
+    result = cli(*ARGS, "--formats", "page")
+    assert result.exit_code == 1 and "the renderer broke" in result.output
+    base = workspace / "outputs/drafts/vn-dcf-2025.4.2.L1.elderly.vi"
+    assert not list(base.glob("v*")) and not list(base.glob(".incoming-*"))

@@ -154,18 +154,3 @@ def discard_staging(tmp: Path) -> None:
     import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_draft(drafted: Drafted, outputs: Path) -> Path:
-    """Write lesson.json, checks.json and preview.md as a new version folder ``v<N>``; never overwrites.
-
-    Files are written into a hidden temporary folder that is renamed into place, so a crash leaves
-    either a whole version or nothing.
-    """
-    tmp = stage_version(outputs, drafted.lesson.id)
-    try:
-        fill_version(tmp, drafted)
-        return commit_version(tmp)
-    except BaseException:
-        discard_staging(tmp)
-        raise

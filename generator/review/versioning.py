@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.drafting.service import Drafted, write_draft
+from generator.drafting.service import Drafted, commit_version, fill_version, stage_version
 from generator.fsutil import write_text_atomic
 
 if TYPE_CHECKING:
@@ -87,10 +87,14 @@ def write_render_record(
     note: str | None = None,
     cache_key: str | None = None,
 ) -> NewVersion:
-    """write → render → record as one step: if rendering or recording fails, the folder is removed."""
-    path = write_draft(drafted, settings.outputs_dir)
+    """write → render → record as one step. The version is written and rendered in a hidden staging folder
+    that becomes ``v<N>`` only when whole; if rendering or recording fails, nothing is left behind."""
+    tmp = stage_version(settings.outputs_dir, drafted.lesson.id)
+    path: Path | None = None
     try:
-        notes = render_into(drafted, library, settings, path, formats, tts, render)
+        fill_version(tmp, drafted)
+        notes = render_into(drafted, library, settings, tmp, formats, tts, render)
+        path = commit_version(tmp)
         record = store.submit_version(
             drafted.lesson,
             drafted.checks,
@@ -104,6 +108,6 @@ def write_render_record(
             cache_key=cache_key,
         )
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path or tmp, ignore_errors=True)
         raise
     return NewVersion(record, drafted, path, notes)
