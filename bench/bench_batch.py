@@ -23,6 +23,8 @@ from pathlib import Path
 
 from common import REPO, write_section
 
+from generator.batch.run import render_workers_default
+
 LATENCY = 1.0
 LLM_SPEC = """\
 name: bench-llm
@@ -82,7 +84,7 @@ def _inprocess_build(ws: Path, spec_text: str) -> tuple[float, dict]:  # type: i
         t = time.perf_counter()
         plan = plan_build(spec, library, settings, store)
         report = run_build(plan, library, settings, store, "bench", spec.concurrency,
-                           render_workers=min(2, os.cpu_count() or 1))
+                           render_workers=render_workers_default())
         elapsed = time.perf_counter() - t
     return elapsed, report.totals()
 
@@ -135,7 +137,7 @@ def bench_llm_and_rebuild() -> str:
         cli_s, _ = _build(cli_ws, LLM_SPEC, env)
         cli_rebuild_s, _ = _build(cli_ws, LLM_SPEC, env)
 
-    workers = min(2, os.cpu_count() or 1)
+    workers = render_workers_default()
     ideal = n / 8 * LATENCY + render_cpu / workers
     out.append(
         f"### LLM-bound batch\n\nServer: loopback OpenAI-compatible (tests/openai_server.py, in the benchmark "

@@ -46,11 +46,7 @@ STAGES = ("draft", "render", "submit")
 
 
 class VersionSink(Protocol):
-    """Where finished versions go (the review store) and how a lesson's current version is looked up."""
-
-    def current_key(self, lesson_id: str) -> str | None:
-        """Cache key of the lesson's current version, or None."""
-        ...
+    """Where finished versions go (the review store)."""
 
     def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
                artifacts: dict[str, Path]) -> str:
@@ -313,5 +309,5 @@ class BatchRunner:
 
 
 def render_workers_default() -> int:
-    """Worker processes for rendering: one per core."""
-    return max(1, os.cpu_count() or 1)
+    """Worker processes for rendering: one per core, at most two (each holds ~100 MB of libraries)."""
+    return min(2, os.cpu_count() or 1)

@@ -27,17 +27,6 @@ class StoreSink:
         known = self.store.known_cache_keys(p.cache_key for p in lessons)
         return ["cached" if known.get(p.cache_key) == p.id else "generate" for p in lessons]
 
-    def current_key(self, lesson_id: str) -> str | None:
-        """Cache key of the lesson's current version."""
-        from generator.errors import NotFoundError
-
-        if self.store is None:
-            return None
-        try:
-            return self.store.get_version(lesson_id).cache_key
-        except NotFoundError:
-            return None
-
     def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
                artifacts: dict[str, Path]) -> str:
         """Record the version in the review store, in review."""

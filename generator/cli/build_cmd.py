@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -29,11 +28,13 @@ class RichProgress:
             TimeRemainingColumn,
         )
 
+        from generator.batch.run import STAGES
+
         self.progress = Progress(TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
                                  TimeRemainingColumn(), console=console(), transient=False)
         self.tasks = {name: self.progress.add_task(name, total=total, failed=0)
-                      for name in ("draft", "render", "submit")}
+                      for name in STAGES}
 
     def __enter__(self) -> RichProgress:
         self.progress.start()
@@ -88,6 +89,7 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
          backend: str | None) -> tuple[Any, Any]:
     from generator.batch.build import plan_build, run_build
+    from generator.batch.run import render_workers_default
     from generator.review.store import ReviewStore, default_author
 
     settings, library = State.settings(), State.library()
@@ -106,7 +108,7 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
         with RichProgress(n) as progress:
             report = run_build(plan, library, settings, store, default_author(settings),
                                concurrency or spec.concurrency, progress,
-                               render_workers=workers if workers is not None else min(2, os.cpu_count() or 1),
+                               render_workers=workers if workers is not None else render_workers_default(),
                                force=force)
         return plan, report
     finally:
