@@ -205,21 +205,7 @@ class DocBuilder:
     def _set_properties(self, title: str, subject: str) -> None:
         lesson = self.lesson
         cp = self.doc.core_properties
-        cp.title = title
-        cp.subject = subject
-        cp.keywords = ", ".join(
-            [
-                lesson.competence,
-                lesson.framework,
-                f"L{lesson.level}",
-                lesson.group,
-                lesson.language,
-                "Bình dân học vụ số",
-            ]
-        )
-        cp.language = self.lang_tag
-        cp.author = "hocvu"
-        cp.last_modified_by = "hocvu"
+        set_core_properties(cp, lesson, title, subject, self.lang_tag)
         cp.category = "Bình dân học vụ số"
         cp.comments = lesson.summary
         cp.identifier = lesson.id
@@ -345,6 +331,19 @@ def xml_text(text: str) -> str:
     """``text`` escaped for an XML element or a double-quoted attribute; characters XML cannot hold
     (control characters) are removed."""
     return escape(_XML_BAD.sub("", text), {'"': "&quot;"})
+
+
+def set_core_properties(cp: Any, lesson: Lesson, title: str, subject: str, lang_tag: str) -> None:
+    """The core properties .docx and .pptx share (python-docx and python-pptx name them alike)."""
+    cp.title = title
+    cp.subject = subject
+    cp.keywords = ", ".join(
+        [lesson.competence, lesson.framework, f"L{lesson.level}", lesson.group, lesson.language,
+         "Bình dân học vụ số"]
+    )
+    cp.language = lang_tag
+    cp.author = "hocvu"
+    cp.last_modified_by = "hocvu"
 
 
 def subject_of(lesson: Lesson) -> str:

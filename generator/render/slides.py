@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.fsutil import write_bytes_atomic
 from generator.render.base import FILE_NAMES, LANG_TAGS, RenderContext
-from generator.render.docx_common import subject_of, xml_text
+from generator.render.docx_common import set_core_properties, subject_of, xml_text
 from generator.render.fit import Para, gap_pts, indent_pts, line_pts
 from generator.render.fonts import find_font
 from generator.render.slide_plan import (
@@ -88,21 +88,7 @@ class _Painter:
 
     def _properties(self, lesson: Lesson) -> None:
         cp = self.prs.core_properties
-        cp.title = lesson.title
-        cp.subject = subject_of(lesson)
-        cp.keywords = ", ".join(
-            [
-                lesson.competence,
-                lesson.framework,
-                f"L{lesson.level}",
-                lesson.group,
-                lesson.language,
-                "Bình dân học vụ số",
-            ]
-        )
-        cp.language = self.lang
-        cp.author = "hocvu"
-        cp.last_modified_by = "hocvu"
+        set_core_properties(cp, lesson, lesson.title, subject_of(lesson), self.lang)
         cp.identifier = lesson.id
         cp.created = cp.modified = lesson.provenance.created_at.replace(tzinfo=None)
         cp.revision = 1
