@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -15,6 +15,21 @@ if TYPE_CHECKING:
 
     from generator.config import Settings
     from generator.frameworks import Library
+
+
+# Lesson filters shared by commands that select lessons (review list, publish).
+GroupFilter = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional here
+    typer.Option("--group", "-g", help="Only lessons for this target group."),
+]
+FrameworkFilter = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--framework", "-f", help="Only lessons of this framework."),
+]
+CompetenceFilter = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--competence", "-c", help="Only lessons of this competence code."),
+]
 
 
 class HocvuGroup(TyperGroup):

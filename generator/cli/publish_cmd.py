@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from generator.cli.common import State, console
+from generator.cli.common import CompetenceFilter, FrameworkFilter, GroupFilter, State, console
 
 app = typer.Typer(
     help="Publish approved lessons as an immutable release (files, manifest, site, SCORM); verify one.",
@@ -26,18 +26,9 @@ def publish(
         Optional[str],  # noqa: UP045 - typer needs Optional here
         typer.Option("--release", "-r", help="Name of the new release (a folder in outputs/published/)."),
     ] = None,
-    group: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--group", "-g", help="Only lessons for this group."),
-    ] = None,
-    framework: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--framework", "-f", help="Only this framework."),
-    ] = None,
-    competence: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--competence", "-c", help="Only this competence."),
-    ] = None,
+    group: GroupFilter = None,
+    framework: FrameworkFilter = None,
+    competence: CompetenceFilter = None,
     user: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--as", help="Who publishes (default: HOCVU_USER, else the OS user name)."),

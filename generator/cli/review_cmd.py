@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from generator.cli.common import State, console, new_app
+from generator.cli.common import CompetenceFilter, FrameworkFilter, GroupFilter, State, console, new_app
 
 if TYPE_CHECKING:
     from generator.review.records import LessonState
@@ -92,18 +92,9 @@ def list_(
         Optional[str],  # noqa: UP045
         typer.Option("--status", "-s", help="Only this status, e.g. in_review."),
     ] = None,
-    group: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--group", "-g", help="Only this target group."),
-    ] = None,
-    framework: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--framework", "-f", help="Only this framework."),
-    ] = None,
-    competence: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--competence", "-c", help="Only this competence code."),
-    ] = None,
+    group: GroupFilter = None,
+    framework: FrameworkFilter = None,
+    competence: CompetenceFilter = None,
     level: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option("--level", "-l", help="Only this level."),
