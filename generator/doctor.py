@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -119,6 +118,4 @@ def run_checks(settings: Settings) -> list[Check]:
     checks.append(_binary("pdftotext (poppler-utils)", ("pdftotext",), False, "poppler-utils", "PDF checks"))
     checks.append(_binary("Chromium", ("chromium",), False, "chromium", "browser tests"))
     checks.append(_openai(settings))
-    if os.environ.get("HOCVU_DOCTOR_FAKE_MISSING"):  # lets tests prove the failure path end to end
-        checks.append(Check(os.environ["HOCVU_DOCTOR_FAKE_MISSING"], False, True, "missing", "install it"))
     return checks

@@ -105,9 +105,12 @@ def test_doctor_passes_and_fails_with_a_fix(cli, monkeypatch):
     result = cli("doctor")
     assert result.exit_code == 0, result.output
     assert "espeak-ng" in result.output and "OpenAI settings" in result.output
-    monkeypatch.setenv("HOCVU_DOCTOR_FAKE_MISSING", "python: imaginary-package")
+    import generator.doctor
+
+    monkeypatch.setitem(generator.doctor.PY_PACKAGES, "imaginary_package_xyz", ("imaginary-package", "a test"))
     result = cli("doctor")
     assert result.exit_code == 1 and "missing required parts: python: imaginary-package" in result.output
+    assert "pip install imaginary-package" in result.output
 
 
 def test_installed_wheel_works_outside_the_repo(tmp_path):

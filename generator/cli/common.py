@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -55,7 +56,7 @@ def console() -> Console:
 
 def _wide(c: Console) -> Console:
     # Rich assumes 80 columns when output is not a terminal; tables then wrap badly in logs.
-    if not c.is_terminal and "COLUMNS" not in __import__("os").environ:
+    if not c.is_terminal and "COLUMNS" not in os.environ:
         c.width = 160
     return c
 

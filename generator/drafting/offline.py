@@ -109,10 +109,10 @@ def compose(entry: LanguageContent, req: DraftRequest) -> dict[str, Any]:
     key_points = quoted + key_points
     key_points = key_points[:5]
 
-    tips_all = [t for t in entry.tips if t.suits(lvl)]
-    tips = sorted(tips_all, key=lambda t: t.kind != "mistake")[:1] + [t for t in tips_all if t.kind != "mistake"]
-    seen: set[str] = set()
-    tips = [t for t in tips if not (t.text in seen or seen.add(t.text))][:3]  # type: ignore[func-returns-value]
+    # The first common mistake (when there is one), then the safety tips: three at most.
+    suiting = [t for t in entry.tips if t.suits(lvl)]
+    mistakes = [t for t in suiting if t.kind == "mistake"][:1]
+    tips = (mistakes + [t for t in suiting if t.kind != "mistake"])[:3]
 
     quiz: list[dict[str, Any]] = []
     pool = [q for q in entry.quiz if q.suits(lvl) and q.objective in obj_id]
