@@ -13,6 +13,7 @@ from generator.drafting.service import Drafted, adraft_lesson, build_request
 if TYPE_CHECKING:
     from generator.config import Settings
     from generator.frameworks import Library
+    from generator.retrieval.store import SourceStore
     from generator.review.store import ReviewStore
 
 
@@ -26,12 +27,14 @@ class DraftOne:
 
 
 def retrieve_passages(settings: Settings, library: Library, collection: str, framework: str, competence: str,
-                      level: int, group: str, lang: str) -> tuple[list[SourcePassage], str]:
-    """Stage 'retrieve': the top passages for the lesson and the collection's fingerprint."""
+                      level: int, group: str, lang: str,
+                      store: SourceStore | None = None) -> tuple[list[SourcePassage], str]:
+    """Stage 'retrieve': the top passages for the lesson and the collection's fingerprint. Pass ``store``
+    to reuse one source library (and its embedder) across many lessons."""
     from generator.retrieval.query import build_query
     from generator.retrieval.store import make_store
 
-    store = make_store(settings)
+    store = store or make_store(settings)
     fw = library.framework(framework)
     query = build_query(fw.competence(competence), fw.descriptors(competence, level), library.group(group),
                         lang)

@@ -197,3 +197,21 @@ def test_resume_after_sigkill(workspace, openai_env):
         ids = {p.name for p in (workspace / "outputs/drafts").iterdir()}
         assert len(ids) == 14
         assert {store.lesson_state(i).status for i in ids} == {"in_review"}
+
+
+def test_batch_grounded_in_a_source_collection(workspace, monkeypatch):
+    from generator.retrieval.store import make_store
+
+    monkeypatch.setenv("HOCVU_EMBEDDER", "hashing")
+    corpus = REPO / "tests" / "corpus"
+    make_store(load_settings(workspace)).add(sorted(p for p in corpus.iterdir() if p.is_file()), collection="guides")
+    text = SPEC.format(backend="offline").replace("concurrency: 4", "concurrency: 4\nsources: guides")
+    spec = _spec(workspace, text=text)
+    _, report, _ = _build(workspace, spec)
+    assert report.count("generated") == 8 and report.count("failed") == 0
+    for x in report.lessons:
+        lesson = json.loads((Path(x.version_dir) / "lesson.json").read_text(encoding="utf-8"))
+        assert len(lesson["provenance"]["retrieved"]) == 5 and lesson["provenance"]["sources_hash"]
+        assert set(s["id"] for s in lesson["sources"]) <= set(lesson["provenance"]["retrieved"])
+    _, again, _ = _build(workspace, spec)
+    assert again.count("cached") == 8

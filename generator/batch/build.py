@@ -69,12 +69,14 @@ def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewSto
     retrieve = None
     if plan.spec.sources:
         from generator.pipeline import retrieve_passages
+        from generator.retrieval.store import make_store
 
         collection = plan.spec.sources
+        sources = make_store(settings)  # one library and embedder for the whole batch
 
         def retrieve(p: PlannedLesson) -> tuple[list[SourcePassage], str]:
             return retrieve_passages(settings, library, collection, p.framework, p.competence, p.level,
-                                     p.group, p.lang)
+                                     p.group, p.lang, store=sources)
 
     runner = BatchRunner(library, settings, backend, StoreSink(store, author), retrieve=retrieve,
                          render_workers=render_workers, reuse_drafts=not force)
