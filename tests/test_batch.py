@@ -215,3 +215,29 @@ def test_batch_grounded_in_a_source_collection(workspace, monkeypatch):
         assert set(s["id"] for s in lesson["sources"]) <= set(lesson["provenance"]["retrieved"])
     _, again, _ = _build(workspace, spec)
     assert again.count("cached") == 8
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(workspace):
+    text = SPEC.format(backend="offline").replace('["4.2", "6.*"]', '["*"]').replace("[page]", "[page, audio]")
+    spec = _spec(workspace, text=text)
+    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "COLUMNS": "120"}
+    hocvu = str(Path(sys.executable).parent / "hocvu")
+    proc = subprocess.Popen([hocvu, "build", str(spec), "--workers", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    drafts = workspace / "outputs/drafts"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(drafts.glob("*/v1"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted; finished work is kept" in out
+    assert not list(drafts.glob("*/.incoming-*"))  # nothing half-made, even from busy workers
+    report = json.loads(sorted((workspace / "outputs/builds").glob("t1-*.json"))[-1].read_text(encoding="utf-8"))
+    done = len(list(drafts.glob("*/v1")))
+    assert report["interrupted"] is True and 3 <= done < 48
+    result = subprocess.run([hocvu, "build", str(spec), "--workers", "0"], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list(drafts.glob("*/v1"))) == 48 and not list(drafts.glob("*/v2"))

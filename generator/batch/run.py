@@ -277,22 +277,24 @@ class BatchRunner:
             for _ in range(self.render_workers):  # start the workers now, while the first calls are out
                 loop.run_in_executor(self._pool, warm_up)
         if todo and hasattr(self.backend, "warm_up"):
-            await asyncio.to_thread(self.backend.warm_up)
+            await asyncio.get_running_loop().run_in_executor(self._helper, self.backend.warm_up)
         tasks = [asyncio.ensure_future(self._one(p, sem)) for p in todo]
         try:
-            for done in asyncio.as_completed(tasks):
-                report.lessons.append(await done)
+            await asyncio.gather(*tasks)  # _one records its own failures; only cancellation escapes
         except asyncio.CancelledError:
             report.interrupted = True
             for t in tasks:
                 t.cancel()
-            report.lessons += [t.result() for t in tasks if t.done() and not t.cancelled()
-                               and t.exception() is None and t.result() not in report.lessons]
             raise
         finally:
+            report.lessons += [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
+            if report.interrupted:
+                # A cancelled lesson drops its staging folder at once, while a worker may still be
+                # writing into it; now that the workers have stopped, nothing half-made is left.
+                self.clean_stale(plan)
             report.seconds = time.perf_counter() - start
             order = {p.id: i for i, p in enumerate(plan.lessons)}
             report.lessons.sort(key=lambda x: order.get(x.id, 0))
