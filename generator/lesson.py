@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from generator.schema import Lang, TargetGroup
+from generator.sketch import ScreenSketch
 
 SECTIONS = (
     "title", "summary", "objectives", "key_points", "steps", "example", "tips", "practice", "quiz",
@@ -65,6 +66,8 @@ class Step(Part):
     action: str
     expect: str = Field(description="What the learner should see after doing it")
     sources: list[str] = Field(default_factory=list, description="Ids of source passages used")
+    screen: ScreenSketch | None = Field(default=None, description="The phone screen at this step, drawn "
+                                        "with the control to tap ringed in red")
 
 
 class Tip(Part):

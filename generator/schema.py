@@ -28,6 +28,16 @@ Tag = Literal[
 ]
 TAGS: tuple[str, ...] = Tag.__args__  # type: ignore[attr-defined]
 
+#: Families of target groups: content items written ``for`` a family suit every group in it.
+Family = Literal[
+    "elderly", "rural", "minority", "learners", "workers", "public-sector", "teachers", "business",
+    "families", "community", "disability",
+]
+FAMILIES: tuple[str, ...] = Family.__args__  # type: ignore[attr-defined]
+
+#: What an activity asks of the learner's senses; a group's profile may exclude some.
+Modality = Literal["hearing", "speech", "sight"]
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CODE = re.compile(r"^\d+(\.\d+)?$")
 
@@ -296,6 +306,32 @@ class Accessibility(Strict):
     notes: L10n
 
 
+class Register(Strict):
+    """How lessons address this group's learners in one language."""
+
+    address: str = Field(min_length=1, description="How the learner is called: 'ông bà', 'em', 'you'")
+    greeting: str = Field(min_length=1, description="The narration's first words, e.g. 'Kính chào ông bà.'")
+    we: str = Field(default="", description="'We' for doing things together, e.g. 'chúng ta'")
+    forbidden: list[str] = Field(default_factory=list, description="Address forms that must not appear")
+    allow: list[str] = Field(default_factory=list,
+                             description="Phrases that contain a forbidden word but are fine ('bạn bè')")
+
+    @property
+    def capital(self) -> str:
+        """The address form at the start of a sentence."""
+        return self.address[:1].upper() + self.address[1:]
+
+
+class ModalityProfile(Strict):
+    """What learners of this group can see, hear and say, and what lessons must therefore leave out."""
+
+    excludes: list[Modality] = Field(default_factory=list)
+    forbidden: dict[Lang, list[str]] = Field(
+        default_factory=dict, description="Phrases a lesson for this group must not contain")
+    tip: L10n | None = Field(default=None, description="A note every lesson for this group carries")
+    captions_burned_in: bool = Field(default=False, description="Burn captions into the video")
+
+
 class SourceRef(Strict):
     """A source a data file was written from."""
 
@@ -317,6 +353,12 @@ class TargetGroup(Strict):
     tone: L10n
     facilitation: L10n
     session_minutes: int = Field(ge=10, le=120)
+    family: list[Family] = Field(min_length=1, description="The group's families, the closest first")
+    register: dict[Lang, Register]
+    modality: ModalityProfile = Field(default_factory=ModalityProfile)
+    max_new_actions: int = Field(ge=3, le=7, description="Most new actions (steps) in one session")
+    avoid: dict[Lang, list[str]] = Field(default_factory=dict,
+                                         description="Words and examples that do not fit this group")
     accessibility: Accessibility
     default_formats: list[Format] = Field(min_length=1)
     default_language: Lang = "vi"
@@ -335,7 +377,14 @@ class TargetGroup(Strict):
     @model_validator(mode="after")
     def _unique_situations(self) -> TargetGroup:
         _unique("situation id", [s.id for s in self.situations], ("situations",), "id")
+        missing = [lang for lang in LANGS if lang not in self.register]
+        if missing:
+            raise LocatedError(f"register needs an entry for {', '.join(missing)}", ("register",))
         return self
+
+    def audiences(self) -> list[str]:
+        """What content items may be written ``for`` to suit this group: its id, then its families."""
+        return [self.id, *self.family]
 
     @property
     def tags(self) -> list[str]:
