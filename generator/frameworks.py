@@ -160,35 +160,11 @@ class Library:
 
 
 def check_content(lib: Library, fid: str, code: str) -> list[str]:
-    """Cross-check a content entry against its framework: problems as readable lines."""
-    from generator.drafting.content import CompetenceContent
+    """Cross-check a content entry against its framework and the groups it is written for: problems as
+    readable lines (empty when the entry can serve every level and group)."""
+    from generator.drafting.content import CompetenceContent, content_problems
 
-    problems: list[str] = []
     comp: Competence = lib.framework(fid).competence(code)
     entry: CompetenceContent = lib.content(fid, code)
-    for lang in ("vi", "en"):
-        lc = entry.lang(lang)
-        for lvl in (1, 2, 3, 4):
-            letters = {d.id.rsplit("-", 1)[1] for d in comp.descriptors(lvl)}
-            objs = [o for o in lc.objectives if lvl in o.descriptors]
-            if len(objs) < 2:
-                problems.append(f"{code} {lang} L{lvl}: needs at least 2 objectives, has {len(objs)}")
-            for o in objs:
-                bad = [x for x in o.descriptors[lvl] if x not in letters]
-                if bad:
-                    problems.append(
-                        f"{code} {lang} L{lvl}: objective {o.key} cites {bad}, level has {sorted(letters)}"
-                    )
-            keys = {o.key for o in objs}
-            for key in keys:
-                if not any(q.objective == key and q.suits(lvl) for q in lc.quiz):
-                    problems.append(f"{code} {lang} L{lvl}: no quiz question checks objective {key}")
-            for name, items in (("key_points", lc.key_points), ("steps", lc.steps),
-                                ("tips", lc.tips), ("practice", lc.practice)):
-                need = {"key_points": 3, "steps": 3, "tips": 1, "practice": 1}[name]
-                have = sum(1 for i in items if i.suits(lvl))
-                if have < need:
-                    problems.append(f"{code} {lang} L{lvl}: {name} has {have} items, needs {need}")
-            if sum(1 for q in lc.quiz if q.suits(lvl)) < 3:
-                problems.append(f"{code} {lang} L{lvl}: fewer than 3 quiz questions")
-    return problems
+    letters = {lvl: {d.id.rsplit("-", 1)[1] for d in comp.descriptors(lvl)} for lvl in range(1, 9)}
+    return content_problems(entry, letters, list(lib.groups.values()))

@@ -343,6 +343,9 @@ class SourceRef(Strict):
 class TargetGroup(Strict):
     """A target-group profile: who the learners are and how lessons must be fitted to them."""
 
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, validate_by_name=True,
+                              validate_by_alias=True, serialize_by_alias=True)
+
     id: str
     names: L10n
     who: L10n
@@ -354,7 +357,7 @@ class TargetGroup(Strict):
     facilitation: L10n
     session_minutes: int = Field(ge=10, le=120)
     family: list[Family] = Field(min_length=1, description="The group's families, the closest first")
-    register: dict[Lang, Register]
+    register_: dict[Lang, Register] = Field(alias="register")
     modality: ModalityProfile = Field(default_factory=ModalityProfile)
     max_new_actions: int = Field(ge=3, le=7, description="Most new actions (steps) in one session")
     avoid: dict[Lang, list[str]] = Field(default_factory=dict,
@@ -377,10 +380,14 @@ class TargetGroup(Strict):
     @model_validator(mode="after")
     def _unique_situations(self) -> TargetGroup:
         _unique("situation id", [s.id for s in self.situations], ("situations",), "id")
-        missing = [lang for lang in LANGS if lang not in self.register]
+        missing = [lang for lang in LANGS if lang not in self.register_]
         if missing:
             raise LocatedError(f"register needs an entry for {', '.join(missing)}", ("register",))
         return self
+
+    def register(self, lang: str) -> Register:
+        """How lessons in ``lang`` address this group's learners."""
+        return self.register_[lang]  # type: ignore[index]
 
     def audiences(self) -> list[str]:
         """What content items may be written ``for`` to suit this group: its id, then its families."""
