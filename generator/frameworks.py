@@ -118,11 +118,25 @@ class Library:
             raise NotFoundError.unknown("group", gid, sorted(self.groups)) from None
 
     def equivalent(self, fid: str, code: str, other: str) -> str | None:
-        """The code in framework ``other`` that means the same as ``code`` in ``fid``."""
+        """The code in framework ``other`` that means the same as ``code`` in ``fid`` (the table is read
+        both ways)."""
         eq = self.equivalence
         if eq is None:
             return None
-        return eq.pairs.get(fid, {}).get(other, {}).get(code)
+        direct = eq.pairs.get(fid, {}).get(other, {}).get(code)
+        if direct:
+            return direct
+        back = eq.pairs.get(other, {}).get(fid, {})
+        return next((mine for mine, theirs in back.items() if theirs == code), None)
+
+    def content_frameworks(self) -> list[str]:
+        """Frameworks that have an offline content library."""
+        out: list[str] = []
+        for base in data_dirs("frameworks", self.workspace):
+            folder = base / "content"
+            if folder.is_dir():
+                out += [d.name for d in folder.iterdir() if d.is_dir() and any(d.glob("*.yaml"))]
+        return sorted(set(out))
 
     def content(self, fid: str, code: str):  # type: ignore[no-untyped-def]
         """The offline content entry for a competence (``CompetenceContent``)."""

@@ -26,6 +26,13 @@ Section = Literal[
     "glossary", "facilitator", "narration",
 ]
 
+#: The narration may be this much longer than the lesson's word limit: it also tells the story and, for
+#: groups who learn by listening, the quiz with its answers.
+NARRATION_SHARE = 1.5
+
+#: A narration line that is only this is a pause (the audio leaves a silence; captions skip it).
+PAUSE = "…"
+
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
@@ -71,9 +78,9 @@ class Step(Part):
 
 
 class Tip(Part):
-    """A safety tip or a common mistake."""
+    """A safety tip, a common mistake (said as what not to do), or an accessibility note."""
 
-    kind: Literal["safety", "mistake"] = "safety"
+    kind: Literal["safety", "mistake", "access"] = "safety"
     text: str
 
 
@@ -188,9 +195,10 @@ class LessonDraft(Part):
         total = self.word_count()
         if total > limits.max_words:
             problems.append(f"lesson has {total} words; the group's limit is {limits.max_words}")
-        narr = count_words(self.narration)
-        if narr > limits.max_words:
-            problems.append(f"narration has {narr} words; the group's limit is {limits.max_words}")
+        narr, most = count_words(self.narration), int(limits.max_words * NARRATION_SHARE)
+        if narr > most:
+            problems.append(f"narration has {narr} words; the group's limit is {most} "
+                            f"({NARRATION_SHARE:g} × the lesson's, as it also tells the story and the quiz)")
         for text in self.sentence_texts():
             for s in sentences(text):
                 n = count_words(s)

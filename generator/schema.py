@@ -246,14 +246,23 @@ class Framework(Strict):
         return self.level(n).tier.get("en")
 
     def descriptors(self, code: str, level: int) -> list[Descriptor]:
-        """What a lesson at ``level`` may cite: the level's descriptors, or for a tiered framework
-        without them (DigComp 3.0) the outcomes and statements of the level's tier."""
+        """What a lesson at ``level`` may cite: the level's descriptors; for a tiered framework without
+        them (DigComp 3.0) the outcomes and statements of the level's tier; for a framework with only
+        level keywords (DigComp 2.2) the competence at that level."""
         comp = self.competence(code)
-        self.level(level)
+        lv = self.level(level)
         if comp.levels:
             return comp.descriptors(level)
-        tier = self.tier_of(level)
-        return [Descriptor(id=o.id, text=o.text) for o in comp.outcomes if o.tier == tier]
+        if comp.outcomes:
+            tier = self.tier_of(level)
+            return [Descriptor(id=o.id, text=o.text) for o in comp.outcomes if o.tier == tier]
+        if lv.keywords is not None:
+            # A framework that defines levels only by generic keywords (DigComp 2.2 as transcribed here):
+            # the competence at that level is the one thing a lesson can cite.
+            return [Descriptor(id=f"{code}-L{level}", text=L10n(
+                vi=f"{comp.name.get('vi')} — bậc {level}: {lv.keywords.get('vi')}",
+                en=f"{comp.name.get('en')} — level {level}: {lv.keywords.get('en')}"))]
+        return []
 
     def domain(self, code: str) -> Domain:
         """The domain with ``code``."""

@@ -139,3 +139,9 @@ CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
 def run_checks(lesson: Lesson, ctx: CheckContext) -> list[CheckResult]:
     """Run every check on ``lesson``."""
     return [check(lesson, ctx) for check in CHECKS.values()]
+
+# Checks of fitness for the group (register, modality, new actions, taught objectives, safe narration,
+# plausible distractors) live in their own module.
+from generator.drafting.fitness import FITNESS_CHECKS  # noqa: E402
+
+CHECKS.update(FITNESS_CHECKS)

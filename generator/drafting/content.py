@@ -319,7 +319,8 @@ class CompetenceContent(Strict):
     def _mistakes_say_dont(self) -> CompetenceContent:
         for lang in ("vi", "en"):
             lc = self.lang(lang)
-            for t in [*lc.tips, *(x for task in lc.tasks for x in task.tips)]:
+            tips: list[Tip | TaskTip] = [*lc.tips, *(x for task in lc.tasks for x in task.tips)]
+            for t in tips:
                 if t.kind == "mistake" and not t.text.startswith(NEGATIONS[lang]):
                     raise ValueError(
                         f"{lang} mistake {t.text[:50]!r} must say what not to do: start it with "
@@ -347,10 +348,11 @@ def _upgrade_language(data: dict[str, Any], lang: str) -> dict[str, Any]:
                       "steps": mine, "practice": {"task": p.get("task", ""), "expected": p.get("expected", "")}})
     data["tasks"] = tasks
     for name in ("key_points", "examples", "tips", "quiz"):
-        data[name] = [dict({"levels": [1, 2, 3, 4]}, **x) if isinstance(x, dict) else x for x in data.get(name, [])]
+        data[name] = [dict({"levels": [1, 2, 3, 4]}, **x) if isinstance(x, dict) else x
+                      for x in data.get(name, [])]
     for t in data["tips"]:
-        if isinstance(t, dict) and t.get("kind") == "mistake" and not str(t.get("text", "")).startswith(NEGATIONS[lang]):
-            text = str(t.get("text", ""))
+        text = str(t.get("text", "")) if isinstance(t, dict) else ""
+        if isinstance(t, dict) and t.get("kind") == "mistake" and not text.startswith(NEGATIONS[lang]):
             t["text"] = ("Đừng " + text[:1].lower() + text[1:]) if lang == "vi" else "Avoid this: " + text
     fac = data.get("facilitator")
     if isinstance(fac, dict):
