@@ -1,8 +1,9 @@
 """A loopback OpenAI-compatible chat-completions server for tests and benchmarks.
 
 It speaks real HTTP on 127.0.0.1 and answers structured-output requests (json_schema, function calling,
-JSON mode). A script of faults can be queued: '429', '500', 'malformed', 'invalid', 'hang', and
-'no_json_schema' (refuse response_format json_schema with a 400, like servers that lack it).
+JSON mode). A script of faults can be queued: '429', '500', 'malformed', 'invalid', 'hang',
+'no_json_schema' (refuse response_format json_schema with a 400, like servers that lack it) and 'unfit'
+(a valid lesson that calls every learner "bạn", which the register check refuses for older people).
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ class OpenAIServer:
                                     "type": "invalid_request_error"}})
             return
         lesson = self.factory(body)
+        if action == "unfit":  # valid, but addresses learners as "bạn"/"pal" whatever their register
+            lesson = dict(lesson)
+            lesson["summary"] = "Bạn sẽ học cách giữ an toàn." if "Bạn" not in lesson["summary"] else lesson["summary"]
         if action == "invalid":
             lesson = dict(lesson)
             lesson["quiz"] = lesson["quiz"][:1]  # breaks the schema: at least 3 questions

@@ -68,8 +68,25 @@ def test_bad_reply_is_sent_back_and_asked_again(openai_env, library, fault):
     assert drafted.lesson.provenance.attempts == 2
     assert drafted.lesson.provenance.usage.calls == 2
     second = openai_env.requests[1]["messages"]
-    assert second[-1]["role"] == "user" and "not a valid lesson" in second[-1]["content"]
+    assert second[-1]["role"] == "user" and "not yet a lesson these learners can use" in second[-1]["content"]
     assert second[-2]["role"] == "assistant"
+
+
+def test_a_reply_failing_the_register_check_is_reasked_with_the_check_message(openai_env, library):
+    openai_env.queue("unfit")
+    drafted = _draft(library)  # older people: addressed as "ông bà", never "bạn"
+    assert drafted.passed, [c.message for c in drafted.checks if not c.passed]
+    assert openai_env.calls == 2 and drafted.lesson.provenance.attempts == 2
+    reask = openai_env.requests[1]["messages"][-1]["content"]
+    assert "check 'register' failed" in reask and "Bạn sẽ học cách giữ an toàn" in reask and "ông bà" in reask
+
+
+def test_a_reply_that_keeps_failing_checks_is_kept_with_its_failures(openai_env, library):
+    openai_env.queue("unfit", "unfit", "unfit")
+    drafted = _draft(library, max_reasks=2)
+    assert openai_env.calls == 3
+    register = next(c for c in drafted.checks if c.name == "register")
+    assert not register.passed and "Bạn sẽ học" in register.message  # recorded, not lost
 
 
 def test_reask_is_bounded_and_the_error_carries_the_attempts(openai_env, library):

@@ -7,9 +7,14 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from typing import TYPE_CHECKING
+
 from generator.drafting.language import detect_language
-from generator.lesson import Lesson, Limits, count_words
+from generator.lesson import Lesson, LessonDraft, Limits, count_words
 from generator.schema import Framework, TargetGroup
+
+if TYPE_CHECKING:
+    from generator.drafting.backend import DraftRequest
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,19 @@ CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
 def run_checks(lesson: Lesson, ctx: CheckContext) -> list[CheckResult]:
     """Run every check on ``lesson``."""
     return [check(lesson, ctx) for check in CHECKS.values()]
+
+
+def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str]) -> list[CheckResult]:
+    """The checks a freshly drafted lesson fails (before it has an identity), so a model can be re-asked
+    with their messages."""
+    from generator.lesson import Provenance
+
+    lesson = Lesson.assemble(draft, framework=req.framework.id, competence=req.competence.code,
+                             level=req.level, group=req.group.id, language=req.lang,
+                             provenance=Provenance(backend="-", model="-", prompt_hash="-", framework_hash="-",
+                                                   group_hash="-", retrieved=[p.id for p in req.passages]))
+    ctx = CheckContext(req.framework, req.group, link_allow, [p.id for p in req.passages])
+    return [c for c in run_checks(lesson, ctx) if not c.passed]
 
 # Checks of fitness for the group (register, modality, new actions, taught objectives, safe narration,
 # plausible distractors) live in their own module.

@@ -45,6 +45,14 @@ KEY_HELP = (
 )
 
 
+class ChecksFailed(ValueError):
+    """A schema-valid draft that fails quality checks (the model is re-asked with the messages)."""
+
+    def __init__(self, draft: LessonDraft, message: str) -> None:
+        super().__init__(message)
+        self.draft = draft
+
+
 def lesson_schema() -> dict[str, Any]:
     """JSON schema of the drafted part of a lesson, as sent to the model (a fresh copy each call)."""
     return json.loads(_schema_json())
@@ -172,7 +180,9 @@ class OpenAIBackend:
     # -- the re-ask loop ------------------------------------------------------------------------
     async def _structured(self, system: str, user: str, limits: Limits,
                           accept: Any = None) -> tuple[LessonDraft, Usage, int]:
-        """Call, validate against the schema and the limits, and re-ask with the errors (bounded)."""
+        """Call, validate against the schema and the limits and the quality checks, and re-ask with the
+        errors (bounded). A lesson that is valid but still fails checks after the last re-ask is returned
+        as it is: it is recorded with its failing checks, never lost."""
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         messages: list[Any] = [SystemMessage(system), HumanMessage(user)]
@@ -196,11 +206,13 @@ class OpenAIBackend:
                     error = exc
             problem = _problems(error)
             attempts.append({"attempt": attempt, "error": problem, "reply": reply[:2000]})
+            if isinstance(error, ChecksFailed) and attempt == self.settings.max_reasks + 1:
+                return error.draft, usage, attempt
             messages += [
                 AIMessage(reply or "(empty reply)"),
                 HumanMessage(
-                    f"That reply is not a valid lesson: {problem}\nReply again with the complete corrected "
-                    f"lesson as JSON only, keeping within the limits."
+                    f"That reply is not yet a lesson these learners can use: {problem}\nReply again with the "
+                    f"complete corrected lesson as JSON only, keeping within the limits."
                 ),
             ]
         raise InvalidOutputError(
@@ -215,12 +227,24 @@ class OpenAIBackend:
     def _common(self, req: DraftRequest) -> dict[str, Any]:
         return prompt_values(req, self.settings.link_allow, self._schema_hint())
 
+    def _fitness(self, req: DraftRequest) -> Any:
+        """A validator that refuses a draft failing the quality checks, with their messages."""
+        from generator.drafting.checks import draft_failures
+
+        def accept(draft: LessonDraft) -> LessonDraft:
+            failed = draft_failures(draft, req, self.settings.link_allow)
+            if failed:
+                raise ChecksFailed(draft, "; ".join(f"check '{c.name}' failed: {c.message}" for c in failed))
+            return draft
+
+        return accept
+
     async def adraft(self, request: DraftRequest) -> DraftResult:
         """Draft one lesson through the model."""
         values = self._common(request)
         system = self.prompts.render("system", **values)
         user = self.prompts.render("lesson", **values)
-        draft, usage, attempts = await self._structured(system, user, request.limits)
+        draft, usage, attempts = await self._structured(system, user, request.limits, self._fitness(request))
         return DraftResult(draft=draft, backend=self.name, model=self.model,
                            prompt_hash=self.prompts.hash("system", "lesson"), usage=usage,
                            cost_usd=self._cost(usage), attempts=attempts)
@@ -235,12 +259,14 @@ class OpenAIBackend:
         user = self.prompts.render("revise", **values)
         keep = request.lesson.draft_part()
 
+        fitness = self._fitness(req)
+
         def accept(draft: LessonDraft) -> LessonDraft:
-            if request.section == "all":
-                return draft
-            merged = dict(keep)
-            merged[request.section] = draft.draft_part()[request.section]
-            return LessonDraft.model_validate(merged, context=req.limits.context())
+            if request.section != "all":
+                merged = dict(keep)
+                merged[request.section] = draft.draft_part()[request.section]
+                draft = LessonDraft.model_validate(merged, context=req.limits.context())
+            return fitness(draft)  # type: ignore[no-any-return]
 
         draft, usage, attempts = await self._structured(system, user, req.limits, accept)
         return DraftResult(draft=draft, backend=self.name, model=self.model,
