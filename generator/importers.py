@@ -28,12 +28,17 @@ def _tail(ref: str) -> str:
 
 def read_jsonld(path: Path) -> list[dict[str, Any]]:
     """The ``@graph`` nodes of a JSON-LD file; DataError naming the file when it is not one."""
+    from generator.yamlio import read_limited
+
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; give the path of the DigComp JSON-LD supplement")
+    text = read_limited(path, 64 * 1024 * 1024, "JSON-LD file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: no such file; give the path of the DigComp JSON-LD supplement") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc}); is this the .jsonld data supplement?") from exc
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply to read; is this the .jsonld data supplement?") from None
     graph = data.get("@graph") if isinstance(data, dict) else None
     if not isinstance(graph, list):
         raise DataError(f"{path}: no '@graph' list; expected the DigComp 3.0 JSON-LD data supplement")

@@ -1,4 +1,10 @@
-"""Read YAML data files into pydantic models, with errors that name the file, line and field."""
+"""Read YAML data files into pydantic models, with errors that name the file, line and field.
+
+Every YAML input (data files, batch specs, edits from the web or the command line) goes through
+``compose_text``, which is safe against hostile text: aliases are refused (a few hundred bytes of nested
+aliases would otherwise expand to gigabytes), as are duplicate keys, nesting deeper than ``MAX_DEPTH`` and
+text longer than ``MAX_BYTES`` — each a one-line error in milliseconds.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,11 @@ from generator.errors import DataError
 
 M = TypeVar("M", bound=BaseModel)
 
+#: Largest YAML input read (bytes); the biggest shipped file is well under 1 MB.
+MAX_BYTES = 8 * 1024 * 1024
+#: Deepest nesting of mappings and lists accepted.
+MAX_DEPTH = 40
+
 
 def to_nfc(value: Any) -> Any:
     """Normalise every string inside ``value`` to Unicode NFC."""
@@ -24,14 +35,53 @@ def to_nfc(value: Any) -> Any:
     return value
 
 
-def _compose(path: Path) -> tuple[Any, Any]:
+def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "file") -> str:
+    """The UTF-8 text of ``path``, refusing more than ``limit`` bytes (and endless files like /dev/zero)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if len(raw) > limit:
+        raise DataError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MB; "
+                        "give a smaller file (is it the right one?)")
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from exc
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from exc
-    return compose_text(text, str(path))
+
+
+def _compose(path: Path) -> tuple[Any, Any]:
+    return compose_text(read_limited(path), str(path))
+
+
+def _check_tree(node: Any, label: str) -> None:
+    """Refuse aliases (a node reached twice), duplicate keys and nesting deeper than MAX_DEPTH — in time
+    linear in the text, without expanding anything."""
+    import yaml
+
+    seen: set[int] = set()
+    stack = [(node, 1)]
+    while stack:
+        n, depth = stack.pop()
+        if id(n) in seen:
+            raise DataError(f"{label}: line {n.start_mark.line + 1}: YAML aliases (*name) are not allowed; "
+                            "write the value out in full")
+        seen.add(id(n))
+        if depth > MAX_DEPTH:
+            raise DataError(f"{label}: line {n.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
+                            "flatten the data")
+        if isinstance(n, yaml.MappingNode):
+            keys: set[str] = set()
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in keys:
+                        raise DataError(f"{label}: line {k.start_mark.line + 1}: the key {k.value!r} appears "
+                                        "twice in the same mapping; keep one")
+                    keys.add(k.value)
+                stack += [(k, depth + 1), (v, depth + 1)]
+        elif isinstance(n, yaml.SequenceNode):
+            stack += [(v, depth + 1) for v in n.value]
 
 
 def compose_text(text: str, label: str) -> tuple[Any, Any]:
@@ -39,9 +89,13 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
     import yaml
 
     # libyaml's loader when PyYAML was built with it: same nodes and line marks, several times faster.
+    if len(text) > MAX_BYTES:
+        raise DataError(f"{label}: the YAML text is larger than {MAX_BYTES // (1024 * 1024)} MB; give less")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_tree(node, label)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -49,6 +103,8 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
         raise DataError(f"{label}:{line}: malformed YAML: {exc.problem}; fix the syntax there") from exc
     except yaml.YAMLError as exc:
         raise DataError(f"{label}: malformed YAML: {exc}") from exc
+    except RecursionError:
+        raise DataError(f"{label}: nested too deeply to read; flatten the data") from None
     finally:
         loader.dispose()
     return node, data

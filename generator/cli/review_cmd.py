@@ -364,10 +364,9 @@ def edit(
     who = actor(user)
     with open_store() as store:
         if from_file is not None:
-            try:
-                text, label = from_file.read_text(encoding="utf-8"), str(from_file)
-            except (OSError, UnicodeDecodeError) as exc:
-                raise DataError(f"cannot read {from_file}: {exc}") from exc
+            from generator.yamlio import read_limited
+
+            text, label = read_limited(from_file, 1024 * 1024, "lesson file"), str(from_file)
         else:
             import click
 

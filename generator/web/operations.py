@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.errors import DataError, HocvuError, NotFoundError
 from generator.lesson import SECTIONS, Lesson
+from generator.yamlio import compose_text
 
 if TYPE_CHECKING:
     from generator.review.edit import Edited
@@ -40,20 +41,12 @@ def section_form_text(lesson: Lesson, section: str) -> str:
 
 
 def parse_section(section: str, text: str) -> Any:
-    """The value a submitted form gives ``section``; DataError (with the line) for malformed YAML."""
-    import yaml
-
+    """The value a submitted form gives ``section``; DataError (with the line) for malformed or hostile
+    YAML (aliases, duplicate keys, deep nesting, too much text are refused by the one safe loader)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if section in TEXT_SECTIONS:
         return text.strip()
-    try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
-        raise DataError(f"section {section}: malformed YAML{line}: {exc.problem}; fix the text there"
-                        ) from exc
-    except yaml.YAMLError as exc:
-        raise DataError(f"section {section}: malformed YAML: {exc}") from exc
+    return compose_text(text, f"section {section}")[1]
 
 
 def edit_section(ctx: WebContext, lesson_id: str, section: str, text: str, *, author: str,
