@@ -27,10 +27,12 @@ GOOD_VI: dict[str, Any] = {
     ],
     "steps": [
         {"action": "Mở Zalo, chạm “Cá nhân”, rồi chạm “Cài đặt”.", "expect": "Hiện danh sách cài đặt."},
-        {"action": "Chạm “Quyền riêng tư”, rồi “Quản lý nguồn tìm kiếm”.", "expect": "Hiện cách người khác tìm thấy ông bà."},
+        {"action": "Chạm “Quyền riêng tư”, rồi “Quản lý nguồn tìm kiếm”.",
+         "expect": "Hiện cách người khác tìm thấy ông bà."},
         {"action": "Tắt “Qua số điện thoại”.", "expect": "Người lạ có số của ông bà không tìm ra Zalo nữa."},
     ],
-    "example": "Bà Sáu hay nhận tin nhắn lạ hỏi vay tiền. Cháu chỉ bà tắt tìm kiếm qua số điện thoại. Từ đó bà yên tâm.",
+    "example": "Bà Sáu hay nhận tin nhắn lạ hỏi vay tiền. Cháu chỉ bà tắt tìm kiếm qua số điện thoại. "
+               "Từ đó bà yên tâm.",
     "tips": [{"kind": "mistake", "text": "Đừng đọc mã OTP cho ai qua điện thoại, kể cả người xưng công an."},
              {"kind": "safety", "text": "Khi nghi ngờ, gọi ngay cho con cháu hoặc công an xã."}],
     "practice": {"task": "Ông bà tự tắt tìm kiếm qua số điện thoại trên máy mình.",

@@ -355,7 +355,7 @@ def edit(
     formats: Formats = None,
 ) -> None:
     """Edit a lesson's sections as YAML; the edit is validated and checked, then becomes a new version."""
-    from generator.errors import DataError, HocvuError
+    from generator.errors import HocvuError
     from generator.fsutil import write_text_atomic
     from generator.lesson import Limits
     from generator.review.edit import edit_lesson, lesson_yaml

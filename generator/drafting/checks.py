@@ -6,7 +6,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-
 from typing import TYPE_CHECKING
 
 from generator.drafting.language import detect_language

@@ -45,7 +45,7 @@ KEY_HELP = (
 )
 
 
-class ChecksFailed(ValueError):
+class ChecksFailedError(ValueError):
     """A schema-valid draft that fails quality checks (the model is re-asked with the messages)."""
 
     def __init__(self, draft: LessonDraft, message: str) -> None:
@@ -206,7 +206,7 @@ class OpenAIBackend:
                     error = exc
             problem = _problems(error)
             attempts.append({"attempt": attempt, "error": problem, "reply": reply[:2000]})
-            if isinstance(error, ChecksFailed) and attempt == self.settings.max_reasks + 1:
+            if isinstance(error, ChecksFailedError) and attempt == self.settings.max_reasks + 1:
                 return error.draft, usage, attempt
             messages += [
                 AIMessage(reply or "(empty reply)"),
@@ -234,7 +234,7 @@ class OpenAIBackend:
         def accept(draft: LessonDraft) -> LessonDraft:
             failed = draft_failures(draft, req, self.settings.link_allow)
             if failed:
-                raise ChecksFailed(draft, "; ".join(f"check '{c.name}' failed: {c.message}" for c in failed))
+                raise ChecksFailedError(draft, "; ".join(f"check '{c.name}' failed: {c.message}" for c in failed))
             return draft
 
         return accept
