@@ -57,7 +57,7 @@ def cli():  # type: ignore[no-untyped-def]
 
 
 def offline_lesson(library, competence: str = "4.2", level: int = 1, group: str = "elderly",  # type: ignore[no-untyped-def]
-                   lang: str = "vi", passages=None):
+                   lang: str = "vi", passages=None, framework: str = "vn-dcf-2025"):
     """A lesson drafted by the offline backend (the product's own default), with its check results."""
     from generator.config import load_settings
     from generator.drafting.backend import make_backend, run_sync
@@ -65,7 +65,7 @@ def offline_lesson(library, competence: str = "4.2", level: int = 1, group: str 
 
     settings = load_settings()
     backend = make_backend(settings, library, "offline")
-    req = build_request(library, "vn-dcf-2025", competence, level, group, lang, passages)
+    req = build_request(library, framework, competence, level, group, lang, passages)
     return run_sync(adraft_lesson(library, settings, backend, req))
 
 
