@@ -19,7 +19,8 @@ from generator.review.store import ReviewStore
 from generator.review.workflow import Status
 from tests.conftest import REPO, offline_lesson
 
-TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version"}
+TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version",
+          "content_verifications", "sessions", "sign_in_failures"}
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +58,24 @@ def submit(store, drafted, author="ed", **kw):  # type: ignore[no-untyped-def]
 def test_migration_from_an_empty_database(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     assert inspect(engine).get_table_names() == []
-    assert migrate(engine) == head_revision() == HEAD == "0001"
+    assert migrate(engine) == head_revision() == HEAD == "0003"
     assert set(inspect(engine).get_table_names()) == TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0001"
-    assert migrate(engine) == "0001"  # a second run changes nothing
+        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0003"
+    assert migrate(engine) == "0003"  # a second run changes nothing
     cols = {c["name"] for c in inspect(engine).get_columns("users")}
-    assert {"name", "role", "password_hash", "token_hash"} <= cols
+    assert {"name", "role", "password_hash", "token_hash", "disabled"} <= cols
+
+
+def test_a_store_made_by_the_first_release_is_upgraded_keeping_its_users(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("insert into users (name, role, created_at, updated_at) "
+                          "values ('hoa', 'reviewer', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"))
+    assert migrate(engine) == HEAD
+    store = ReviewStore(engine)
+    assert store.get_user("hoa").disabled is False
 
 
 def test_downgrade_and_upgrade_again(tmp_path):

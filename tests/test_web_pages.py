@@ -345,3 +345,17 @@ def test_dashboard_and_queue_show_outdated_lessons(web_ws: Path):
 def test_serve_is_a_hocvu_command(cli):
     result = cli("serve", "--help")
     assert result.exit_code == 0 and "--host" in result.output and "--port" in result.output
+
+
+def test_a_reviewer_marks_the_lessons_content_verified(app, client):
+    sign_in(client, "ed")
+    page = client.get(f"/lessons/{MAIN}").text
+    assert "Nội dung chưa được xác minh." in page and "verify-content" not in page  # editors cannot
+    csrf = sign_in(client, "rv1")
+    page = client.get(f"/lessons/{MAIN}").text
+    assert f'action="/lessons/{MAIN}/verify-content"' in page
+    _, n = row_version(app, MAIN)
+    r = client.post(f"/lessons/{MAIN}/verify-content", data={"csrf_token": csrf, "version": n})
+    assert r.status_code == 303
+    page = client.get(f"/lessons/{MAIN}").text
+    assert "Nội dung chưa được xác minh." not in page and "Nội dung đã được rv1 xác minh" in page

@@ -223,6 +223,26 @@ def approve(
     _decide("approve", lesson_id, user, comment, version)
 
 
+@app.command("verify-content")
+def verify_content(
+    lesson_id: Annotated[str, typer.Argument(metavar="LESSON-ID", help="A lesson drafted from the content.")],
+    user: AsUser = None,
+    note: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--note", "-m", help="What you checked it against."),
+    ] = None,
+    version: VersionOpt = None,
+) -> None:
+    """Record that you checked the facts of the offline content this lesson was drafted from (reviewers
+    and admins); lessons drafted from that version of the content stop saying "not verified"."""
+    with open_store() as store:
+        lesson = store.get_version(lesson_id, version).lesson
+        done = store.verify_content(lesson.framework, lesson.competence, lesson.provenance.content_hash,
+                                    actor(user), note or "")
+    console().print(f"content {done.framework} {done.competence} ({done.content_hash}) verified by "
+                    f"{done.verified_by} at {done.verified_at:%Y-%m-%d %H:%M}")
+
+
 @app.command("request-changes")
 def request_changes(
     lesson_id: Annotated[str, typer.Argument(metavar="LESSON-ID", help="The lesson id.")],

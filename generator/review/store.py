@@ -23,14 +23,17 @@ from generator.drafting.checks import CheckResult
 from generator.errors import (
     ConflictError,
     NotFoundError,
+    PermissionError_,
     PublishError,
     ReviewError,
 )
 from generator.fsutil import sha256_file
 from generator.lesson import SECTIONS, Lesson
 from generator.review import workflow as wf
+from generator.review.access import end_sessions
 from generator.review.db import WRITE, database_url, make_engine, migrate
 from generator.review.models import (
+    ContentVerificationRow,
     EventRow,
     LessonRow,
     ReleaseItemRow,
@@ -42,6 +45,7 @@ from generator.review.models import (
 from generator.review.records import (
     Artifact,
     Comment,
+    ContentVerification,
     Event,
     LessonState,
     ReleaseItem,
@@ -146,7 +150,7 @@ class ReviewStore:
 
     @staticmethod
     def _user(row: UserRow) -> User:
-        return User(row.name, row.role, bool(row.password_hash), row.created_at)
+        return User(row.name, row.role, bool(row.password_hash), row.created_at, bool(row.disabled))
 
     def _user_row(self, s: Session, name: str) -> UserRow:
         row = s.scalar(select(UserRow).where(UserRow.name == name))
@@ -159,6 +163,8 @@ class ReviewStore:
         if not (name or "").strip():
             raise ReviewError("no user given; pass --as NAME or set HOCVU_USER")
         row = s.scalar(select(UserRow).where(UserRow.name == name))
+        if row is not None and row.disabled:
+            raise PermissionError_(f"{name!r} is disabled; an admin can enable them with `hocvu users enable`")
         wf.check_permission(name, row.role if row else None, action)
         return row
 
@@ -171,9 +177,11 @@ class ReviewStore:
         with self._tx() as s:
             if by is not None:
                 self._authorize(s, by, "manage_users")
-            if s.scalar(select(UserRow).where(UserRow.name == name)) is not None:
+            same = s.scalar(select(UserRow.name).where(func.lower(UserRow.name) == name.lower()))
+            if same is not None:
                 raise ReviewError(
-                    f"user {name!r} already exists; change the password with `hocvu users set-password`"
+                    f"user {same!r} already exists (names are the same whatever their case); change the "
+                    "password with `hocvu users set-password`"
                 )
             row = UserRow(name=name, role=role, password_hash=hashed)
             s.add(row)
@@ -204,6 +212,7 @@ class ReviewStore:
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             row.password_hash, row.updated_at = hashed, utcnow()
+            end_sessions(s, name)  # a new password signs every browser out
 
     def set_role(self, name: str, role: str, *, by: str | None = None) -> User:
         """Change a user's role."""
@@ -213,8 +222,42 @@ class ReviewStore:
             if by is not None:
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
+            if row.role == wf.Role.ADMIN and role != wf.Role.ADMIN:
+                self._keep_an_admin(s, name, "change the role of")
+            if row.role != role:
+                end_sessions(s, name)
             row.role, row.updated_at = role, utcnow()
             return self._user(row)
+
+    @staticmethod
+    def _keep_an_admin(s: Session, name: str, what: str) -> None:
+        admins = s.scalar(select(func.count()).select_from(UserRow).where(
+            UserRow.role == wf.Role.ADMIN, UserRow.disabled.is_(False), UserRow.name != name))
+        if not admins:
+            raise ReviewError(f"cannot {what} {name!r}: they are the last admin; make another admin first")
+
+    def set_disabled(self, name: str, disabled: bool, *, by: str | None = None) -> User:
+        """Disable a user (signed out everywhere, no sign-in, no API token) or enable them again."""
+        with self._tx() as s:
+            if by is not None:
+                self._authorize(s, by, "manage_users")
+            row = self._user_row(s, name)
+            if disabled and row.role == wf.Role.ADMIN:
+                self._keep_an_admin(s, name, "disable")
+            row.disabled, row.updated_at = disabled, utcnow()
+            end_sessions(s, name)
+            return self._user(row)
+
+    def remove_user(self, name: str, *, by: str | None = None) -> None:
+        """Remove a user; what they did stays in the history under their name."""
+        with self._tx() as s:
+            if by is not None:
+                self._authorize(s, by, "manage_users")
+            row = self._user_row(s, name)
+            if row.role == wf.Role.ADMIN:
+                self._keep_an_admin(s, name, "remove")
+            end_sessions(s, name)
+            s.delete(row)
 
     def verify_password(self, name: str, password: str) -> User | None:
         """The user when ``password`` is theirs, else None (unknown user, no password or a mismatch).
@@ -235,7 +278,7 @@ class ReviewStore:
             hasher.verify(hashed or self._dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
-        if not hashed:
+        if not hashed or (user is not None and user.disabled):
             return None
         if hasher.check_needs_rehash(hashed):
             self.set_password(name, password)
@@ -256,6 +299,39 @@ class ReviewStore:
             return self._user(row) if row else None
 
     # -- lessons and versions --------------------------------------------------------------------
+    # -- content verification ------------------------------------------------------------------------
+    def verify_content(self, framework: str, competence: str, content_hash: str, user: str,
+                       note: str = "") -> ContentVerification:
+        """Record that ``user`` (a reviewer or admin) checked this version of an offline content entry;
+        verifying it again keeps the first record."""
+        if not content_hash:
+            raise ReviewError(f"{framework} {competence} has no offline content to verify")
+        with self._tx() as s:
+            self._authorize(s, user, "verify_content")
+            row = s.scalar(select(ContentVerificationRow).where(
+                ContentVerificationRow.framework == framework, ContentVerificationRow.competence == competence,
+                ContentVerificationRow.content_hash == content_hash))
+            if row is None:
+                row = ContentVerificationRow(framework=framework, competence=competence, content_hash=content_hash,
+                                             verified_by=user, verified_at=utcnow(), note=note.strip())
+                s.add(row)
+                s.flush()
+            return self._verification(row)
+
+    def content_verification(self, framework: str, competence: str, content_hash: str
+                             ) -> ContentVerification | None:
+        """Who verified this version of an offline content entry, or None."""
+        with self._ro() as s:
+            row = s.scalar(select(ContentVerificationRow).where(
+                ContentVerificationRow.framework == framework, ContentVerificationRow.competence == competence,
+                ContentVerificationRow.content_hash == content_hash))
+            return self._verification(row) if row else None
+
+    @staticmethod
+    def _verification(row: ContentVerificationRow) -> ContentVerification:
+        return ContentVerification(row.framework, row.competence, row.content_hash, row.verified_by,
+                                   row.verified_at, row.note)
+
     def _rel(self, path: Path) -> str:
         p = Path(path).resolve()
         if self.base_dir is not None and p.is_relative_to(self.base_dir):

@@ -89,11 +89,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Action.COMMENT: frozenset({Role.EDITOR, Role.REVIEWER, Role.ADMIN}),
     Action.RESOLVE: frozenset({Role.EDITOR, Role.REVIEWER, Role.ADMIN}),
     "manage_users": frozenset({Role.ADMIN}),
+    "verify_content": frozenset({Role.REVIEWER, Role.ADMIN}),
 }
 
 #: Actions only a registered user may take; the others accept a local name (CLI, batch builds).
 REGISTERED_ONLY = frozenset(
-    {Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT, Action.COMMENT, Action.RESOLVE, "manage_users"}
+    {Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT, Action.COMMENT, Action.RESOLVE, "manage_users",
+     "verify_content"}
 )
 
 _VERB = {

@@ -73,6 +73,8 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
     # The section the newest open comment is about: where an editor most likely starts.
     suggested = next((c.section for c in reversed(comments) if c.open and c.section), None)
     is_author = shown.author == user.name and ctx.store.four_eyes
+    from generator.review.verification import content_status
+
     return render(
         request, "lesson.html", nav="queue", state=state, v=shown, lesson=lesson, versions=versions,
         is_current=shown.number == state.current_version, history=ctx.store.history(lesson_id),
@@ -80,7 +82,7 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
         has_audio="narration.mp3" in shown.artifacts, cited=set(lesson.cited_source_ids()), diff=diff,
         diff_a=diff_a, diff_b=diff_b, sections=SECTIONS, is_author=is_author,
         group=ctx.library.groups.get(lesson.group), decidable=state.status == wf.Status.IN_REVIEW,
-        derivable=state.status in wf.DERIVABLE,
+        derivable=state.status in wf.DERIVABLE, content=content_status(ctx.store, ctx.library, lesson),
     )
 
 
@@ -134,6 +136,17 @@ def approve(request: Request, lesson_id: str, user: Annotated[User, Depends(acti
             expected_version: Version, version: Version, comment: Comment = "") -> Response:
     """Approve the current version (bound to its content hash)."""
     return _decide(request, lesson_id, user, wf.Action.APPROVE, comment, expected_version, version)
+
+
+@router.post("/{lesson_id}/verify-content")
+def verify_content(request: Request, lesson_id: str, user: Annotated[User, Depends(action_user)],
+                   version: Version) -> Response:
+    """Record that the user checked the offline content this version was drafted from."""
+    ctx = web(request)
+    lesson = ctx.store.get_version(lesson_id, version or None).lesson
+    ctx.store.verify_content(lesson.framework, lesson.competence, lesson.provenance.content_hash, user.name)
+    flash(request, "ok", i18n.translator(ui_lang(request))("done_verify_content", competence=lesson.competence))
+    return redirect(_lesson_url(lesson_id))
 
 
 @router.post("/{lesson_id}/request-changes")
