@@ -407,7 +407,7 @@ def test_stale_decision_is_a_conflict(app, client):
     stale = decision(app, MAIN, csrf)
     app.state.web.store.add_comment(MAIN, "rv2", "Một góp ý khác.")  # does not bump the row version
     app.state.web.store.request_changes(MAIN, "rv2", "Sửa ví dụ.")
-    r = client.post(f"/lessons/{MAIN}/reject", data=stale)
+    r = client.post(f"/lessons/{MAIN}/reject", data={**stale, "confirm": "1"})
     assert r.status_code == 409 and "reload" in r.text.lower()
     assert app.state.web.store.lesson_state(MAIN).status == "changes_requested"
 

@@ -199,9 +199,7 @@ def show(
 
 def _decide(action: str, lesson_id: str, user: str | None, comment: str | None, version: int | None) -> None:
     with open_store() as store:
-        fn = {"approve": store.approve, "request_changes": store.request_changes, "reject": store.reject}[
-            action
-        ]
+        fn = {"request_changes": store.request_changes, "reject": store.reject}[action]
         state = fn(lesson_id, actor(user), comment, version=version)  # type: ignore[operator]
     console().print(_state_line(state))
 
@@ -218,9 +216,13 @@ def approve(
     user: AsUser = None,
     comment: Comment = None,
     version: VersionOpt = None,
+    resolve_open: Annotated[bool, typer.Option("--resolve-open", help="Approve although comments are still "
+                                               "open, marking them resolved.")] = False,
 ) -> None:
-    """Approve the current version (four-eyes: not by its author)."""
-    _decide("approve", lesson_id, user, comment, version)
+    """Approve the current version (four-eyes: not by anyone who wrote its text since the last approval)."""
+    with open_store() as store:
+        state = store.approve(lesson_id, actor(user), comment, version=version, resolve_open=resolve_open)
+    console().print(_state_line(state))
 
 
 @app.command("verify-content")

@@ -526,6 +526,7 @@ class ReviewStore:
         expected_version: int | None,
         version: int | None,
         section: str | None = None,
+        resolve_open: bool = False,
     ) -> LessonState:
         wf.require_comment(action, comment)
         if section is not None and section not in SECTIONS:
@@ -536,10 +537,20 @@ class ReviewStore:
             self._authorize(s, user, action)
             current = self._version_row(s, lesson_id, row.current_version)
             new = wf.next_status(row.status, action, lesson_id=lesson_id, version=row.current_version)
+            now = utcnow()
             if action == wf.Action.APPROVE:
-                wf.check_four_eyes(
-                    user, current.author, enabled=self.four_eyes, lesson_id=lesson_id, version=current.number
-                )
+                events = list(s.scalars(select(EventRow).where(EventRow.lesson_id == lesson_id)
+                                        .order_by(EventRow.id)))
+                wf.check_four_eyes(user, self._since_approval(s, current, events), enabled=self.four_eyes,
+                                   lesson_id=lesson_id, version=current.number)
+                still_open = _open_comments(events)
+                if still_open and not resolve_open:
+                    raise ReviewError(
+                        f"{len(still_open)} comment(s) on {lesson_id} are still open; resolve them first, or "
+                        "approve with --resolve-open (API: \"resolve_open\": true) to mark them resolved"
+                    )
+                s.add_all(EventRow(lesson_id=lesson_id, version=e.version, action=wf.Action.RESOLVE, actor=user,
+                                   created_at=now, ref_event_id=e.id) for e in still_open)
                 if (
                     lesson_content_hash(Lesson.model_validate_json(current.lesson_json))
                     != current.content_hash
@@ -548,7 +559,6 @@ class ReviewStore:
                         f"{lesson_id} version {current.number} does not match its recorded content "
                         f"hash: the store was altered outside hocvu; do not approve it"
                     )
-            now = utcnow()
             s.add(
                 EventRow(
                     lesson_id=lesson_id,
@@ -566,6 +576,17 @@ class ReviewStore:
             row.status, row.updated_at = new, now
         return self.lesson_state(lesson_id)
 
+    def _since_approval(self, s: Session, current: VersionRow, events: list[EventRow]) -> dict[int, str]:
+        """Authors of ``current`` and its parents back to (not including) the last approved version."""
+        approved = {e.version for e in events if e.action == wf.Action.APPROVE}
+        out: dict[int, str] = {}
+        row: VersionRow | None = current
+        while row is not None and row.number not in approved and row.number not in out:
+            out[row.number] = row.author
+            row = (self._version_row(s, current.lesson_id, row.parent_version)
+                   if row.parent_version else None)
+        return out
+
     def submit(self, lesson_id: str, user: str, expected_version: int | None = None) -> LessonState:
         """Send a version kept as a draft to review."""
         return self._decide(lesson_id, user, wf.Action.SUBMIT, None, expected_version, None)
@@ -578,13 +599,17 @@ class ReviewStore:
         expected_version: int | None = None,
         *,
         version: int | None = None,
+        resolve_open: bool = False,
     ) -> LessonState:
-        """Approve the current version (bound to its content hash); four-eyes unless turned off.
+        """Approve the current version (bound to its content hash); four-eyes unless turned off: nobody
+        approves text they wrote since the last approval.
 
         ``expected_version`` is the ``row_version`` the reviewer saw (ConflictError if anything changed
-        since); ``version`` the version number reviewed (ConflictError if it is no longer current).
+        since); ``version`` the version number reviewed (ConflictError if it is no longer current). Open
+        comments refuse the approval unless ``resolve_open`` marks them resolved with it.
         """
-        return self._decide(lesson_id, user, wf.Action.APPROVE, comment, expected_version, version)
+        return self._decide(lesson_id, user, wf.Action.APPROVE, comment, expected_version, version,
+                            resolve_open=resolve_open)
 
     def request_changes(
         self,
@@ -1031,6 +1056,14 @@ class ReviewStore:
             json.loads(rel.filters_json),
             items,
         )
+
+
+def _open_comments(events: list[EventRow]) -> list[EventRow]:
+    """Comments neither resolved nor followed by an approval."""
+    resolved = {e.ref_event_id for e in events if e.action == wf.Action.RESOLVE}
+    approvals = [e.id for e in events if e.action == wf.Action.APPROVE]
+    return [e for e in events if e.action in COMMENT_ACTIONS and e.comment and e.id not in resolved
+            and not any(a > e.id for a in approvals)]
 
 
 def _past(action: str) -> str:

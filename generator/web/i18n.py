@@ -25,6 +25,11 @@ VI: Final[dict[str, str]] = {
     "nav_users": "Người dùng",
     "sign_out": "Đăng xuất",
     "sign_out_everywhere": "Đăng xuất trên mọi thiết bị",
+    "resolve_open": "Còn {n} góp ý đang mở: khi duyệt, đánh dấu chúng là đã xử lý.",
+    "confirm_reject_title": "Từ chối bài học?",
+    "confirm_reject_body": "Bài “{title}” sẽ bị từ chối: không sửa tiếp được, chỉ soạn lại từ đầu. Nếu bài chỉ "
+                           "cần sửa, hãy quay lại và chọn “Yêu cầu sửa”.",
+    "confirm_reject_cancel": "Quay lại, không từ chối",
     "breadcrumb": "Vị trí",
     # sign-in
     "login_title": "Đăng nhập",
@@ -288,6 +293,11 @@ EN: Final[dict[str, str]] = {
     "nav_users": "Users",
     "sign_out": "Sign out",
     "sign_out_everywhere": "Sign out on every device",
+    "resolve_open": "{n} comment(s) still open: mark them resolved with this approval.",
+    "confirm_reject_title": "Reject this lesson?",
+    "confirm_reject_body": "“{title}” will be rejected: it cannot be revised any more, only drafted anew. If it "
+                           "only needs changes, go back and choose “Request changes”.",
+    "confirm_reject_cancel": "Go back without rejecting",
     "breadcrumb": "Breadcrumb",
     "login_title": "Sign in",
     "login_lead": "Use the account an administrator gave you to review lessons.",

@@ -113,7 +113,7 @@ def download(request: Request, lesson_id: str, number: int, name: str,
 
 # -- decisions ------------------------------------------------------------------------------------
 def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, comment: str,
-            expected_version: int, version: int, section: str | None = None) -> Response:
+            expected_version: int, version: int, section: str | None = None, resolve_open: bool = False) -> Response:
     ctx, t = web(request), i18n.translator(ui_lang(request))
     allow(user, action)
     try:
@@ -122,7 +122,7 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, com
         raise DataError(str(exc)) from exc
     kw = {"expected_version": expected_version, "version": version}
     if action == wf.Action.APPROVE:
-        ctx.store.approve(lesson_id, user.name, comment or None, **kw)
+        ctx.store.approve(lesson_id, user.name, comment or None, resolve_open=resolve_open, **kw)
     elif action == wf.Action.REQUEST_CHANGES:
         ctx.store.request_changes(lesson_id, user.name, comment, section=section or None, **kw)
     else:
@@ -133,9 +133,12 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, com
 
 @router.post("/{lesson_id}/approve")
 def approve(request: Request, lesson_id: str, user: Annotated[User, Depends(action_user)],
-            expected_version: Version, version: Version, comment: Comment = "") -> Response:
-    """Approve the current version (bound to its content hash)."""
-    return _decide(request, lesson_id, user, wf.Action.APPROVE, comment, expected_version, version)
+            expected_version: Version, version: Version, comment: Comment = "",
+            resolve_open: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Approve the version reviewed (bound to its content hash); with comments still open, only when the
+    reviewer ticks that they are dealt with."""
+    return _decide(request, lesson_id, user, wf.Action.APPROVE, comment, expected_version, version,
+                   resolve_open=bool(resolve_open))
 
 
 @router.post("/{lesson_id}/verify-content")
@@ -160,8 +163,15 @@ def request_changes(request: Request, lesson_id: str, user: Annotated[User, Depe
 
 @router.post("/{lesson_id}/reject")
 def reject(request: Request, lesson_id: str, user: Annotated[User, Depends(action_user)],
-           expected_version: Version, version: Version, comment: Comment = "") -> Response:
-    """Reject the version with a comment (required)."""
+           expected_version: Version, version: Version, comment: Comment = "",
+           confirm: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Reject the version with a comment (required) — after a second step that asks whether the reviewer
+    means it (a rejected lesson is not revised, only drafted anew); the comment typed is kept."""
+    if not confirm:
+        allow(user, wf.Action.REJECT)
+        lesson = web(request).store.get_version(lesson_id, version or None).lesson
+        return render(request, "confirm_reject.html", nav="queue", lesson_id=lesson_id, title=lesson.title,
+                      expected_version=expected_version, version=version, comment=comment)
     return _decide(request, lesson_id, user, wf.Action.REJECT, comment, expected_version, version)
 
 
