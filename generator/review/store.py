@@ -741,7 +741,7 @@ class ReviewStore:
         """Version ``n`` of a lesson (default: the current one)."""
         with self._ro() as s:
             row = self._lesson_row(s, lesson_id)
-            v = self._version_row(s, lesson_id, n or row.current_version)
+            v = self._version_row(s, lesson_id, row.current_version if n is None else n)
             return self._version(v, self._statuses(s, lesson_id), row.current_version)
 
     def versions(self, lesson_id: str) -> list[VersionRecord]:
