@@ -20,7 +20,9 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "gpt-4.1": {"input": 2.00, "output": 8.00},
 }
 
-DEFAULT_LINK_ALLOW = ["gov.vn", "binhdanhocvuso.gov.vn", "dichvucong.gov.vn", "vneid.gov.vn", "moet.gov.vn"]
+#: Government addresses (gov.vn covers ministries, provinces, dichvucong, vneid, moet, binhdanhocvuso) and the
+#: Government portal and the National Cyber Security Centre's sites that sit outside gov.vn.
+DEFAULT_LINK_ALLOW = ["gov.vn", "chinhphu.vn", "baochinhphu.vn", "tinnhiemmang.vn", "khonggianmang.vn"]
 
 
 def _workspace_from_env() -> Path:
