@@ -232,7 +232,7 @@ def test_revise_a_section_with_the_comments(app, client):
     assert store.lesson_state(BACK).status == "in_review"
     assert "narration.mp3" in v.artifacts  # rendered with the app's formats
     page = client.get(f"/lessons/{BACK}").text
-    assert "soạn lại «summary» theo 1 góp ý" in page and "offline backend" in page
+    assert "soạn lại «Tóm tắt» theo 1 góp ý" in page and "Soạn offline" in page and "«summary»" not in page
     r = client.post(f"/lessons/{BACK}/revise", data={"csrf_token": csrf, "section": "summary",
                                                      "expected_version": rv})
     assert r.status_code == 409  # made from a stale page

@@ -94,6 +94,7 @@ class LessonRow(Base):
     target_group: Mapped[str] = mapped_column(String(64), index=True)
     language: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(500))
+    search_key: Mapped[str] = mapped_column(String(800), default="", server_default="")
     status: Mapped[str] = mapped_column(String(32), index=True)
     current_version: Mapped[int] = mapped_column(Integer)
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)

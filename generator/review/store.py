@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -54,6 +54,7 @@ from generator.review.records import (
     VersionRecord,
     lesson_content_hash,
 )
+from generator.textfold import fold
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -460,6 +461,7 @@ class ReviewStore:
                     lesson.title,
                     now,
                 )
+                row.search_key = fold(f"{lesson.title} {lesson.id}")[:800]
             else:
                 number = 1
                 row = LessonRow(
@@ -470,6 +472,7 @@ class ReviewStore:
                     target_group=lesson.group,
                     language=lesson.language,
                     title=lesson.title,
+                    search_key=fold(f"{lesson.title} {lesson.id}")[:800],
                     status=new_status,
                     current_version=1,
                     created_at=now,
@@ -914,9 +917,9 @@ class ReviewStore:
         ):
             if val is not None:
                 q = q.where(col == val)
-        if search:
-            like = f"%{search.strip().lower()}%"
-            q = q.where(or_(func.lower(LessonRow.id).like(like), func.lower(LessonRow.title).like(like)))
+        if search:  # without case or diacritics: "an toan" finds "An toàn"
+            needle = fold(search.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            q = q.where(LessonRow.search_key.like(f"%{needle}%", escape="\\"))
         checker = None
         if library is not None:
             from generator.review.outdated import OutdatedChecker

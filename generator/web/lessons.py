@@ -234,7 +234,8 @@ def edit(request: Request, lesson_id: str, user: Annotated[User, Depends(action_
     except ReviewError as exc:  # e.g. nothing changed: show it beside the text
         return _edit_page(request, lesson_id, section, text, str(exc), status_code=400)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("done_edit", version=done.version.record.number, sections=", ".join(done.changed)))
+    flash(request, "ok", t("done_edit", version=done.version.record.number,
+                           sections=", ".join(t(f"section_{c}") for c in done.changed)))
     return redirect(_lesson_url(lesson_id))
 
 
@@ -253,7 +254,7 @@ def revise(request: Request, lesson_id: str, user: Annotated[User, Depends(actio
     done = revise_lesson(ctx.library, ctx.settings, ctx.store, ctx.make_backend(), lesson_id, section=section,
                          author=user.name, formats=ctx.formats, tts=ctx.tts, render=ctx.render)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("done_revise", version=done.version.record.number, section=section,
+    flash(request, "ok", t("done_revise", version=done.version.record.number, section=t(f"section_{section}"),
                            n=len(done.comments)))
     for note in done.notes:
         flash(request, "note", note)
