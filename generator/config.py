@@ -20,7 +20,9 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "gpt-4.1": {"input": 2.00, "output": 8.00},
 }
 
-DEFAULT_LINK_ALLOW = ["gov.vn", "binhdanhocvuso.gov.vn", "dichvucong.gov.vn", "vneid.gov.vn", "moet.gov.vn"]
+#: Government addresses (gov.vn covers ministries, provinces, dichvucong, vneid, moet, binhdanhocvuso) and the
+#: Government portal and the National Cyber Security Centre's sites that sit outside gov.vn.
+DEFAULT_LINK_ALLOW = ["gov.vn", "chinhphu.vn", "baochinhphu.vn", "tinnhiemmang.vn", "khonggianmang.vn"]
 
 
 def _workspace_from_env() -> Path:
@@ -55,6 +57,15 @@ class Settings(BaseSettings):
     tts_timeout: float = 20.0
     database_url: str | None = None
     four_eyes: bool = True
+    signin_max_failures: int = Field(default=5, ge=1, le=100,
+                                     description="Failed sign-ins per account before each try must wait")
+    signin_max_per_address: int = Field(default=100, ge=1, le=100_000,
+                                        description="Failed sign-ins from one address within the window")
+    signin_window_seconds: int = Field(default=900, ge=60, le=86_400)
+    session_idle_minutes: int = Field(default=120, ge=5, le=1440)
+    session_hours: int = Field(default=12, ge=1, le=168, description="A session's absolute lifetime")
+    forwarded_allow_ips: str = Field(default="", description="Proxies whose X-Forwarded-For is trusted "
+                                     "(comma-separated addresses; empty: none)")
     user: str | None = None
     secret_key: SecretStr | None = None
     concurrency: int = Field(default=4, ge=1, le=64)

@@ -275,6 +275,8 @@ class Provenance(Part):
     framework_hash: str
     group_hash: str
     content_hash: str = ""
+    content_verified: bool | None = Field(default=None, description="Whether the offline content was "
+                                          "verified by a person when the lesson was drafted (None: no content)")
     sources_hash: str = ""
     retrieved: list[str] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)

@@ -316,6 +316,13 @@ def sample_group(
                 "en": "Demonstrate slowly, practise in pairs, repeat often.",
             },
             "session_minutes": 45,
+            "family": ["elderly"],
+            "register": {
+                "vi": {"address": "các bác", "greeting": "Xin chào các bác.", "forbidden": ["bạn"],
+                       "allow": ["bạn bè"]},
+                "en": {"address": "you", "greeting": "Hello, everyone."},
+            },
+            "max_new_actions": 3,
             "accessibility": {
                 "font_scale": font_scale,
                 "high_contrast": high_contrast,

@@ -98,3 +98,38 @@ def test_links_check(library, good):
     bad = _bad(good, practice__task="Mở trang http://evil.example.com/login để xem.")
     r = _result(library, bad, "links")
     assert not r.passed and "evil.example.com" in r.message
+
+
+@pytest.mark.parametrize("address", [
+    "https://evil.com?.gov.vn", "https://evil.com#.gov.vn", "https://evil.com\\.gov.vn", "javascript:alert(1)",
+    "https://dichvucong.gov.vn@evil.com/login", "evil-dichvucong.com", "www.dichvucong-gov.vn.top/dang-nhap",
+    "data:text/html,hi", "HTTPS://EVIL.COM/gov.vn"])
+def test_links_that_only_look_official_fail(library, good, address):
+    bad = _bad(good, practice__task=f"Mở trang {address} để xem.")
+    assert not _result(library, bad, "links").passed, address
+
+
+@pytest.mark.parametrize("address", ["dichvucong.gov.vn", "https://vneid.gov.vn/", "https://dichvucong.gov.vn/p/home",
+                                     "http://ThuVien.Moet.Gov.Vn/x"])
+def test_official_addresses_pass_with_or_without_a_scheme(library, good, address):
+    ok = _bad(good, practice__task=f"Mở trang {address} để xem.")
+    assert _result(library, ok, "links").passed, address
+
+
+def test_a_word_too_long_for_a_phone_fails_length(library, good):
+    bad = _bad(good, example="Ông Ba gõ " + "a" * 4000 + " vào ô tìm kiếm.")
+    r = _result(library, bad, "length")
+    assert not r.passed and "4000 characters" in r.message
+
+
+@pytest.mark.parametrize("text", ["<b>Đừng</b> đưa mã OTP.", "Đừng đưa **mã OTP** cho ai.", "Xem [trang này](x).",
+                                  "Dùng &nbsp; ở đây.", "## Mẹo"])
+def test_markup_fails(library, good, text):
+    bad = _bad(good, example=text)
+    r = _result(library, bad, "markup")
+    assert not r.passed and "plain text" in r.message
+
+
+def test_plain_text_with_arrows_and_comparisons_is_not_markup(library, good):
+    ok = _bad(good, example="Vào Cài đặt > Hỗ trợ tiếp cận; số tiền < 5 triệu thì bấm “Tiếp tục”.")
+    assert _result(library, ok, "markup").passed

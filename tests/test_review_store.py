@@ -19,7 +19,8 @@ from generator.review.store import ReviewStore
 from generator.review.workflow import Status
 from tests.conftest import REPO, offline_lesson
 
-TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version"}
+TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version",
+          "content_verifications", "sessions", "sign_in_failures"}
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +58,24 @@ def submit(store, drafted, author="ed", **kw):  # type: ignore[no-untyped-def]
 def test_migration_from_an_empty_database(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     assert inspect(engine).get_table_names() == []
-    assert migrate(engine) == head_revision() == HEAD == "0001"
+    assert migrate(engine) == head_revision() == HEAD == "0003"
     assert set(inspect(engine).get_table_names()) == TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0001"
-    assert migrate(engine) == "0001"  # a second run changes nothing
+        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0003"
+    assert migrate(engine) == "0003"  # a second run changes nothing
     cols = {c["name"] for c in inspect(engine).get_columns("users")}
-    assert {"name", "role", "password_hash", "token_hash"} <= cols
+    assert {"name", "role", "password_hash", "token_hash", "disabled"} <= cols
+
+
+def test_a_store_made_by_the_first_release_is_upgraded_keeping_its_users(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("insert into users (name, role, created_at, updated_at) "
+                          "values ('hoa', 'reviewer', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"))
+    assert migrate(engine) == HEAD
+    store = ReviewStore(engine)
+    assert store.get_user("hoa").disabled is False
 
 
 def test_downgrade_and_upgrade_again(tmp_path):
@@ -288,13 +300,16 @@ def test_lifecycle_with_history(people, drafts):
     lid = submit(people, d).lesson_id
     people.request_changes(lid, "rev1", "Bước 2 chưa rõ", section="steps")
     submit(people, d, parent_version=1, kind="revise")
-    state = people.approve(lid, "rev2", "Tốt")
+    with pytest.raises(ReviewError, match="1 comment.* still open"):
+        people.approve(lid, "rev2", "Tốt")  # the reviewer must say the open comment is dealt with
+    state = people.approve(lid, "rev2", "Tốt", resolve_open=True)
     assert (state.status, state.current_version, state.approved_by) == ("approved", 2, "rev2")
     actions = [(e.version, e.action, e.actor, e.to_status) for e in people.history(lid)]
     assert actions == [
         (1, "create", "ed", "in_review"),
         (1, "request_changes", "rev1", "changes_requested"),
         (2, "create", "ed", "in_review"),
+        (1, "resolve", "rev2", None),
         (2, "approve", "rev2", "approved"),
     ]
     assert [v.status for v in people.versions(lid)] == ["changes_requested", "approved"]
@@ -325,10 +340,24 @@ def test_four_eyes(people, drafts):
     d = drafts["privacy"]
     people.set_role("rev1", "admin")
     lid = submit(people, d, author="rev1").lesson_id  # an admin may author...
-    with pytest.raises(PermissionError_, match="rev1 made .* version 1 and cannot approve it"):
+    with pytest.raises(PermissionError_, match="rev1 made .* version 1 since its last approval"):
         people.approve(lid, "rev1")  # ...but not approve their own version
     assert people.lesson_state(lid).status == "in_review"
     assert people.approve(lid, "rev2").status == "approved"
+
+
+def test_four_eyes_covers_every_version_since_the_last_approval(people, drafts):
+    d = drafts["privacy"]
+    lid = submit(people, d).lesson_id
+    people.approve(lid, "rev1")
+    people.set_role("rev2", "admin")
+    mine = d.lesson.model_copy(update={"summary": d.lesson.summary + " Admin viết thêm câu này."})
+    people.submit_version(mine, d.checks, {}, "rev2", 1, kind="edit")  # the admin's unreviewed text, v2
+    trivial = mine.model_copy(update={"title": mine.title + "."})
+    people.submit_version(trivial, d.checks, {}, "ed", 2, kind="edit")  # an editor's trivial v3
+    with pytest.raises(PermissionError_, match="rev2 made .* version 2 since its last approval"):
+        people.approve(lid, "rev2")
+    assert people.approve(lid, "rev1").status == "approved"  # someone who wrote none of it
 
 
 def test_four_eyes_can_be_relaxed(workspace, drafts, monkeypatch):
@@ -427,7 +456,7 @@ def test_comments_open_until_resolved_or_approved(people, drafts):
     assert [c.section for c in people.comments(lid)] == ["steps"]
     submit(people, d, parent_version=1, kind="revise")
     assert len(people.comments(lid)) == 1  # a new version does not by itself resolve anything
-    people.approve(lid, "rev2")
+    people.approve(lid, "rev2", resolve_open=True)
     assert people.comments(lid) == [] and len(people.comments(lid, open_only=False)) == 2
 
 

@@ -106,9 +106,11 @@ def test_unregistered_names_may_author_but_not_review():
 
 def test_four_eyes():
     with pytest.raises(PermissionError_, match="four-eyes"):
-        wf.check_four_eyes("an", "an", enabled=True, lesson_id="L", version=1)
-    wf.check_four_eyes("an", "binh", enabled=True, lesson_id="L", version=1)
-    wf.check_four_eyes("an", "an", enabled=False, lesson_id="L", version=1)
+        wf.check_four_eyes("an", {1: "an"}, enabled=True, lesson_id="L", version=1)
+    wf.check_four_eyes("an", {1: "binh"}, enabled=True, lesson_id="L", version=1)
+    wf.check_four_eyes("an", {1: "an"}, enabled=False, lesson_id="L", version=1)
+    with pytest.raises(PermissionError_, match="versions 2, 3 since its last approval"):
+        wf.check_four_eyes("an", {4: "binh", 3: "an", 2: "an"}, enabled=True, lesson_id="L", version=4)
 
 
 def test_errors_are_review_errors():

@@ -122,24 +122,26 @@ def test_api_coverage(client, tokens):
 def test_api_decisions_follow_the_roles_and_the_workflow(app, client, tokens):
     store = app.state.web.store
     path = f"/api/lessons/{MAIN}"
-    assert client.post(f"{path}/approve", headers=bearer(tokens["ed"])).status_code == 403
-    assert client.post(f"{path}/request-changes", json={"comment": "Sửa"},
+    assert client.post(f"{path}/approve", json={"version": 1}, headers=bearer(tokens["ed"])).status_code == 403
+    r = client.post(f"{path}/approve", headers=bearer(tokens["rv1"]))
+    assert r.status_code == 422  # a decision names the version it is for
+    assert client.post(f"{path}/request-changes", json={"comment": "Sửa", "version": 1},
                        headers=bearer(tokens["ed"])).status_code == 403
-    r = client.post(f"{path}/request-changes", json={"comment": " "}, headers=bearer(tokens["rv1"]))
+    r = client.post(f"{path}/request-changes", json={"comment": " ", "version": 1}, headers=bearer(tokens["rv1"]))
     assert r.status_code == 422 and "comment is required" in r.json()["detail"]
     r = client.post(f"{path}/reject", json={}, headers=bearer(tokens["rv1"]))
     assert r.status_code == 422
     state = store.lesson_state(MAIN)
-    r = client.post(f"{path}/approve", json={"expected_version": state.row_version + 5},
+    r = client.post(f"{path}/approve", json={"expected_version": state.row_version + 5, "version": 1},
                     headers=bearer(tokens["rv1"]))
     assert r.status_code == 409 and r.json()["error"] == "conflict"
     r = client.post(f"{path}/approve", json={"expected_version": state.row_version, "version": 1,
                                              "comment": "Tốt."}, headers=bearer(tokens["rv1"]))
     assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["approved_by"] == "rv1"
-    r = client.post(f"{path}/reject", json={"comment": "Muộn rồi."}, headers=bearer(tokens["rv2"]))
+    r = client.post(f"{path}/reject", json={"comment": "Muộn rồi.", "version": 1}, headers=bearer(tokens["rv2"]))
     assert r.status_code == 409 and r.json()["error"] == "transition"
     r = client.post(f"/api/lessons/{OTHER}/request-changes",
-                    json={"comment": "Thêm ví dụ.", "section": "example"}, headers=bearer(tokens["rv2"]))
+                    json={"comment": "Thêm ví dụ.", "section": "example", "version": 1}, headers=bearer(tokens["rv2"]))
     assert r.status_code == 200 and r.json()["status"] == "changes_requested"
     r = client.post(f"/api/lessons/{OTHER}/comments", json={"text": "Đã ghi nhận."},
                     headers=bearer(tokens["ed"]))

@@ -232,7 +232,7 @@ def test_revise_a_section_with_the_comments(app, client):
     assert store.lesson_state(BACK).status == "in_review"
     assert "narration.mp3" in v.artifacts  # rendered with the app's formats
     page = client.get(f"/lessons/{BACK}").text
-    assert "soạn lại «summary» theo 1 góp ý" in page and "offline backend" in page
+    assert "soạn lại «Tóm tắt» theo 1 góp ý" in page and "Soạn offline" in page and "«summary»" not in page
     r = client.post(f"/lessons/{BACK}/revise", data={"csrf_token": csrf, "section": "summary",
                                                      "expected_version": rv})
     assert r.status_code == 409  # made from a stale page
@@ -345,3 +345,45 @@ def test_dashboard_and_queue_show_outdated_lessons(web_ws: Path):
 def test_serve_is_a_hocvu_command(cli):
     result = cli("serve", "--help")
     assert result.exit_code == 0 and "--host" in result.output and "--port" in result.output
+
+
+def test_a_reviewer_marks_the_lessons_content_verified(app, client):
+    sign_in(client, "ed")
+    page = client.get(f"/lessons/{MAIN}").text
+    assert "Nội dung chưa được xác minh." in page and "verify-content" not in page  # editors cannot
+    csrf = sign_in(client, "rv1")
+    page = client.get(f"/lessons/{MAIN}").text
+    assert f'action="/lessons/{MAIN}/verify-content"' in page
+    _, n = row_version(app, MAIN)
+    r = client.post(f"/lessons/{MAIN}/verify-content", data={"csrf_token": csrf, "version": n})
+    assert r.status_code == 303
+    page = client.get(f"/lessons/{MAIN}").text
+    assert "Nội dung chưa được xác minh." not in page and "Nội dung đã được rv1 xác minh" in page
+
+
+def test_reject_asks_first_and_keeps_the_comment(app, client):
+    csrf = sign_in(client, "rv1")
+    rv, n = row_version(app, MAIN)
+    form = {"csrf_token": csrf, "expected_version": rv, "version": n, "comment": "Sai đối tượng."}
+    r = client.post(f"/lessons/{MAIN}/reject", data=form)
+    assert r.status_code == 200 and "Từ chối bài học?" in r.text and "Sai đối tượng." in r.text
+    assert 'name="confirm" value="1"' in r.text and "<script" not in r.text
+    assert app.state.web.store.lesson_state(MAIN).status == "in_review"  # nothing happened yet
+    r = client.post(f"/lessons/{MAIN}/reject", data={**form, "confirm": "1"})
+    assert r.status_code == 303 and app.state.web.store.lesson_state(MAIN).status == "rejected"
+
+
+def test_approving_with_open_comments_needs_the_reviewer_to_say_they_are_dealt_with(app, client):
+    store = app.state.web.store
+    store.add_comment(MAIN, "rv2", "Ví dụ chưa hợp với người cao tuổi.", section="example")
+    csrf = sign_in(client, "rv1")
+    page = client.get(f"/lessons/{MAIN}").text
+    assert 'name="resolve_open"' in page and "Còn 1 góp ý đang mở" in page
+    rv, n = row_version(app, MAIN)
+    form = {"csrf_token": csrf, "expected_version": rv, "version": n}
+    r = client.post(f"/lessons/{MAIN}/approve", data=form)
+    assert r.status_code >= 400 and "còn mở" in r.text or "still open" in r.text
+    assert store.lesson_state(MAIN).status == "in_review"
+    r = client.post(f"/lessons/{MAIN}/approve", data={**form, "resolve_open": "1"})
+    assert r.status_code == 303 and store.lesson_state(MAIN).status == "approved"
+    assert store.comments(MAIN) == []

@@ -176,10 +176,23 @@ def test_a_file_changed_since_it_was_recorded_is_not_served(app, client):
 
 
 # -- sign-in --------------------------------------------------------------------------------------
-def test_sign_in_limit(app, client):
-    limiter = app.state.web.limiter
-    now = [1000.0]
-    limiter.clock = lambda: now[0]
+@pytest.fixture
+def clock(monkeypatch):  # type: ignore[no-untyped-def]
+    """The store's clock for sign-ins and sessions, moved by hand."""
+    from datetime import timedelta
+
+    import generator.review.access as access
+
+    now = [access.utcnow()]
+    monkeypatch.setattr(access, "utcnow", lambda: now[0])
+
+    def advance(**kw: float) -> None:
+        now[0] = now[0] + timedelta(**kw)
+
+    return advance
+
+
+def test_sign_in_limit_slows_the_account_not_the_office(app, client, clock):
     for _ in range(5):
         r = client.post("/login", data={"name": "rv1", "password": "wrong", "csrf_token": csrf_of(client)})
         assert r.status_code == 401
@@ -189,9 +202,157 @@ def test_sign_in_limit(app, client):
     ok = client.post("/login", data={"name": "rv2", "password": PASSWORD, "csrf_token": csrf_of(client)})
     assert ok.status_code == 303  # another user from the same address is not locked out
     client.cookies.clear()
-    now[0] += 15 * 60 + 1
+    clock(seconds=31)  # past the limit, each try waits: 30 s after the fifth failure
+    r = client.post("/login", data={"name": "RV1 ", "password": "wrong", "csrf_token": csrf_of(client)})
+    assert r.status_code == 401  # the sixth failure (names compared without case): the next wait doubles
+    clock(seconds=31)
+    r = client.post("/login", data={"name": "rv1", "password": PASSWORD, "csrf_token": csrf_of(client)})
+    assert r.status_code == 429
+    clock(seconds=30)
     r = client.post("/login", data={"name": "rv1", "password": PASSWORD, "csrf_token": csrf_of(client)})
     assert r.status_code == 303
+
+
+def test_failures_count_per_account_from_any_address_and_survive_a_restart(app, clock):
+    from generator.review.access import Limits, begin_sign_in, end_sign_in
+    from generator.review.store import ReviewStore
+
+    store, limits = app.state.web.store, Limits()
+    for i in range(5):  # a rotating X-Forwarded-For would look like this: a new address every time
+        wait, attempt = begin_sign_in(store, "rv1", f"10.0.0.{i}", limits)
+        assert wait == 0 and attempt is not None
+        end_sign_in(store, "rv1", attempt, ok=False)
+    with ReviewStore(store.engine) as again:  # another worker, or the server after a restart
+        wait, attempt = begin_sign_in(again, "rv1", "10.9.9.9", limits)
+    assert attempt is None and wait > 0
+
+
+def test_parallel_guesses_get_no_more_password_checks_than_the_limit(app):
+    import threading
+
+    from generator.review.access import Limits, begin_sign_in, end_sign_in
+
+    store, limits = app.state.web.store, Limits(max_failures=5)
+    checked, lock = [], threading.Lock()
+
+    def guess(i: int) -> None:
+        _, attempt = begin_sign_in(store, "rv2", "192.0.2.7", limits)
+        if attempt is not None:
+            with lock:
+                checked.append(i)
+            end_sign_in(store, "rv2", attempt, ok=store.verify_password("rv2", f"guess-{i}") is not None)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(checked) == 5
+
+
+def test_serve_trusts_forwarded_headers_only_from_named_proxies(cli, monkeypatch):
+    import uvicorn
+
+    seen: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.append(kw))
+    assert cli("serve").exit_code == 0
+    assert seen[-1]["proxy_headers"] is False and seen[-1]["forwarded_allow_ips"] is None
+    assert cli("serve", "--forwarded-allow-ips", "10.0.0.1").exit_code == 0
+    assert seen[-1]["proxy_headers"] is True and seen[-1]["forwarded_allow_ips"] == "10.0.0.1"
+
+
+# -- sessions -------------------------------------------------------------------------------------
+def _replay(app, cookie: str) -> int:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, follow_redirects=False) as other:
+        other.cookies.set("hocvu_session", cookie)
+        return other.get("/").status_code
+
+
+def test_a_copied_cookie_dies_with_logout_password_change_role_change_and_disable(app, client):
+    store = app.state.web.store
+    for end in ("logout", "password", "role", "disable"):
+        csrf = sign_in(client, "rv2")
+        cookie = client.cookies.get("hocvu_session")
+        assert _replay(app, cookie) == 200
+        if end == "logout":
+            client.post("/logout", data={"csrf_token": csrf})
+        elif end == "password":
+            store.set_password("rv2", "mat-khau-moi-9")
+            store.set_password("rv2", PASSWORD)
+        elif end == "role":
+            store.set_role("rv2", "editor")
+            store.set_role("rv2", "reviewer")
+        else:
+            store.set_disabled("rv2", True)
+        assert _replay(app, cookie) == 303, end
+    r = client.post("/login", data={"name": "rv2", "password": PASSWORD, "csrf_token": csrf_of(client)})
+    assert r.status_code == 401  # disabled: no sign-in either
+    store.set_disabled("rv2", False)
+    sign_in(client, "rv2")
+
+
+def test_sign_out_everywhere(app, client):
+    from fastapi.testclient import TestClient
+
+    sign_in(client, "rv1")
+    with TestClient(app, follow_redirects=False) as phone:
+        csrf = sign_in(phone, "rv1")
+        phone.post("/logout", data={"csrf_token": csrf, "everywhere": "1"})
+    assert client.get("/").status_code == 303
+
+
+def test_sessions_end_when_idle_and_at_their_absolute_lifetime(app, client, clock):
+    sign_in(client, "rv1")
+    for _ in range(8):  # busy all day: every 90 minutes a page
+        clock(minutes=90)
+        assert client.get("/").status_code == 200
+    clock(minutes=90)  # 13.5 hours after sign-in
+    assert client.get("/").status_code == 303
+    sign_in(client, "rv1")
+    clock(minutes=121)
+    assert client.get("/").status_code == 303
+
+
+def test_names_are_unique_whatever_their_case_and_the_last_admin_stays(app):
+    from generator.errors import ReviewError
+
+    store = app.state.web.store
+    with pytest.raises(ReviewError, match="already exists"):
+        store.add_user("RV1", "reviewer")
+    with pytest.raises(ReviewError, match="last admin"):
+        store.set_role("boss", "reviewer")
+    with pytest.raises(ReviewError, match="last admin"):
+        store.set_disabled("boss", True)
+    with pytest.raises(ReviewError, match="last admin"):
+        store.remove_user("boss")
+
+
+def test_a_disabled_users_api_token_stops_working(app):
+    from fastapi.testclient import TestClient
+
+    from generator.review.tokens import issue_token
+
+    store = app.state.web.store
+    token = issue_token(store, "rv1")
+    with TestClient(app) as api:
+        headers = {"Authorization": f"Bearer {token}"}
+        assert api.get("/api/lessons", headers=headers).status_code == 200
+        store.set_disabled("rv1", True)
+        assert api.get("/api/lessons", headers=headers).status_code == 401
+
+
+def test_users_cli_disables_enables_and_removes(cli, workspace):
+    assert cli("users", "add", "hoa", "--role", "reviewer", "--no-password").exit_code == 0
+    assert cli("users", "add", "Hoa", "--role", "editor", "--no-password").exit_code != 0
+    r = cli("users", "disable", "hoa")
+    assert r.exit_code == 0 and "signed out everywhere" in r.stdout
+    assert "disabled" in cli("users", "list").stdout
+    assert cli("users", "enable", "hoa").exit_code == 0
+    assert cli("users", "sign-out", "hoa").exit_code == 0
+    assert cli("users", "remove", "hoa", "--yes").exit_code == 0
+    assert "hoa" not in cli("users", "list").stdout
 
 
 def test_wrong_passwords_and_unknown_users_get_the_same_answer(client):
@@ -246,7 +407,7 @@ def test_stale_decision_is_a_conflict(app, client):
     stale = decision(app, MAIN, csrf)
     app.state.web.store.add_comment(MAIN, "rv2", "Một góp ý khác.")  # does not bump the row version
     app.state.web.store.request_changes(MAIN, "rv2", "Sửa ví dụ.")
-    r = client.post(f"/lessons/{MAIN}/reject", data=stale)
+    r = client.post(f"/lessons/{MAIN}/reject", data={**stale, "confirm": "1"})
     assert r.status_code == 409 and "reload" in r.text.lower()
     assert app.state.web.store.lesson_state(MAIN).status == "changes_requested"
 

@@ -199,9 +199,7 @@ def show(
 
 def _decide(action: str, lesson_id: str, user: str | None, comment: str | None, version: int | None) -> None:
     with open_store() as store:
-        fn = {"approve": store.approve, "request_changes": store.request_changes, "reject": store.reject}[
-            action
-        ]
+        fn = {"request_changes": store.request_changes, "reject": store.reject}[action]
         state = fn(lesson_id, actor(user), comment, version=version)  # type: ignore[operator]
     console().print(_state_line(state))
 
@@ -218,9 +216,33 @@ def approve(
     user: AsUser = None,
     comment: Comment = None,
     version: VersionOpt = None,
+    resolve_open: Annotated[bool, typer.Option("--resolve-open", help="Approve although comments are still "
+                                               "open, marking them resolved.")] = False,
 ) -> None:
-    """Approve the current version (four-eyes: not by its author)."""
-    _decide("approve", lesson_id, user, comment, version)
+    """Approve the current version (four-eyes: not by anyone who wrote its text since the last approval)."""
+    with open_store() as store:
+        state = store.approve(lesson_id, actor(user), comment, version=version, resolve_open=resolve_open)
+    console().print(_state_line(state))
+
+
+@app.command("verify-content")
+def verify_content(
+    lesson_id: Annotated[str, typer.Argument(metavar="LESSON-ID", help="A lesson drafted from the content.")],
+    user: AsUser = None,
+    note: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--note", "-m", help="What you checked it against."),
+    ] = None,
+    version: VersionOpt = None,
+) -> None:
+    """Record that you checked the facts of the offline content this lesson was drafted from (reviewers
+    and admins); lessons drafted from that version of the content stop saying "not verified"."""
+    with open_store() as store:
+        lesson = store.get_version(lesson_id, version).lesson
+        done = store.verify_content(lesson.framework, lesson.competence, lesson.provenance.content_hash,
+                                    actor(user), note or "")
+    console().print(f"content {done.framework} {done.competence} ({done.content_hash}) verified by "
+                    f"{done.verified_by} at {done.verified_at:%Y-%m-%d %H:%M}")
 
 
 @app.command("request-changes")

@@ -17,6 +17,10 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
     secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark the session cookie Secure "
                                                  "(when users reach the app over HTTPS).")] = False,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        "--forwarded-allow-ips", help="Addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto to trust (comma-separated); default: the setting HOCVU_FORWARDED_ALLOW_IPS, "
+        "else none, so no client can choose the address its sign-in attempts are counted under.")] = "",
 ) -> None:
     """Serve the review web app: reviewers read, listen, comment and approve; the JSON API is under /api."""
     import uvicorn
@@ -30,7 +34,9 @@ def serve(
                             "before people sign in over a network")
     err_console().print(f"hocvu review app on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
                         f"(workspace {settings.workspace}); stop with Ctrl+C")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True, server_header=False)
+    trusted = forwarded_allow_ips or settings.forwarded_allow_ips
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None, server_header=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -60,9 +60,10 @@ def list_() -> None:
     if not users:
         console().print("no users yet; add one with `hocvu users add NAME --role reviewer`")
         return
-    table = Table("name", "role", "password", "added (UTC)")
+    table = Table("name", "role", "password", "added (UTC)", "state")
     for u in users:
-        table.add_row(u.name, u.role, "yes" if u.has_password else "no", when(u.created_at))
+        table.add_row(u.name, u.role, "yes" if u.has_password else "no", when(u.created_at),
+                      "disabled" if u.disabled else "active")
     console().print(table)
 
 
@@ -92,6 +93,55 @@ def set_role(
     with open_store() as store:
         user = store.set_role(name, role)
     console().print(f"{user.name} is now {user.role}")
+
+
+@app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Disable a user: signed out everywhere at once, no sign-in, no API token, no decisions."""
+    from generator.cli.review_cmd import open_store
+
+    with open_store() as store:
+        store.set_disabled(name, True)
+    console().print(f"{name} is disabled and signed out everywhere; `hocvu users enable {name}` undoes it")
+
+
+@app.command("enable")
+def enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Enable a disabled user again."""
+    from generator.cli.review_cmd import open_store
+
+    with open_store() as store:
+        store.set_disabled(name, False)
+    console().print(f"{name} is enabled")
+
+
+@app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a user (what they did stays in the history under their name)."""
+    from generator.cli.review_cmd import open_store
+
+    with open_store() as store:
+        store.get_user(name)
+        if not yes:
+            typer.confirm(f"remove {name}?", abort=True)
+        store.remove_user(name)
+    console().print(f"removed {name}")
+
+
+@app.command("sign-out")
+def sign_out(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """End every web session of a user (e.g. after a lost phone)."""
+    from generator.cli.review_cmd import open_store
+    from generator.review.access import close_sessions, session_count
+
+    with open_store() as store:
+        store.get_user(name)
+        n = session_count(store, name)
+        close_sessions(store, name)
+    console().print(f"{name}: {n} session(s) ended")
 
 
 def register(root: typer.Typer) -> None:

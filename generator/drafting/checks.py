@@ -41,7 +41,17 @@ class CheckContext:
 
 _MOJIBAKE = re.compile(r"Ã[\x80-\xbf\xa0-\xff]|á»|áº|Æ°|Ä‘|Ä\x90|â€|\ufffd")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_URL = re.compile(r"(?:https?://|www\.)[^\s)>\]\"']+", re.I)
+#: Anything a learner could open or type: a URL with a scheme (any scheme: javascript:, data:, file: are
+#: refused outright), or a bare domain such as "dichvucong.gov.vn" or "www.example.com/login".
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*:(?://)?[^\s<>\"'“”]+|(?<![@\w.-])(?:[a-z0-9-]+\.)+"
+                  r"(?:vn|com|net|org|info|io|me|app|xyz|top|online|site|link|ly|co|biz|cc|tk|shop|store|asia)"
+                  r"\b(?:[/:?#\\][^\s<>\"'“”]*)?", re.I)
+#: Schemes a lesson may link with.
+_SCHEMES = ("http", "https")
+#: Longest word (not a link) a lesson may hold: longer breaks the page on a phone.
+MAX_WORD_CHARS = 40
+_MARKUP = re.compile(r"<\s*/?\s*[a-z!][^>]*>|\*\*[^*\n]+\*\*|__[^_\n]+__|\[[^\]\n]+\]\([^)\n]*\)|`[^`\n]+`|"
+                     r"^\s{0,3}#{1,6}\s|&(?:[a-z]+|#\d+|#x[0-9a-f]+);", re.I | re.M)
 
 
 def check_language(lesson: Lesson, ctx: CheckContext) -> CheckResult:
@@ -73,6 +83,11 @@ def check_length(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     """Words per lesson and per sentence stay within the group's limits."""
     limits = Limits.for_group(ctx.group, lesson.language)
     problems = lesson.limit_problems(limits)
+    for text in lesson.all_texts():
+        for word in _URL.sub(" ", text).split():
+            if len(word) > MAX_WORD_CHARS:
+                problems.append(f"a word of {len(word)} characters (limit {MAX_WORD_CHARS}): {word[:30]!r}…")
+                break
     if problems:
         return CheckResult("length", False, "; ".join(problems[:3]))
     return CheckResult("length", True,
@@ -116,17 +131,56 @@ def check_citations(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     return CheckResult("citations", True, f"{len(set(cited))} cited, all retrieved")
 
 
+def link_host(url: str) -> str | None:
+    """The host ``url`` leads to, as a browser reads it, or None when it is not an http(s) address
+    (javascript:, data:, a host with a backslash, credentials, or characters no host name has)."""
+    from urllib.parse import urlsplit
+
+    text = url.strip().rstrip(".,;:!?)")
+    m = re.match(r"([a-z][a-z0-9+.-]*):", text, re.I)
+    if m and not text.lower().startswith(("http://", "https://")):
+        # "gov.vn:443/x" is a bare host with a port; anything else with a colon first is a scheme
+        if not re.match(r"(?:[a-z0-9-]+\.)+[a-z]{2,}:\d", text, re.I):
+            return None
+    if not m or not text.lower().startswith(("http://", "https://")):
+        text = "https://" + text
+    if "\\" in text:  # browsers read a backslash as a slash: "evil.com\.gov.vn" is evil.com
+        return None
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in _SCHEMES or "@" in parts.netloc:
+        return None
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}", host):
+        return None
+    return host
+
+
 def _allowed(url: str, allow: list[str]) -> bool:
-    host = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.I).split("/")[0].split(":")[0].lower()
-    return any(host == d or host.endswith("." + d) for d in allow)
+    host = link_host(url)
+    return host is not None and any(host == d or host.endswith("." + d) for d in allow)
+
+
+def _links(text: str) -> list[str]:
+    return [m.group() for m in _URL.finditer(text)]
 
 
 def check_links(lesson: Lesson, ctx: CheckContext) -> CheckResult:
-    """No links outside the allow-list."""
-    bad = [u for t in lesson.all_texts() for u in _URL.findall(t) if not _allowed(u, ctx.link_allow)]
+    """Every web address (with or without http://) leads to a host on the allow-list; nothing else
+    (javascript:, data:, credentials, backslashes) passes."""
+    bad = [u for t in lesson.all_texts() for u in _links(t) if not _allowed(u, ctx.link_allow)]
     if bad:
-        return CheckResult("links", False, f"links outside the allow-list: {', '.join(bad[:3])}")
+        return CheckResult("links", False, f"links outside the allow-list: {', '.join(bad[:3])}; link only to "
+                                           f"{', '.join(ctx.link_allow[:5])} (setting HOCVU_LINK_ALLOW)")
     return CheckResult("links", True, "no links outside the allow-list")
+
+
+def check_markup(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """Plain text only: HTML tags, entities and Markdown markup would show up literally in the handout
+    and slides (and as code on the page)."""
+    for text in lesson.all_texts():
+        if m := _MARKUP.search(text):
+            return CheckResult("markup", False, f"markup {m.group()[:40]!r} in “{text[:60]}”; write plain text")
+    return CheckResult("markup", True, "plain text, no HTML or Markdown")
 
 
 CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
@@ -137,6 +191,7 @@ CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
     "quiz": check_quiz,
     "citations": check_citations,
     "links": check_links,
+    "markup": check_markup,
 }
 
 

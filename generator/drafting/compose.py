@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import ValidationError
+
 from generator.drafting.content import (
     ContentObjective,
     LanguageContent,
@@ -117,7 +119,7 @@ class Audience:
         reg = group.register(lang)
         banned = [*group.modality.forbidden.get(lang, []), *group.avoid.get(lang, [])]  # type: ignore[call-overload]
         return cls(tuple(group.audiences()), tuple(group.tags), frozenset(group.modality.excludes),
-                   tuple(b.lower() for b in banned if b.strip()), reg.address, reg.capital)
+                   tuple(b.strip().lower() for b in banned if b.strip()), reg.address, reg.capital)
 
     def speak(self, text: str) -> str:
         """``text`` addressed to this audience."""
@@ -130,9 +132,10 @@ class Audience:
         return not item.for_ or bool(set(item.for_) & set(self.ids))
 
     def clean(self, text: str) -> bool:
-        """True when ``text`` holds none of the phrases this audience must not get."""
+        """True when ``text`` holds none of the phrases this audience must not get (as whole words, as the
+        register and modality checks read them: "hear" bans "hear", not "hearing")."""
         low = self.speak(text).lower()
-        return not any(b in low for b in self.banned)
+        return not any(re.search(rf"(?<!\w){re.escape(b)}(?!\w)", low) for b in self.banned)
 
     def score(self, item: Targeted) -> int:
         """Higher for items written for this group (its id, then its families), then by topic."""
@@ -385,7 +388,14 @@ def fit(data: dict[str, Any], lang: str, limits: Limits, group: TargetGroup) -> 
     while True:
         data["facilitator"] = dict(data["facilitator"], how_to_run=plan_session(data, lang, group))
         data["narration"] = narrate(data, lang, group)
-        draft = LessonDraft.model_validate({k: v for k, v in data.items() if not k.startswith("_")})
+        try:
+            draft = LessonDraft.model_validate({k: v for k, v in data.items() if not k.startswith("_")})
+        except ValidationError as exc:
+            where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+            raise BackendError(
+                f"the content library gives this group too little at this level ({where}); add key points, "
+                "quiz questions or steps for it to the content file (check their 'for', 'needs' and 'levels')"
+            ) from exc
         problems = draft.limit_problems(limits)
         if not problems:
             return draft

@@ -124,8 +124,19 @@ class OfflineBackend:
                            notes=notes)
 
 
+#: Section names as the review app shows them, for notes written in the lesson's language.
+SECTION_NAMES = {
+    "vi": {"title": "Tiêu đề", "summary": "Tóm tắt", "objectives": "Mục tiêu", "key_points": "Điều cần nhớ",
+           "steps": "Các bước", "example": "Ví dụ", "tips": "Lời khuyên", "practice": "Thực hành",
+           "quiz": "Câu hỏi ôn tập", "glossary": "Từ ngữ", "facilitator": "Ghi chú cho người dạy",
+           "narration": "Lời đọc", "all": "Cả bài"},
+    "en": {"key_points": "key points", "all": "the whole lesson"},
+}
+
+
 def _revise_note(lang: str, section: str, changed: bool, comments: int) -> str:
     """What the offline reviser did and could not do, in the lesson's language."""
+    section = SECTION_NAMES.get(lang, {}).get(section, section)
     if lang == "vi":
         did = (f"đã soạn lại phần “{section}” từ thư viện nội dung, cho đúng nhóm và bậc của bài" if changed
                else f"thư viện nội dung không có phiên bản khác của phần “{section}” cho nhóm và bậc này")

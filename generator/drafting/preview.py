@@ -7,14 +7,14 @@ from generator.lesson import Lesson
 
 LABELS = {
     "vi": {"objectives": "Mục tiêu", "key_points": "Điều cần nhớ", "steps": "Các bước thực hành",
-           "see": "Bạn sẽ thấy", "example": "Ví dụ", "tips": "Lưu ý an toàn và lỗi thường gặp",
+           "see": "Kết quả", "example": "Ví dụ", "tips": "Lưu ý an toàn và lỗi thường gặp",
            "practice": "Luyện tập", "expected": "Kết quả mong đợi", "quiz": "Câu hỏi ôn tập",
            "answer": "Đáp án", "glossary": "Giải thích từ ngữ", "facilitator": "Ghi chú cho người hướng dẫn",
            "minutes": "phút", "materials": "Chuẩn bị", "narration": "Lời đọc", "sources": "Nguồn",
            "checks": "Kết quả kiểm tra", "mistake": "Cần tránh", "safety": "An toàn",
            "access": "Trợ năng"},
     "en": {"objectives": "Objectives", "key_points": "Key points", "steps": "Hands-on steps",
-           "see": "You should see", "example": "Example", "tips": "Safety tips and common mistakes",
+           "see": "Result", "example": "Example", "tips": "Safety tips and common mistakes",
            "practice": "Practice", "expected": "Expected result", "quiz": "Quiz", "answer": "Answer",
            "glossary": "Glossary", "facilitator": "Facilitator notes", "minutes": "minutes",
            "materials": "Materials", "narration": "Narration", "sources": "Sources", "checks": "Checks",

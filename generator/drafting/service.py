@@ -59,13 +59,16 @@ class Drafted:
 def provenance_for(lib: Library, req: DraftRequest, result: DraftResult, sources_hash: str = "") -> Provenance:
     """Record what produced the draft."""
     fid, code = req.framework.id, req.competence.code
+    content_hash = lib.content_hash(fid, code)
+    verified = lib.content(fid, code).verified if content_hash and result.backend == "offline" else None
     return Provenance(
         backend=result.backend,
         model=result.model,
         prompt_hash=result.prompt_hash,
         framework_hash=lib.competence_hash(fid, code),
         group_hash=lib.group_hash(req.group.id),
-        content_hash=lib.content_hash(fid, code),
+        content_hash=content_hash,
+        content_verified=verified,
         sources_hash=sources_hash,
         retrieved=[p.id for p in req.passages],
         usage=result.usage,

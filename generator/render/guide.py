@@ -54,9 +54,10 @@ def split_minutes(total: int, weights: list[float]) -> list[int]:
     return out
 
 
-def session_plan(lesson: Lesson) -> list[Segment]:
-    """The minute-by-minute plan for ``lesson``; activities too short for a minute are left out."""
-    w = labels(lesson.language)
+def session_plan(lesson: Lesson, group: TargetGroup | None = None) -> list[Segment]:
+    """The minute-by-minute plan for ``lesson`` (what to say and do fits ``group``'s learners);
+    activities too short for a minute are left out."""
+    w = labels(lesson.language, group)
     f = lesson.facilitator
     ask = f.discussion[0] if f.discussion else ""
     says = {
@@ -81,7 +82,7 @@ def session_plan(lesson: Lesson) -> list[Segment]:
 
 def render_guide(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     """Write the facilitator guide for ``lesson`` to ``path``."""
-    w = labels(lesson.language)
+    w = labels(lesson.language, group)
     lang = lesson.language
     f = lesson.facilitator
     title = f"{w['guide_title']}: {lesson.title}"
@@ -97,6 +98,8 @@ def render_guide(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     b.para(meta_line(lesson), italic=True)
     b.para(w["minutes"].format(n=f.duration_minutes), lead=w["duration"] + ":")
     b.para(lesson.summary)
+    if lesson.provenance.content_verified is False:
+        b.para(w["unverified"], lead=w["unverified_lead"], italic=True)
 
     b.heading(w["objectives"], 2)
     b.bullets([(f"{o.id}.", o.text) for o in lesson.objectives])
@@ -109,7 +112,7 @@ def render_guide(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
         b.para(text)
 
     b.heading(w["plan"], 2)
-    rows = [[f"{s.start}–{s.end}", s.activity, s.say] for s in session_plan(lesson)]
+    rows = [[f"{s.start}–{s.end}", s.activity, s.say] for s in session_plan(lesson, group)]
     b.table([w["plan_time"], w["plan_activity"], w["plan_say"]], rows, [2.0, 4.0, 11.0])
 
     b.heading(w["script"], 2)

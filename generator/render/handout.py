@@ -41,7 +41,7 @@ def paragraphs(text: str) -> list[str]:
 
 def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     """Write the learner handout for ``lesson`` to ``path``."""
-    w = labels(lesson.language)
+    w = labels(lesson.language, group)
     acc = group.accessibility
     b = DocBuilder(
         lesson,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from generator.schema import TargetGroup
 
 _VI: Final[dict[str, str]] = {
     "summary": "Tóm tắt",
@@ -36,6 +39,9 @@ _VI: Final[dict[str, str]] = {
     "continued": "({i}/{n})",
     # guide
     "guide_title": "Tài liệu cho người hướng dẫn",
+    "unverified_lead": "Chưa xác minh:",
+    "unverified": "Dữ kiện trong bài (luật, số điện thoại, tên nút trên ứng dụng) chưa được người có chuyên môn "
+                  "kiểm tra. Đối chiếu với văn bản và trang hướng dẫn chính thức trước khi dạy.",
     "duration": "Thời lượng",
     "minutes": "{n} phút",
     "materials": "Chuẩn bị",
@@ -123,6 +129,9 @@ _EN: Final[dict[str, str]] = {
     "meta": "Competence {code} · Level {level} · {framework}",
     "continued": "({i}/{n})",
     "guide_title": "Facilitator guide",
+    "unverified_lead": "Not yet verified:",
+    "unverified": "The facts in this lesson (laws, phone numbers, button names) have not been checked by a "
+                  "person who knows them. Compare them with the official texts and help pages before you teach.",
     "duration": "Duration",
     "minutes": "{n} minutes",
     "materials": "Materials",
@@ -179,9 +188,51 @@ _EN: Final[dict[str, str]] = {
 
 LABELS: Final[dict[str, dict[str, str]]] = {"vi": _VI, "en": _EN}
 
+#: For learners who cannot hear or speak: the facilitator shows, captions and signs instead of reading
+#: aloud, telling and asking for spoken answers.
+_VISUAL: Final[dict[str, dict[str, str]]] = {
+    "vi": {
+        "say_warm_up": "Chiếu lên màn hình một câu hỏi gần gũi để mở đầu; học viên trả lời bằng chữ hoặc giơ tay.",
+        "say_key_points": "Chiếu từng ý lên màn hình, chỉ vào từng dòng, hỏi lại bằng chữ sau mỗi ý.",
+        "say_steps": "Làm mẫu trên điện thoại chiếu lên màn hình lớn; học viên làm theo từng bước.",
+        "say_example": "Chiếu ví dụ cho học viên đọc, rồi hỏi (viết lên bảng):",
+        "say_quiz": "Chiếu từng câu hỏi, cho học viên giơ thẻ A, B, C, rồi giải thích đáp án bằng chữ.",
+        "script": "Lời dẫn (chiếu kèm phụ đề hoặc nhờ phiên dịch ngôn ngữ ký hiệu)",
+        "notes_question": "Chiếu câu hỏi và các lựa chọn. Cho học viên thời gian, rồi mời giơ thẻ đáp án.",
+        "notes_read": "Chỉ vào từng dòng trên màn hình và chờ học viên đọc xong.",
+    },
+    "en": {
+        "say_warm_up": "Put a friendly everyday question on the screen; learners answer in writing or by hand.",
+        "say_key_points": "Show each point on the screen, point to each line, check understanding in writing.",
+        "say_steps": "Demonstrate on a phone mirrored to a big screen; learners follow step by step.",
+        "say_example": "Show the example for learners to read, then ask (write it on the board):",
+        "say_quiz": "Show each question, let learners hold up A, B or C cards, then explain the answer in writing.",
+        "script": "Script (show it with captions or through a sign-language interpreter)",
+        "notes_question": "Show the question and the options. Give learners time, then ask them to hold up a card.",
+        "notes_read": "Point to each line on the screen and wait until learners have read it.",
+    },
+}
+
+#: Where a label speaks to the learner: filled with the group's address form.
+_ADDRESSED: Final[dict[str, dict[str, str]]] = {
+    "vi": {"objectives_lead": "Sau bài học này, {you} có thể:"},
+    "en": {},
+}
+
 LETTERS = "ABCD"
 
 
-def labels(lang: str) -> dict[str, str]:
-    """The label table for ``lang`` (English for an unknown language)."""
-    return LABELS.get(lang, _EN)
+def labels(lang: str, group: TargetGroup | None = None) -> dict[str, str]:
+    """The label table for ``lang`` (English for an unknown language); with ``group``, the labels a
+    facilitator of that group says or does (shown, not read aloud, for learners who cannot hear) and
+    the learner addressed the way the group is addressed."""
+    base = LABELS.get(lang, _EN)
+    if group is None:
+        return base
+    lang = lang if lang in LABELS else "en"
+    out = dict(base)
+    if {"hearing", "speech"} & set(group.modality.excludes):
+        out.update(_VISUAL[lang])
+    you = group.register(lang).address
+    out.update({k: v.format(you=you) for k, v in _ADDRESSED[lang].items()})
+    return out

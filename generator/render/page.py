@@ -49,7 +49,7 @@ def render_page_html(
     'audio') to URLs to link; ``audio_url`` (default: ``files['audio']``) feeds the player."""
     files = dict(files or {})
     audio_url = audio_url or files.get("audio")
-    w = labels(lesson.language)
+    w = labels(lesson.language, group)
     acc = group.accessibility
     downloads = [(w[f"file_{fmt}"], files[fmt]) for fmt in DOWNLOADS if files.get(fmt)]
     return _template().render(

@@ -71,9 +71,9 @@ class SlideSpec:
 
 
 # -- content ----------------------------------------------------------------------------------------
-def slide_specs(lesson: Lesson) -> list[SlideSpec]:
-    """The deck's slides, in order, before layout."""
-    w = labels(lesson.language)
+def slide_specs(lesson: Lesson, group: TargetGroup | None = None) -> list[SlideSpec]:
+    """The deck's slides, in order, before layout (notes fit ``group``'s learners)."""
+    w = labels(lesson.language, group)
     specs = [SlideSpec("title", lesson.title, [(Para(lesson.summary),), (Para(meta_line(lesson), rel=0.7),)])]
     specs.append(
         SlideSpec("objectives", w["objectives"], [(Para(o.text, "bullet"),) for o in lesson.objectives])
@@ -135,43 +135,48 @@ def _tokens(text: str) -> set[str]:
     return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
 
 
+#: A narration sentence sharing less than this share of its words with every slide is a connector
+#: ("Thứ nhất.", "Một câu chuyện có thật quanh ta.") and goes with the sentence after it.
+CONNECTOR_SHARE = 0.25
+
+
 def assign_narration(narration: str, slide_texts: list[str]) -> list[list[str]]:
-    """Give each narration sentence, in order, to a slide, so that the slides' order is kept and the
-    words a sentence shares with its slide are as many as possible (dynamic programming)."""
+    """Give each narration sentence to the slide it speaks: the slide sharing most of its words (the
+    first such slide on a tie). Connectors go with the next sentence's slide ("Thứ nhất." with the first
+    key point), opening ones (the greeting) with the first slide, trailing ones with the last. Each slide's
+    sentences keep the narration's order — the narration may tell the story before the steps even where
+    the example slide comes after them."""
     sents = sentences(narration)
     m = len(slide_texts)
     out: list[list[str]] = [[] for _ in range(m)]
     if not sents or not m:
         return out
     slide_tok = [_tokens(t) for t in slide_texts]
-    scores = []
-    for s in sents:
+    out[0].append(sents[0])  # the opening words (a greeting) go with the title
+    pending: list[str] = []
+    started = False
+    for s in sents[1:]:
         tok = _tokens(s)
-        scores.append([len(tok & st) / (len(tok) or 1) for st in slide_tok])
-    n = len(sents)
-    best = [[0.0] * m for _ in range(n)]
-    back = [[0] * m for _ in range(n)]
-    best[0] = list(scores[0])
-    for i in range(1, n):
-        run_max, arg = -1.0, 0
-        for j in range(m):
-            if best[i - 1][j] > run_max:  # ties keep the earlier slide: a sentence with no match stays put
-                run_max, arg = best[i - 1][j], j
-            best[i][j] = run_max + scores[i][j]
-            back[i][j] = arg
-    j = max(range(m), key=lambda k: (best[n - 1][k], -k))
-    for i in range(n - 1, -1, -1):
-        out[j].append(sents[i])
-        j = back[i][j]
-    return [list(reversed(x)) for x in out]
+        scores = [len(tok & st) / (len(tok) or 1) for st in slide_tok]
+        j = max(range(m), key=lambda k: (scores[k], -k))
+        if scores[j] < CONNECTOR_SHARE:
+            pending.append(s)
+            continue
+        if not started:  # connectors right after the greeting stay on the first slide
+            out[0] += pending
+            pending, started = [], True
+        out[j] += [*pending, s]
+        pending = []
+    out[-1] += pending
+    return out
 
 
-def add_notes(placed: list[Placed], lesson: Lesson) -> None:
+def add_notes(placed: list[Placed], lesson: Lesson, group: TargetGroup | None = None) -> None:
     """Speaker notes for every slide: its narration sentences, then its own facilitator line if any,
     else a reminder to read the slide slowly."""
     texts = [pl.title + " " + " ".join(p.text for p in pl.page.paras) for pl in placed]
     assigned = assign_narration(lesson.narration, texts)
-    read = labels(lesson.language)["notes_read"]
+    read = labels(lesson.language, group)["notes_read"]
     for pl, said in zip(placed, assigned, strict=True):
         own = " ".join(_sentence(p.text) for p in pl.page.paras)
         pl.notes = " ".join(x for x in (" ".join(said), pl.spec.notes) if x) or f"{read} {own}"
@@ -241,6 +246,6 @@ def _layout_title_slide(spec: SlideSpec, theme: Theme, inner_w: float) -> Placed
 
 def plan_slides(lesson: Lesson, group: TargetGroup) -> list[Placed]:
     """Every slide of the deck, laid out for ``group``, with its speaker notes."""
-    placed = layout(slide_specs(lesson), Theme.for_group(group), lesson.language)
-    add_notes(placed, lesson)
+    placed = layout(slide_specs(lesson, group), Theme.for_group(group), lesson.language)
+    add_notes(placed, lesson, group)
     return placed

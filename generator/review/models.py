@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -74,6 +75,7 @@ class UserRow(Base):
     token_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LessonRow(Base):
@@ -92,6 +94,7 @@ class LessonRow(Base):
     target_group: Mapped[str] = mapped_column(String(64), index=True)
     language: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(500))
+    search_key: Mapped[str] = mapped_column(String(800), default="", server_default="")
     status: Mapped[str] = mapped_column(String(32), index=True)
     current_version: Mapped[int] = mapped_column(Integer)
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -180,3 +183,45 @@ class ReleaseItemRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("release_id", "lesson_id"),)
+
+
+class ContentVerificationRow(Base):
+    """A person's word that one version (hash) of an offline content entry is checked and current."""
+
+    __tablename__ = "content_verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework: Mapped[str] = mapped_column(String(64))
+    competence: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    verified_by: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("framework", "competence", "content_hash"),)
+
+
+class SessionRow(Base):
+    """A signed-in browser: the hash of its session id, whose it is, and when it was made and last used."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInFailureRow(Base):
+    """One failed (or still running) sign-in: for whom (case-folded name), from where, when."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_sign_in_failures_user_key_at", "user_key", "at"),
+                      Index("ix_sign_in_failures_address_at", "address", "at"))

@@ -28,6 +28,7 @@ class User:
     role: str
     has_password: bool
     created_at: datetime
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,3 +163,15 @@ class ReleaseRecord:
     manifest_sha256: str
     filters: dict[str, str]
     items: list[ReleaseItem]
+
+
+@dataclass(frozen=True)
+class ContentVerification:
+    """Who said one version (hash) of an offline content entry is checked, and when."""
+
+    framework: str
+    competence: str
+    content_hash: str
+    verified_by: str
+    verified_at: datetime
+    note: str = ""

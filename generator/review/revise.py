@@ -81,6 +81,10 @@ def revised_provenance(
         else p.framework_hash,
         group_hash=library.group_hash(parent.group) if fresh else p.group_hash,
         content_hash=library.content_hash(parent.framework, parent.competence) if fresh else p.content_hash,
+        content_verified=(library.content(parent.framework, parent.competence).verified
+                          if fresh and result.backend == "offline" and library.content_hash(parent.framework,
+                                                                                            parent.competence)
+                          else p.content_verified),
         sources_hash=p.sources_hash,
         retrieved=list(p.retrieved),
         usage=result.usage,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,14 +23,17 @@ from generator.drafting.checks import CheckResult
 from generator.errors import (
     ConflictError,
     NotFoundError,
+    PermissionError_,
     PublishError,
     ReviewError,
 )
 from generator.fsutil import sha256_file
 from generator.lesson import SECTIONS, Lesson
 from generator.review import workflow as wf
+from generator.review.access import end_sessions
 from generator.review.db import WRITE, database_url, make_engine, migrate
 from generator.review.models import (
+    ContentVerificationRow,
     EventRow,
     LessonRow,
     ReleaseItemRow,
@@ -42,6 +45,7 @@ from generator.review.models import (
 from generator.review.records import (
     Artifact,
     Comment,
+    ContentVerification,
     Event,
     LessonState,
     ReleaseItem,
@@ -50,6 +54,7 @@ from generator.review.records import (
     VersionRecord,
     lesson_content_hash,
 )
+from generator.textfold import fold
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -146,7 +151,7 @@ class ReviewStore:
 
     @staticmethod
     def _user(row: UserRow) -> User:
-        return User(row.name, row.role, bool(row.password_hash), row.created_at)
+        return User(row.name, row.role, bool(row.password_hash), row.created_at, bool(row.disabled))
 
     def _user_row(self, s: Session, name: str) -> UserRow:
         row = s.scalar(select(UserRow).where(UserRow.name == name))
@@ -159,6 +164,8 @@ class ReviewStore:
         if not (name or "").strip():
             raise ReviewError("no user given; pass --as NAME or set HOCVU_USER")
         row = s.scalar(select(UserRow).where(UserRow.name == name))
+        if row is not None and row.disabled:
+            raise PermissionError_(f"{name!r} is disabled; an admin can enable them with `hocvu users enable`")
         wf.check_permission(name, row.role if row else None, action)
         return row
 
@@ -171,9 +178,11 @@ class ReviewStore:
         with self._tx() as s:
             if by is not None:
                 self._authorize(s, by, "manage_users")
-            if s.scalar(select(UserRow).where(UserRow.name == name)) is not None:
+            same = s.scalar(select(UserRow.name).where(func.lower(UserRow.name) == name.lower()))
+            if same is not None:
                 raise ReviewError(
-                    f"user {name!r} already exists; change the password with `hocvu users set-password`"
+                    f"user {same!r} already exists (names are the same whatever their case); change the "
+                    "password with `hocvu users set-password`"
                 )
             row = UserRow(name=name, role=role, password_hash=hashed)
             s.add(row)
@@ -204,6 +213,7 @@ class ReviewStore:
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             row.password_hash, row.updated_at = hashed, utcnow()
+            end_sessions(s, name)  # a new password signs every browser out
 
     def set_role(self, name: str, role: str, *, by: str | None = None) -> User:
         """Change a user's role."""
@@ -213,8 +223,42 @@ class ReviewStore:
             if by is not None:
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
+            if row.role == wf.Role.ADMIN and role != wf.Role.ADMIN:
+                self._keep_an_admin(s, name, "change the role of")
+            if row.role != role:
+                end_sessions(s, name)
             row.role, row.updated_at = role, utcnow()
             return self._user(row)
+
+    @staticmethod
+    def _keep_an_admin(s: Session, name: str, what: str) -> None:
+        admins = s.scalar(select(func.count()).select_from(UserRow).where(
+            UserRow.role == wf.Role.ADMIN, UserRow.disabled.is_(False), UserRow.name != name))
+        if not admins:
+            raise ReviewError(f"cannot {what} {name!r}: they are the last admin; make another admin first")
+
+    def set_disabled(self, name: str, disabled: bool, *, by: str | None = None) -> User:
+        """Disable a user (signed out everywhere, no sign-in, no API token) or enable them again."""
+        with self._tx() as s:
+            if by is not None:
+                self._authorize(s, by, "manage_users")
+            row = self._user_row(s, name)
+            if disabled and row.role == wf.Role.ADMIN:
+                self._keep_an_admin(s, name, "disable")
+            row.disabled, row.updated_at = disabled, utcnow()
+            end_sessions(s, name)
+            return self._user(row)
+
+    def remove_user(self, name: str, *, by: str | None = None) -> None:
+        """Remove a user; what they did stays in the history under their name."""
+        with self._tx() as s:
+            if by is not None:
+                self._authorize(s, by, "manage_users")
+            row = self._user_row(s, name)
+            if row.role == wf.Role.ADMIN:
+                self._keep_an_admin(s, name, "remove")
+            end_sessions(s, name)
+            s.delete(row)
 
     def verify_password(self, name: str, password: str) -> User | None:
         """The user when ``password`` is theirs, else None (unknown user, no password or a mismatch).
@@ -235,7 +279,7 @@ class ReviewStore:
             hasher.verify(hashed or self._dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
-        if not hashed:
+        if not hashed or (user is not None and user.disabled):
             return None
         if hasher.check_needs_rehash(hashed):
             self.set_password(name, password)
@@ -256,6 +300,39 @@ class ReviewStore:
             return self._user(row) if row else None
 
     # -- lessons and versions --------------------------------------------------------------------
+    # -- content verification ------------------------------------------------------------------------
+    def verify_content(self, framework: str, competence: str, content_hash: str, user: str,
+                       note: str = "") -> ContentVerification:
+        """Record that ``user`` (a reviewer or admin) checked this version of an offline content entry;
+        verifying it again keeps the first record."""
+        if not content_hash:
+            raise ReviewError(f"{framework} {competence} has no offline content to verify")
+        with self._tx() as s:
+            self._authorize(s, user, "verify_content")
+            row = s.scalar(select(ContentVerificationRow).where(
+                ContentVerificationRow.framework == framework, ContentVerificationRow.competence == competence,
+                ContentVerificationRow.content_hash == content_hash))
+            if row is None:
+                row = ContentVerificationRow(framework=framework, competence=competence, content_hash=content_hash,
+                                             verified_by=user, verified_at=utcnow(), note=note.strip())
+                s.add(row)
+                s.flush()
+            return self._verification(row)
+
+    def content_verification(self, framework: str, competence: str, content_hash: str
+                             ) -> ContentVerification | None:
+        """Who verified this version of an offline content entry, or None."""
+        with self._ro() as s:
+            row = s.scalar(select(ContentVerificationRow).where(
+                ContentVerificationRow.framework == framework, ContentVerificationRow.competence == competence,
+                ContentVerificationRow.content_hash == content_hash))
+            return self._verification(row) if row else None
+
+    @staticmethod
+    def _verification(row: ContentVerificationRow) -> ContentVerification:
+        return ContentVerification(row.framework, row.competence, row.content_hash, row.verified_by,
+                                   row.verified_at, row.note)
+
     def _rel(self, path: Path) -> str:
         p = Path(path).resolve()
         if self.base_dir is not None and p.is_relative_to(self.base_dir):
@@ -384,6 +461,7 @@ class ReviewStore:
                     lesson.title,
                     now,
                 )
+                row.search_key = fold(f"{lesson.title} {lesson.id}")[:800]
             else:
                 number = 1
                 row = LessonRow(
@@ -394,6 +472,7 @@ class ReviewStore:
                     target_group=lesson.group,
                     language=lesson.language,
                     title=lesson.title,
+                    search_key=fold(f"{lesson.title} {lesson.id}")[:800],
                     status=new_status,
                     current_version=1,
                     created_at=now,
@@ -450,6 +529,7 @@ class ReviewStore:
         expected_version: int | None,
         version: int | None,
         section: str | None = None,
+        resolve_open: bool = False,
     ) -> LessonState:
         wf.require_comment(action, comment)
         if section is not None and section not in SECTIONS:
@@ -460,10 +540,20 @@ class ReviewStore:
             self._authorize(s, user, action)
             current = self._version_row(s, lesson_id, row.current_version)
             new = wf.next_status(row.status, action, lesson_id=lesson_id, version=row.current_version)
+            now = utcnow()
             if action == wf.Action.APPROVE:
-                wf.check_four_eyes(
-                    user, current.author, enabled=self.four_eyes, lesson_id=lesson_id, version=current.number
-                )
+                events = list(s.scalars(select(EventRow).where(EventRow.lesson_id == lesson_id)
+                                        .order_by(EventRow.id)))
+                wf.check_four_eyes(user, self._since_approval(s, current, events), enabled=self.four_eyes,
+                                   lesson_id=lesson_id, version=current.number)
+                still_open = _open_comments(events)
+                if still_open and not resolve_open:
+                    raise ReviewError(
+                        f"{len(still_open)} comment(s) on {lesson_id} are still open; resolve them first, or "
+                        "approve with --resolve-open (API: \"resolve_open\": true) to mark them resolved"
+                    )
+                s.add_all(EventRow(lesson_id=lesson_id, version=e.version, action=wf.Action.RESOLVE, actor=user,
+                                   created_at=now, ref_event_id=e.id) for e in still_open)
                 if (
                     lesson_content_hash(Lesson.model_validate_json(current.lesson_json))
                     != current.content_hash
@@ -472,7 +562,6 @@ class ReviewStore:
                         f"{lesson_id} version {current.number} does not match its recorded content "
                         f"hash: the store was altered outside hocvu; do not approve it"
                     )
-            now = utcnow()
             s.add(
                 EventRow(
                     lesson_id=lesson_id,
@@ -490,6 +579,17 @@ class ReviewStore:
             row.status, row.updated_at = new, now
         return self.lesson_state(lesson_id)
 
+    def _since_approval(self, s: Session, current: VersionRow, events: list[EventRow]) -> dict[int, str]:
+        """Authors of ``current`` and its parents back to (not including) the last approved version."""
+        approved = {e.version for e in events if e.action == wf.Action.APPROVE}
+        out: dict[int, str] = {}
+        row: VersionRow | None = current
+        while row is not None and row.number not in approved and row.number not in out:
+            out[row.number] = row.author
+            row = (self._version_row(s, current.lesson_id, row.parent_version)
+                   if row.parent_version else None)
+        return out
+
     def submit(self, lesson_id: str, user: str, expected_version: int | None = None) -> LessonState:
         """Send a version kept as a draft to review."""
         return self._decide(lesson_id, user, wf.Action.SUBMIT, None, expected_version, None)
@@ -502,13 +602,17 @@ class ReviewStore:
         expected_version: int | None = None,
         *,
         version: int | None = None,
+        resolve_open: bool = False,
     ) -> LessonState:
-        """Approve the current version (bound to its content hash); four-eyes unless turned off.
+        """Approve the current version (bound to its content hash); four-eyes unless turned off: nobody
+        approves text they wrote since the last approval.
 
         ``expected_version`` is the ``row_version`` the reviewer saw (ConflictError if anything changed
-        since); ``version`` the version number reviewed (ConflictError if it is no longer current).
+        since); ``version`` the version number reviewed (ConflictError if it is no longer current). Open
+        comments refuse the approval unless ``resolve_open`` marks them resolved with it.
         """
-        return self._decide(lesson_id, user, wf.Action.APPROVE, comment, expected_version, version)
+        return self._decide(lesson_id, user, wf.Action.APPROVE, comment, expected_version, version,
+                            resolve_open=resolve_open)
 
     def request_changes(
         self,
@@ -640,7 +744,7 @@ class ReviewStore:
         """Version ``n`` of a lesson (default: the current one)."""
         with self._ro() as s:
             row = self._lesson_row(s, lesson_id)
-            v = self._version_row(s, lesson_id, n or row.current_version)
+            v = self._version_row(s, lesson_id, row.current_version if n is None else n)
             return self._version(v, self._statuses(s, lesson_id), row.current_version)
 
     def versions(self, lesson_id: str) -> list[VersionRecord]:
@@ -813,9 +917,9 @@ class ReviewStore:
         ):
             if val is not None:
                 q = q.where(col == val)
-        if search:
-            like = f"%{search.strip().lower()}%"
-            q = q.where(or_(func.lower(LessonRow.id).like(like), func.lower(LessonRow.title).like(like)))
+        if search:  # without case or diacritics: "an toan" finds "An toàn"
+            needle = fold(search.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            q = q.where(LessonRow.search_key.like(f"%{needle}%", escape="\\"))
         checker = None
         if library is not None:
             from generator.review.outdated import OutdatedChecker
@@ -955,6 +1059,14 @@ class ReviewStore:
             json.loads(rel.filters_json),
             items,
         )
+
+
+def _open_comments(events: list[EventRow]) -> list[EventRow]:
+    """Comments neither resolved nor followed by an approval."""
+    resolved = {e.ref_event_id for e in events if e.action == wf.Action.RESOLVE}
+    approvals = [e.id for e in events if e.action == wf.Action.APPROVE]
+    return [e for e in events if e.action in COMMENT_ACTIONS and e.comment and e.id not in resolved
+            and not any(a > e.id for a in approvals)]
 
 
 def _past(action: str) -> str:

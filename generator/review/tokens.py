@@ -81,4 +81,6 @@ def user_for_token(store: ReviewStore, token: str | None) -> User | None:
         return None
     with Session(store.engine) as s:
         row = s.scalar(select(UserRow).where(UserRow.token_hash == token_digest(token)))
-        return User(row.name, row.role, bool(row.password_hash), row.created_at) if row else None
+        if row is None or row.disabled:
+            return None
+        return User(row.name, row.role, bool(row.password_hash), row.created_at)

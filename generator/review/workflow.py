@@ -89,11 +89,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Action.COMMENT: frozenset({Role.EDITOR, Role.REVIEWER, Role.ADMIN}),
     Action.RESOLVE: frozenset({Role.EDITOR, Role.REVIEWER, Role.ADMIN}),
     "manage_users": frozenset({Role.ADMIN}),
+    "verify_content": frozenset({Role.REVIEWER, Role.ADMIN}),
 }
 
 #: Actions only a registered user may take; the others accept a local name (CLI, batch builds).
 REGISTERED_ONLY = frozenset(
-    {Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT, Action.COMMENT, Action.RESOLVE, "manage_users"}
+    {Action.APPROVE, Action.REQUEST_CHANGES, Action.REJECT, Action.COMMENT, Action.RESOLVE, "manage_users",
+     "verify_content"}
 )
 
 _VERB = {
@@ -171,12 +173,16 @@ def check_permission(name: str, role: str | None, action: Action | str) -> None:
         )
 
 
-def check_four_eyes(user: str, author: str, *, enabled: bool, lesson_id: str, version: int) -> None:
-    """Whoever made or edited a version cannot approve it (unless four-eyes is turned off)."""
-    if enabled and user == author:
+def check_four_eyes(user: str, authors: dict[int, str], *, enabled: bool, lesson_id: str, version: int) -> None:
+    """Nobody approves a version that holds text they wrote since the last approval (``authors``: version
+    number -> author, for the version and its parents back to the last approved one)."""
+    mine = sorted(n for n, a in authors.items() if a == user)
+    if enabled and mine:
+        made = f"version {mine[0]}" if len(mine) == 1 else "versions " + ", ".join(map(str, mine))
         raise PermissionError_(
-            f"{user} made {lesson_id} version {version} and cannot approve it: four-eyes review needs "
-            f"another reviewer (or set HOCVU_FOUR_EYES=false for a one-person workspace)"
+            f"{user} made {lesson_id} {made} since its last approval and cannot approve version {version}: "
+            f"four-eyes review needs another reviewer (or set HOCVU_FOUR_EYES=false for a one-person "
+            f"workspace)"
         )
 
 

@@ -177,8 +177,12 @@ class DecisionIn(BaseModel):
 
     comment: str | None = Field(default=None, max_length=5000,
                                 description="Required to request changes or reject.")
-    expected_version: int | None = Field(default=None, description="The lesson's row_version you read.")
-    version: int | None = Field(default=None, description="The version number you reviewed.")
+    expected_version: int | None = Field(default=None, ge=0, le=2**31,
+                                         description="The lesson's row_version you read.")
+    version: int = Field(ge=1, le=2**31, description="The version number you reviewed: a decision names the "
+                         "version it is for, and is refused if another version became current since.")
+    resolve_open: bool = Field(default=False, description="Approve although comments are still open, "
+                               "marking them resolved (otherwise an approval with open comments is refused).")
     section: str | None = Field(default=None, description="The section a change request is about.")
 
 
@@ -312,7 +316,7 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, bod
     store = web(request).store
     kw: dict[str, Any] = {"expected_version": body.expected_version, "version": body.version}
     if action == wf.Action.APPROVE:
-        state = store.approve(lesson_id, user.name, body.comment, **kw)
+        state = store.approve(lesson_id, user.name, body.comment, resolve_open=body.resolve_open, **kw)
     elif action == wf.Action.REQUEST_CHANGES:
         state = store.request_changes(lesson_id, user.name, body.comment or "", section=body.section, **kw)
     else:
@@ -321,9 +325,10 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, bod
 
 
 @router.post("/lessons/{lesson_id}/approve", response_model=LessonOut)
-def approve(request: Request, lesson_id: str, user: ApiUser, body: DecisionIn | None = None) -> LessonOut:
-    """Approve the current version (reviewers and admins; not its own author under four-eyes)."""
-    return _decide(request, lesson_id, user, wf.Action.APPROVE, body or DecisionIn())
+def approve(request: Request, lesson_id: str, user: ApiUser, body: DecisionIn) -> LessonOut:
+    """Approve the version you reviewed (reviewers and admins; never by someone who wrote any of its text
+    since the last approval, under four-eyes)."""
+    return _decide(request, lesson_id, user, wf.Action.APPROVE, body)
 
 
 @router.post("/lessons/{lesson_id}/request-changes", response_model=LessonOut)

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from generator import __version__
 from generator.errors import NotFoundError
 from generator.web.context import WebContext
-from generator.web.security import SecurityHeaders, SignInLimiter, load_secret_key
+from generator.web.security import SecurityHeaders, load_secret_key
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 STATIC = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "hocvu_session"
-SESSION_HOURS = 12
 #: Already compressed (zip containers): not gzipped again.
 _OFFICE_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                  "application/vnd.openxmlformats-officedocument.presentationml.presentation")
@@ -35,7 +34,7 @@ _OFFICE_TYPES = ("application/vnd.openxmlformats-officedocument.wordprocessingml
 def create_app(settings: Settings | None = None, *, store: ReviewStore | None = None,
                library: Library | None = None, backend: Callable[[], LLMBackend] | None = None,
                formats: Sequence[str] | None = None, tts: Any = None, render: Any = None,
-               limiter: SignInLimiter | None = None, secure_cookies: bool = False) -> FastAPI:
+               secure_cookies: bool = False) -> FastAPI:
     """The review web app over ``store`` (default: the one ``settings`` configure).
 
     ``backend`` makes the LLM backend used by "revise" (default: the configured one); ``formats``,
@@ -43,6 +42,7 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
     ``secure_cookies`` marks the session cookie Secure (serve over HTTPS, e.g. behind a proxy).
     """
     from generator.config import load_settings
+    from generator.review.access import Limits
 
     settings = settings or load_settings()
     if store is None:
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
         return make_backend(settings, lib, None)
 
     ctx = WebContext(settings=settings, store=store, library=library, make_backend=backend or default_backend,
-                     formats=formats, tts=tts, render=render, limiter=limiter or SignInLimiter())
+                     formats=formats, tts=tts, render=render, limits=Limits.from_settings(settings))
     app = FastAPI(
         title="hocvu review", version=__version__,
         description="Review and publish Bình dân học vụ số lessons. The JSON API under /api takes a bearer "
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
     )
     app.state.web = ctx
     app.add_middleware(SessionMiddleware, secret_key=load_secret_key(settings), session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)
+                       max_age=settings.session_hours * 3600, same_site="lax", https_only=secure_cookies)
     app.add_middleware(GZipMiddleware, minimum_size=1024, exclude_content_types=(
         *DEFAULT_EXCLUDED_CONTENT_TYPES, *_OFFICE_TYPES))
     app.add_middleware(SecurityHeaders)

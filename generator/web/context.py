@@ -15,8 +15,9 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from generator.errors import PermissionError_
 from generator.review import workflow as wf
+from generator.review.access import Limits
 from generator.web import i18n
-from generator.web.security import CSRF_FIELD, SignInLimiter, csrf_token
+from generator.web.security import CSRF_FIELD, csrf_token
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -43,7 +44,7 @@ class WebContext:
     formats: Sequence[str] | None = None  # formats rendered for new versions (None: the group's defaults)
     tts: Any = None
     render: Any = None
-    limiter: SignInLimiter = field(default_factory=SignInLimiter)
+    limits: Limits = field(default_factory=Limits)
 
     @cached_property
     def templates(self) -> Environment:
@@ -71,10 +72,13 @@ def current_user(request: Request) -> User | None:
     """The signed-in user, read fresh from the store (so a removed user or a new role counts at once)."""
     if _USER_KEY in request.scope:
         return request.scope[_USER_KEY]  # type: ignore[no-any-return]
-    name = request.session.get("user")
-    user = web(request).store.find_user(name) if isinstance(name, str) and name else None
-    if name and user is None:
-        request.session.pop("user", None)
+    from generator.review.access import session_user
+
+    ctx = web(request)
+    sid = request.session.get("sid")
+    user = session_user(ctx.store, sid, ctx.limits) if isinstance(sid, str) and sid else None
+    if sid and user is None:  # signed out elsewhere, expired, or the user was disabled or removed
+        request.session.clear()
     request.scope[_USER_KEY] = user
     return user
 

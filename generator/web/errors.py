@@ -67,6 +67,24 @@ def _same_site(request: Request) -> bool:
     return ref.startswith(str(request.base_url))
 
 
+def _safe(text: object) -> str:
+    """``text`` as a string that can be encoded (lone surrogates replaced)."""
+    return str(text).encode("utf-8", "replace").decode("utf-8")
+
+
+def _plain_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    """Validation errors as where and what, without echoing the input (which may be bytes, an infinite
+    number or a lone surrogate that cannot be written back as JSON)."""
+    return [{"loc": [_safe(p) for p in e.get("loc", ())], "msg": _safe(e.get("msg", "")),
+             "type": _safe(e.get("type", ""))} for e in exc.errors()]
+
+
+def _bad_input(request: Request, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": "invalid", "detail": message}, status_code=400)
+    return _page(request, 400, "invalid", message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map errors to pages (HTML routes) or JSON (``/api``)."""
 
@@ -99,11 +117,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = _plain_errors(exc)
         if _is_api(request):
-            return JSONResponse({"error": "invalid", "detail": exc.errors()}, status_code=422)
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
-                             for e in exc.errors()[:5])
+            return JSONResponse({"error": "invalid", "detail": errors}, status_code=422)
+        problems = "; ".join(f"{'.'.join(e['loc'][1:])}: {e['msg']}" for e in errors[:5])
         return _page(request, 422, "invalid", problems)
+
+    @app.exception_handler(OverflowError)
+    async def overflow_error(request: Request, exc: OverflowError) -> Response:
+        return _bad_input(request, "a number in the request is far too large")
+
+    @app.exception_handler(UnicodeError)
+    async def unicode_error(request: Request, exc: UnicodeError) -> Response:
+        return _bad_input(request, "the request holds text that is not valid Unicode (a lone surrogate); "
+                                   "send UTF-8 text")
 
     from generator.web.api import ApiAuthError
 

@@ -24,6 +24,12 @@ VI: Final[dict[str, str]] = {
     "nav_releases": "Phát hành",
     "nav_users": "Người dùng",
     "sign_out": "Đăng xuất",
+    "sign_out_everywhere": "Đăng xuất trên mọi thiết bị",
+    "resolve_open": "Còn {n} góp ý đang mở: khi duyệt, đánh dấu chúng là đã xử lý.",
+    "confirm_reject_title": "Từ chối bài học?",
+    "confirm_reject_body": "Bài “{title}” sẽ bị từ chối: không sửa tiếp được, chỉ soạn lại từ đầu. Nếu bài chỉ "
+                           "cần sửa, hãy quay lại và chọn “Yêu cầu sửa”.",
+    "confirm_reject_cancel": "Quay lại, không từ chối",
     "breadcrumb": "Vị trí",
     # sign-in
     "login_title": "Đăng nhập",
@@ -243,6 +249,13 @@ VI: Final[dict[str, str]] = {
     "add": "Thêm",
     # results
     "done_approve": "Đã duyệt phiên bản {version}.",
+    "done_verify_content": "Đã ghi nhận: nội dung năng lực {competence} đã được xác minh.",
+    "content_unverified": "Nội dung chưa được xác minh.",
+    "content_unverified_hint": "Dữ kiện trong thư viện nội dung của năng lực này chưa được người có chuyên môn "
+                               "kiểm tra. Hãy đối chiếu với nguồn trước khi duyệt.",
+    "verify_content": "Tôi đã kiểm tra nội dung này",
+    "content_verified_by": "Nội dung đã được {name} xác minh lúc {when}.",
+    "content_verified_file": "Nội dung đã được xác minh trong thư viện.",
     "done_request_changes": "Đã gửi yêu cầu sửa phiên bản {version}.",
     "done_reject": "Đã từ chối phiên bản {version}.",
     "done_comment": "Đã gửi góp ý.",
@@ -279,6 +292,12 @@ EN: Final[dict[str, str]] = {
     "nav_releases": "Releases",
     "nav_users": "Users",
     "sign_out": "Sign out",
+    "sign_out_everywhere": "Sign out on every device",
+    "resolve_open": "{n} comment(s) still open: mark them resolved with this approval.",
+    "confirm_reject_title": "Reject this lesson?",
+    "confirm_reject_body": "“{title}” will be rejected: it cannot be revised any more, only drafted anew. If it "
+                           "only needs changes, go back and choose “Request changes”.",
+    "confirm_reject_cancel": "Go back without rejecting",
     "breadcrumb": "Breadcrumb",
     "login_title": "Sign in",
     "login_lead": "Use the account an administrator gave you to review lessons.",
@@ -487,6 +506,13 @@ EN: Final[dict[str, str]] = {
     "users_list": "Accounts",
     "add": "Add",
     "done_approve": "Version {version} approved.",
+    "done_verify_content": "Recorded: the content of competence {competence} is verified.",
+    "content_unverified": "Content not yet verified.",
+    "content_unverified_hint": "The facts in this competence's content library have not been checked by a "
+                               "person who knows them. Compare them with the sources before approving.",
+    "verify_content": "I have checked this content",
+    "content_verified_by": "Content verified by {name} at {when}.",
+    "content_verified_file": "Content marked verified in the library.",
     "done_request_changes": "Changes requested on version {version}.",
     "done_reject": "Version {version} rejected.",
     "done_comment": "Comment sent.",

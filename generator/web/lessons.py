@@ -73,6 +73,8 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
     # The section the newest open comment is about: where an editor most likely starts.
     suggested = next((c.section for c in reversed(comments) if c.open and c.section), None)
     is_author = shown.author == user.name and ctx.store.four_eyes
+    from generator.review.verification import content_status
+
     return render(
         request, "lesson.html", nav="queue", state=state, v=shown, lesson=lesson, versions=versions,
         is_current=shown.number == state.current_version, history=ctx.store.history(lesson_id),
@@ -80,7 +82,7 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
         has_audio="narration.mp3" in shown.artifacts, cited=set(lesson.cited_source_ids()), diff=diff,
         diff_a=diff_a, diff_b=diff_b, sections=SECTIONS, is_author=is_author,
         group=ctx.library.groups.get(lesson.group), decidable=state.status == wf.Status.IN_REVIEW,
-        derivable=state.status in wf.DERIVABLE,
+        derivable=state.status in wf.DERIVABLE, content=content_status(ctx.store, ctx.library, lesson),
     )
 
 
@@ -111,7 +113,7 @@ def download(request: Request, lesson_id: str, number: int, name: str,
 
 # -- decisions ------------------------------------------------------------------------------------
 def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, comment: str,
-            expected_version: int, version: int, section: str | None = None) -> Response:
+            expected_version: int, version: int, section: str | None = None, resolve_open: bool = False) -> Response:
     ctx, t = web(request), i18n.translator(ui_lang(request))
     allow(user, action)
     try:
@@ -120,7 +122,7 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, com
         raise DataError(str(exc)) from exc
     kw = {"expected_version": expected_version, "version": version}
     if action == wf.Action.APPROVE:
-        ctx.store.approve(lesson_id, user.name, comment or None, **kw)
+        ctx.store.approve(lesson_id, user.name, comment or None, resolve_open=resolve_open, **kw)
     elif action == wf.Action.REQUEST_CHANGES:
         ctx.store.request_changes(lesson_id, user.name, comment, section=section or None, **kw)
     else:
@@ -131,9 +133,23 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, com
 
 @router.post("/{lesson_id}/approve")
 def approve(request: Request, lesson_id: str, user: Annotated[User, Depends(action_user)],
-            expected_version: Version, version: Version, comment: Comment = "") -> Response:
-    """Approve the current version (bound to its content hash)."""
-    return _decide(request, lesson_id, user, wf.Action.APPROVE, comment, expected_version, version)
+            expected_version: Version, version: Version, comment: Comment = "",
+            resolve_open: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Approve the version reviewed (bound to its content hash); with comments still open, only when the
+    reviewer ticks that they are dealt with."""
+    return _decide(request, lesson_id, user, wf.Action.APPROVE, comment, expected_version, version,
+                   resolve_open=bool(resolve_open))
+
+
+@router.post("/{lesson_id}/verify-content")
+def verify_content(request: Request, lesson_id: str, user: Annotated[User, Depends(action_user)],
+                   version: Version) -> Response:
+    """Record that the user checked the offline content this version was drafted from."""
+    ctx = web(request)
+    lesson = ctx.store.get_version(lesson_id, version or None).lesson
+    ctx.store.verify_content(lesson.framework, lesson.competence, lesson.provenance.content_hash, user.name)
+    flash(request, "ok", i18n.translator(ui_lang(request))("done_verify_content", competence=lesson.competence))
+    return redirect(_lesson_url(lesson_id))
 
 
 @router.post("/{lesson_id}/request-changes")
@@ -147,8 +163,15 @@ def request_changes(request: Request, lesson_id: str, user: Annotated[User, Depe
 
 @router.post("/{lesson_id}/reject")
 def reject(request: Request, lesson_id: str, user: Annotated[User, Depends(action_user)],
-           expected_version: Version, version: Version, comment: Comment = "") -> Response:
-    """Reject the version with a comment (required)."""
+           expected_version: Version, version: Version, comment: Comment = "",
+           confirm: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Reject the version with a comment (required) — after a second step that asks whether the reviewer
+    means it (a rejected lesson is not revised, only drafted anew); the comment typed is kept."""
+    if not confirm:
+        allow(user, wf.Action.REJECT)
+        lesson = web(request).store.get_version(lesson_id, version or None).lesson
+        return render(request, "confirm_reject.html", nav="queue", lesson_id=lesson_id, title=lesson.title,
+                      expected_version=expected_version, version=version, comment=comment)
     return _decide(request, lesson_id, user, wf.Action.REJECT, comment, expected_version, version)
 
 
@@ -211,7 +234,8 @@ def edit(request: Request, lesson_id: str, user: Annotated[User, Depends(action_
     except ReviewError as exc:  # e.g. nothing changed: show it beside the text
         return _edit_page(request, lesson_id, section, text, str(exc), status_code=400)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("done_edit", version=done.version.record.number, sections=", ".join(done.changed)))
+    flash(request, "ok", t("done_edit", version=done.version.record.number,
+                           sections=", ".join(t(f"section_{c}") for c in done.changed)))
     return redirect(_lesson_url(lesson_id))
 
 
@@ -230,7 +254,7 @@ def revise(request: Request, lesson_id: str, user: Annotated[User, Depends(actio
     done = revise_lesson(ctx.library, ctx.settings, ctx.store, ctx.make_backend(), lesson_id, section=section,
                          author=user.name, formats=ctx.formats, tts=ctx.tts, render=ctx.render)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("done_revise", version=done.version.record.number, section=section,
+    flash(request, "ok", t("done_revise", version=done.version.record.number, section=t(f"section_{section}"),
                            n=len(done.comments)))
     for note in done.notes:
         flash(request, "note", note)

@@ -46,29 +46,40 @@ def login_form(request: Request, next: str = "/") -> Response:
 def login(request: Request, name: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=1000)] = "",
           next: Annotated[str, Form()] = "/") -> Response:
-    """Check the password (argon2, in the store); a limited number of failures per user and address."""
+    """Check the password (argon2, in the store). Each attempt is counted in the store before the check;
+    past the limit an account waits longer after each failure, and one address has a larger allowance."""
+    from generator.review.access import begin_sign_in, end_sign_in, open_session
+
     ctx, t = web(request), i18n.translator(ui_lang(request))
     name, address = name.strip(), client_address(request)
-    wait = ctx.limiter.retry_after(name, address)
-    if wait > 0:
+    wait, attempt = begin_sign_in(ctx.store, name, address, ctx.limits)
+    if attempt is None:
         minutes = max(1, round(wait / 60))
         return render(request, "login.html", status_code=429, headers={"Retry-After": str(int(wait) + 1)},
                       next=safe_next(next), name=name, error=t("login_limited", minutes=minutes))
     user = ctx.store.verify_password(name, password) if name and password else None
+    end_sign_in(ctx.store, name, attempt, ok=user is not None)
     if user is None:
-        ctx.limiter.failed(name, address)
         return render(request, "login.html", status_code=401, next=safe_next(next), name=name,
                       error=t("login_failed"))
-    ctx.limiter.succeeded(name, address)
     request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    request.session["user"] = user.name
+    request.session["sid"] = open_session(ctx.store, user.name, address)
     flash(request, "ok", t("signed_in_as", name=user.name, role=t(f"role_{user.role}")))
     return redirect(safe_next(next))
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    """Forget the session."""
+def logout(request: Request, everywhere: Annotated[str, Form()] = "") -> Response:
+    """End this browser's session (with ``everywhere``, every session of the user)."""
+    from generator.review.access import close_session, close_sessions
+
+    ctx = web(request)
+    user = current_user(request)
+    sid = request.session.get("sid")
+    if everywhere and user is not None:
+        close_sessions(ctx.store, user.name)
+    elif isinstance(sid, str) and sid:
+        close_session(ctx.store, sid)
     request.session.clear()
     return redirect("/login")
 

@@ -13,10 +13,6 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,56 +88,6 @@ async def verify_csrf(request: Request) -> None:
         raise CSRFError("the form has expired or did not come from this site")
 
 
-# -- sign-in limit --------------------------------------------------------------------------------
-class SignInLimiter:
-    """At most ``max_failures`` failed sign-ins per (user, address) and ``max_per_address`` per address
-    within ``window`` seconds. In memory: one server process, forgotten on restart."""
-
-    def __init__(self, max_failures: int = 5, window: float = 15 * 60, max_per_address: int = 30,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_failures, self.window, self.max_per_address = max_failures, window, max_per_address
-        self.clock = clock
-        self._fails: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._fails.get(key)
-        if q is None:
-            return deque()
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        if not q:
-            del self._fails[key]
-        return q
-
-    def retry_after(self, user: str, address: str) -> float:
-        """Seconds until ``user`` may try again from ``address`` (0: now)."""
-        now = self.clock()
-        with self._lock:
-            waits = []
-            for key, limit in (((user.strip().lower(), address), self.max_failures),
-                               (("", address), self.max_per_address)):
-                q = self._recent(key, now)
-                if len(q) >= limit:
-                    waits.append(q[len(q) - limit] + self.window - now)
-            return max(waits, default=0.0)
-
-    def failed(self, user: str, address: str) -> None:
-        """Count a failed sign-in."""
-        now = self.clock()
-        with self._lock:
-            if len(self._fails) > 10_000:  # keep memory bounded under a flood of names
-                for key in list(self._fails):
-                    self._recent(key, now)
-            for key in ((user.strip().lower(), address), ("", address)):
-                self._fails.setdefault(key, deque()).append(now)
-
-    def succeeded(self, user: str, address: str) -> None:
-        """Forget the user's failures from this address after a good sign-in."""
-        with self._lock:
-            self._fails.pop((user.strip().lower(), address), None)
-
-
 # -- headers --------------------------------------------------------------------------------------
 APP_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
            "font-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'; "
@@ -188,5 +134,6 @@ class SecurityHeaders:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address as the server sees it (uvicorn's --proxy-headers sets it behind a proxy)."""
+    """The caller's address as the server sees it (behind a proxy, uvicorn sets it from X-Forwarded-For
+    only when that proxy is named in ``forwarded_allow_ips``)."""
     return request.client.host if request.client else "unknown"
