@@ -20,9 +20,12 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "gpt-4.1": {"input": 2.00, "output": 8.00},
 }
 
-#: Government addresses (gov.vn covers ministries, provinces, dichvucong, vneid, moet, binhdanhocvuso) and the
-#: Government portal and the National Cyber Security Centre's sites that sit outside gov.vn.
-DEFAULT_LINK_ALLOW = ["gov.vn", "chinhphu.vn", "baochinhphu.vn", "tinnhiemmang.vn", "khonggianmang.vn"]
+#: Government addresses (gov.vn covers ministries, provinces, dichvucong, vneid, moet, binhdanhocvuso), the
+#: Government portal and the National Cyber Security Centre's sites outside gov.vn, and the account and
+#: security pages of the three account providers lessons teach (myaccount.google.com, account.microsoft.com,
+#: appleid.apple.com). A workspace narrows or widens this with HOCVU_LINK_ALLOW.
+DEFAULT_LINK_ALLOW = ["gov.vn", "chinhphu.vn", "baochinhphu.vn", "tinnhiemmang.vn", "khonggianmang.vn",
+                      "google.com", "microsoft.com", "apple.com"]
 
 
 def _workspace_from_env() -> Path:
