@@ -15,7 +15,7 @@ from generator.render.speech import spoken
     ("Đừng đưa mã OTP, kể cả cho người xưng công an.", "Đừng đưa mã ô tê pê, kể cả cho người xưng công an."),
     ("Mở VNeID, quét mã QR.", "Mở vê en e ai đi, quét mã quy a."),
     ("Gọi 113 ngay.", "Gọi một một ba ngay."),
-    ("Từ 01/07/2024, thẻ CCCD gọi là thẻ căn cước.", "Từ ngày 1 tháng 7 năm 2024, thẻ căn cước công dân gọi là thẻ căn cước."),
+    ("Từ 01/07/2024, thẻ CCCD đổi tên.", "Từ ngày 1 tháng 7 năm 2024, thẻ căn cước công dân đổi tên."),
     ("Số của con: 0912 345 678.", "Số của con: không chín một hai ba bốn năm sáu bảy tám."),
     ("Giá 5 triệu đồng năm 2025.", "Giá 5 triệu đồng năm 2025."),  # amounts and years are left to the voice
 ])
