@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
-Format = Literal["handout", "guide", "slides", "audio", "page"]
-FORMATS: tuple[Format, ...] = ("handout", "guide", "slides", "audio", "page")
+Format = Literal["handout", "guide", "slides", "audio", "page", "video", "card"]
+FORMATS: tuple[Format, ...] = ("handout", "guide", "slides", "audio", "page", "video", "card")
 
 #: Topic tags shared by group situations and the offline content library's examples, so a drafter can
 #: pick the example that speaks to a group. Closed on purpose: a typo is refused at load.

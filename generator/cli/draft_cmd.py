@@ -10,7 +10,8 @@ from generator.cli.common import State, console
 
 
 def parse_formats(value: str) -> list[str] | None:
-    """'group' → None (the group's defaults), 'none' → [], else the listed formats (checked)."""
+    """'group' → None (the group's defaults), 'none' → [], 'all' → every format, else the listed formats
+    (checked)."""
     from generator.errors import NotFoundError
     from generator.schema import FORMATS
 
@@ -18,6 +19,8 @@ def parse_formats(value: str) -> list[str] | None:
         return None
     if value == "none":
         return []
+    if value == "all":
+        return list(FORMATS)
     chosen = [f.strip() for f in value.split(",") if f.strip()]
     for f in chosen:
         if f not in FORMATS:
@@ -50,8 +53,8 @@ def draft(
     ] = None,
     formats: Annotated[
         str,
-        typer.Option("--formats", help="Files to render: 'group' (the group's defaults), 'none', or a comma list "
-                                       "of handout, guide, slides, audio, page."),
+        typer.Option("--formats", help="Files to render: 'group' (the group's defaults), 'none', 'all', or a "
+                                       "comma list of handout, guide, slides, audio, video, card, page."),
     ] = "group",
 ) -> None:
     """Draft one lesson; write it to outputs/drafts/<lesson-id>/v<N>/ and submit it for review."""
@@ -77,7 +80,8 @@ def draft(
     for c in result.drafted.checks:
         out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
     out.print(f"saved {result.path}")
-    rendered = sorted(f.name for f in result.path.iterdir() if f.suffix in (".docx", ".pptx", ".mp3", ".html"))
+    shown = (".docx", ".pptx", ".mp3", ".html", ".mp4", ".vtt")
+    rendered = sorted(f.name for f in result.path.iterdir() if f.suffix in shown)
     if rendered:
         out.print(f"rendered: {', '.join(rendered)}")
     if result.lesson_status:

@@ -13,7 +13,7 @@ from generator.errors import DataError
 if TYPE_CHECKING:
     from generator.lesson import Lesson
 
-ALL_FORMATS = "handout,guide,slides,audio,page"
+ALL_FORMATS = "handout,guide,slides,audio,video,card,page"
 
 
 def load_lesson(path: Path) -> Lesson:

@@ -28,13 +28,17 @@ if TYPE_CHECKING:
 
 RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Files of a version that go into a release (review material such as checks and previews stays out).
-PUBLISHED_FILES = ("index.html", "handout.docx", "guide.docx", "slides.pptx", "narration.mp3", "lesson.json")
+PUBLISHED_FILES = ("index.html", "handout.docx", "guide.docx", "slides.pptx", "narration.mp3", "lesson.mp4",
+                   "captions.vtt", "captions.srt", "card.docx", "lesson.json")
 #: The files the lesson page links to, by render format.
 PAGE_LINKS = {
     "handout": "handout.docx",
     "guide": "guide.docx",
     "slides": "slides.pptx",
     "audio": "narration.mp3",
+    "video": "lesson.mp4",
+    "captions": "captions.vtt",
+    "card": "card.docx",
 }
 
 PageFn = Callable[..., str]

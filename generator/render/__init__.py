@@ -38,6 +38,10 @@ __all__ = [
 ]
 
 
+#: Formats that speak the narration and so need a TTS engine.
+SPEAKING = {"audio", "video"}
+
+
 @dataclass
 class RenderResult:
     """What ``render_lesson`` wrote: files by format, notes for the provenance, seconds per format."""
@@ -79,7 +83,7 @@ def render_lesson(
             f"lesson {lesson.id} is written for group {lesson.group!r}, not {group.id!r}; "
             "render it with its own group"
         )
-    if "audio" in order and tts is None:
+    if SPEAKING & set(order) and tts is None:
         from generator.render.tts import make_tts
 
         tts = make_tts(settings)

@@ -28,6 +28,8 @@ FILE_NAMES: dict[str, str] = {
     "slides": "slides.pptx",
     "audio": "narration.mp3",
     "page": "index.html",
+    "video": "lesson.mp4",
+    "card": "card.docx",
 }
 
 #: BCP 47 tags for the lesson languages, as Office and HTML want them.
@@ -88,6 +90,8 @@ RENDERERS: dict[str, RendererFactory] = {
     "slides": _lazy("generator.render.slides:SlidesRenderer"),
     "audio": _lazy("generator.render.audio:AudioRenderer"),
     "page": _lazy("generator.render.page:PageRenderer"),
+    "video": _lazy("generator.render.video:VideoRenderer"),
+    "card": _lazy("generator.render.card:CardRenderer"),
 }
 
 _plugins_loaded = False

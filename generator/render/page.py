@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Order and labels of the download links.
-DOWNLOADS = ("handout", "guide", "slides", "audio")
+DOWNLOADS = ("handout", "guide", "slides", "audio", "video", "card")
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +53,8 @@ def render_page_html(
     acc = group.accessibility
     downloads = [(w[f"file_{fmt}"], files[fmt]) for fmt in DOWNLOADS if files.get(fmt)]
     return _template().render(
+        video_url=files.get("video"),
+        captions_url=files.get("captions"),
         pictures=_pictures(lesson, group),
         picture_px=round(240 * _scale(group)),
         lesson=lesson,
@@ -103,6 +105,8 @@ class PageRenderer:
             for fmt in DOWNLOADS
             if fmt in ctx.files or (out_dir / FILE_NAMES[fmt]).is_file()
         }
+        if "video" in files and (out_dir / "captions.vtt").is_file():
+            files["captions"] = "captions.vtt"
         path = out_dir / FILE_NAMES[self.format]
         write_text_atomic(path, render_page_html(lesson, group, files))
         return path

@@ -86,7 +86,8 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
         request, "lesson.html", nav="queue", state=state, v=shown, lesson=lesson, versions=versions,
         is_current=shown.number == state.current_version, history=history, since_request=since_request,
         comments=comments, suggested=suggested, downloads=version_downloads(shown),
-        has_audio="narration.mp3" in shown.artifacts, cited=set(lesson.cited_source_ids()), diff=diff,
+        has_audio="narration.mp3" in shown.artifacts, has_video="lesson.mp4" in shown.artifacts,
+        has_captions="captions.vtt" in shown.artifacts, cited=set(lesson.cited_source_ids()), diff=diff,
         diff_a=diff_a, diff_b=diff_b, sections=SECTIONS, is_author=is_author,
         group=ctx.library.groups.get(lesson.group), decidable=state.status == wf.Status.IN_REVIEW,
         derivable=state.status in wf.DERIVABLE, content=content_status(ctx.store, ctx.library, lesson),
@@ -105,6 +106,10 @@ def lesson_preview(request: Request, lesson_id: str, number: int,
     return HTMLResponse(html, headers={"Content-Security-Policy": SANDBOX_CSP, "Cache-Control": "no-store"})
 
 
+#: Files the review page plays in place (audio, video, captions); the others download.
+PLAYED = (".mp3", ".mp4", ".vtt")
+
+
 @router.get("/{lesson_id}/versions/{number}/files/{name}")
 def download(request: Request, lesson_id: str, number: int, name: str,
              user: Annotated[User, Depends(page_user)]) -> FileResponse:
@@ -113,7 +118,7 @@ def download(request: Request, lesson_id: str, number: int, name: str,
     art = find_artifact(ctx.store.get_version(lesson_id, number), name)
     path = checked_path(art)
     return FileResponse(path, filename=f"{lesson_id}.v{number}.{art.name}",
-                        content_disposition_type="inline" if art.name.endswith(".mp3") else "attachment",
+                        content_disposition_type="inline" if art.name.endswith(PLAYED) else "attachment",
                         headers={"Content-Security-Policy": FILE_CSP,
                                  "Cache-Control": "private, max-age=300"})
 

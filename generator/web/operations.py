@@ -25,7 +25,8 @@ TEXT_SECTIONS = ("title", "summary", "example", "narration")
 #: Download names by render format (the files ``generator.render`` writes), in the order shown.
 FORMAT_FILES = {
     "handout": "handout.docx", "guide": "guide.docx", "slides": "slides.pptx", "audio": "narration.mp3",
-    "page": "index.html", "lesson": "lesson.json",
+    "page": "index.html", "video": "lesson.mp4", "captions": "captions.vtt", "card": "card.docx",
+    "lesson": "lesson.json",
 }
 
 
