@@ -189,7 +189,13 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
         wav = tmp / "narration.wav"
         _write_wav(wav, bytes(pcm))
         notes = take_notes(tts)
-        (tmp / "images.txt").write_text("".join(f"file '{p}'\nduration {d:.3f}\n" for p, d in image_list)
+        # Whole frames at 8 fps, with the rounding carried on, so slides never drift from their narration.
+        edges = [0.0]
+        for _, d in image_list:
+            edges.append(edges[-1] + d)
+        frames = [round(e * FPS) for e in edges]
+        shown = [(p, (frames[i + 1] - frames[i]) / FPS) for i, (p, _) in enumerate(image_list)]
+        (tmp / "images.txt").write_text("".join(f"file '{p}'\nduration {d:.3f}\n" for p, d in shown)
                                         + f"file '{image_list[-1][0]}'\n", encoding="utf-8")
         vtt, srt = to_vtt(cues), to_srt(cues)
         (tmp / "captions.srt").write_text(srt, encoding="utf-8")
@@ -198,7 +204,7 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
             meta += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(a * 1000)}", f"END={round(b * 1000)}",
                      f"title={name}"]
         (tmp / "meta.txt").write_text("\n".join(meta) + "\n", encoding="utf-8")
-        vf = "fps=8,format=yuv420p"
+        vf = f"fps={FPS},format=yuv420p"
         if group.modality.captions_burned_in:
             from generator.render.fonts import find_font
 
@@ -211,8 +217,9 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
               "-i", str(wav), "-i", str(tmp / "captions.srt"), "-i", str(tmp / "meta.txt"),
               "-map", "0:v", "-map", "1:a", "-map", "2:s", "-map_metadata", "3", "-map_chapters", "3",
               "-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "30",
-              "-r", "8", "-c:a", "aac", "-b:a", "64k", "-c:s", "mov_text", "-metadata:s:s:0", f"language={_iso3(lang)}",
-              "-metadata:s:a:0", f"language={_iso3(lang)}", "-movflags", "+faststart", "-shortest", str(out)],
+              "-r", str(FPS), "-c:a", "aac", "-b:a", "64k", "-c:s", "mov_text",
+              "-metadata:s:s:0", f"language={_iso3(lang)}", "-metadata:s:a:0", f"language={_iso3(lang)}",
+              "-movflags", "+faststart", "-t", f"{len(pcm) / (2 * RATE):.3f}", str(out)],
              "encoding the video")
         from generator.fsutil import write_bytes_atomic, write_text_atomic
 
@@ -223,6 +230,7 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
 
 
 RATE = 24000  # narration sample rate (mono, 16-bit)
+FPS = 8  # slides change only with the narration: 8 frames a second is plenty and keeps files small
 
 
 def _pcm(mp3: Path) -> bytes:
