@@ -139,7 +139,7 @@ def test_review_loop_in_a_real_browser(server: str, browser, shots: Path, web_ws
     assert "Đã gửi yêu cầu sửa phiên bản 1." in page.locator(".flash").inner_text()
     assert page.locator(".lesson-head .badge").first.inner_text() == "Cần sửa"
     assert "Ví dụ nên kể về một bà cụ" in page.locator("#comments").inner_text()
-    page.get_by_role("button", name="Đăng xuất").click()
+    page.get_by_role("button", name="Đăng xuất", exact=True).click()
     page.wait_for_url(f"{server}/login")
     rv1.close()
 

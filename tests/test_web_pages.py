@@ -197,7 +197,7 @@ def test_edit_one_section(app, client):
     assert v.lesson.model_dump(exclude={"summary", "provenance"}) == \
         store.get_version(BACK, 1).lesson.model_dump(exclude={"summary", "provenance"})
     page = client.get(f"/lessons/{BACK}").text
-    assert "Đã tạo phiên bản 2 (sửa: summary)" in page
+    assert "Đã tạo phiên bản 2 (sửa: Tóm tắt)" in page
     assert "<h4>Tóm tắt</h4>" in page and "<ins>+" in page  # the section diff v1 → v2
 
 
@@ -387,3 +387,20 @@ def test_approving_with_open_comments_needs_the_reviewer_to_say_they_are_dealt_w
     r = client.post(f"/lessons/{MAIN}/approve", data={**form, "resolve_open": "1"})
     assert r.status_code == 303 and store.lesson_state(MAIN).status == "approved"
     assert store.comments(MAIN) == []
+
+
+def test_what_changed_since_the_request_is_at_the_top(app, client):
+    csrf = sign_in(client, "ed")
+    rv, _ = row_version(app, BACK)  # changes were requested on version 1 (about the summary)
+    client.post(f"/lessons/{BACK}/edit", data={"csrf_token": csrf, "section": "summary", "expected_version": rv,
+                                                "text": "Một tóm tắt ngắn hơn, rõ hơn cho các bác."})
+    page = client.get(f"/lessons/{BACK}").text
+    top = page[: page.index('id="decide"')]
+    assert "Đã sửa kể từ yêu cầu sửa (v1 → v2):" in top and "Tóm tắt" in top
+    assert f"/lessons/{BACK}?a=1&amp;b=2#diff" in top
+
+
+def test_queue_titles_say_the_group_and_level(client):
+    sign_in(client, "rv1")
+    html = client.get("/queue").text
+    assert re.search(r'class="title"[^>]*>[^<]+<span class="for">· [^<]+ · Bậc \d</span>', html)

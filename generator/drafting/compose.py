@@ -216,7 +216,8 @@ def compose(entry: LanguageContent, req: DraftRequest,
         if all(aud.speak(k.text) != p["text"] for p in points):
             points.append({"text": aud.speak(k.text), "sources": [], "objective": k.objective})
     quoted = _quotes(req.passages, lang, req.limits.max_sentence_words)
-    key_points = [{"text": p["text"], "sources": p["sources"]} for p in [*quoted, *points]][:5]
+    chosen_points = [*quoted, *points][:5]
+    key_points = [{"text": p["text"], "sources": p["sources"]} for p in chosen_points]
 
     steps = [{"action": aud.speak(s.action), "expect": aud.speak(s.expect), "sources": [],
               **({"screen": _speak_screen(s.screen.model_dump(), aud)} if s.screen else {})}
@@ -264,6 +265,8 @@ def compose(entry: LanguageContent, req: DraftRequest,
             "how_to_run": "",  # written from the fitted lesson (plan_session)
         },
         "_task": aud.speak(task.title),
+        # what each key point teaches, so trimming never drops an objective's only point
+        "_point_objectives": [p["objective"] if p["objective"] != task.objective else "" for p in chosen_points],
     }
 
 
@@ -401,7 +404,11 @@ def fit(data: dict[str, Any], lang: str, limits: Limits, group: TargetGroup) -> 
             return draft
         for name, keep in _TRIMS:
             if len(data[name]) > keep and (name != "quiz" or _quiz_droppable(data)):
-                data[name] = _drop_point(data[name]) if name == "key_points" else data[name][:-1]
+                if name == "key_points":
+                    data["key_points"], data["_point_objectives"] = _drop_point(
+                        data["key_points"], data.get("_point_objectives") or [""] * len(data["key_points"]))
+                else:
+                    data[name] = data[name][:-1]
                 break
         else:
             raise BackendError(
@@ -410,12 +417,18 @@ def fit(data: dict[str, Any], lang: str, limits: Limits, group: TargetGroup) -> 
             )
 
 
-def _drop_point(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # Keep cited source facts; drop the last plain point.
-    for i in range(len(points) - 1, -1, -1):
-        if not points[i]["sources"]:
-            return points[:i] + points[i + 1:]
-    return points[:-1]
+def _drop_point(points: list[dict[str, Any]], objectives: list[str]
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Drop the last plain point that is not an objective's only teaching (cited source facts stay)."""
+    def droppable(i: int) -> bool:
+        o = objectives[i]
+        return not points[i]["sources"] and (not o or objectives.count(o) > 1)
+
+    for ok in (droppable, lambda i: not points[i]["sources"], lambda i: True):
+        for i in range(len(points) - 1, -1, -1):
+            if ok(i):
+                return points[:i] + points[i + 1:], objectives[:i] + objectives[i + 1:]
+    return points, objectives
 
 
 def _quiz_droppable(data: dict[str, Any]) -> bool:

@@ -56,8 +56,19 @@ STOP: dict[str, frozenset[str]] = {
 }
 
 
-def _words(text: str, lang: str) -> set[str]:
-    stop = STOP.get(lang, frozenset())
+#: Only function words: whether a quiz option is about the lesson is judged on every content syllable
+#: ("đơn" in "chép đơn ra giấy" is the application form, not the "đơn" of "đơn giản").
+FUNCTION: dict[str, frozenset[str]] = {
+    "vi": frozenset("và của cho các những một được là có trong với khi để thì mà này đó ra vào lên xuống rồi cũng "
+                    "đã sẽ đang hay hoặc như từ theo về bằng tại nếu vì nên không đến trên dưới ai gì nào sao thế "
+                    "bị do".split()),
+    "en": frozenset("the a an and or of to for in on at by with from into your you their them it its is are be "
+                    "can will that this these those what when how why which who as not no so do does".split()),
+}
+
+
+def _words(text: str, lang: str, stop: frozenset[str] | None = None) -> set[str]:
+    stop = STOP.get(lang, frozenset()) if stop is None else stop
     return {w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in stop and len(w) > 1}
 
 
@@ -203,10 +214,11 @@ def check_narration(lesson: Lesson, ctx: CheckContext) -> CheckResult:
 def check_distractors(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     """Quiz options are plausible: none from the joke list, on the lesson's topic, of similar length."""
     lang = lesson.language
+    function = FUNCTION.get(lang, frozenset())
     topic = _words(" ".join([lesson.title, lesson.summary, *(o.text for o in lesson.objectives),
                              *(k.text for k in lesson.key_points), *(f"{s.action} {s.expect}" for s in lesson.steps),
                              lesson.example, *(t.text for t in lesson.tips), lesson.practice.task,
-                             *(f"{q.question} {q.explanation}" for q in lesson.quiz)]), lang)
+                             *(f"{q.question} {q.explanation}" for q in lesson.quiz)]), lang, function)
     for i, q in enumerate(lesson.quiz, 1):
         right = len(q.options[q.answer].split())
         for j, opt in enumerate(q.options):
@@ -215,7 +227,7 @@ def check_distractors(lesson: Lesson, ctx: CheckContext) -> CheckResult:
             low = opt.casefold()
             if any(joke in low for joke in JOKES):
                 return CheckResult("distractors", False, f"question {i}: “{opt}” is a joke, not a near-miss")
-            if not (_words(opt, lang) & topic):
+            if not any(_covered(w, topic, lang) for w in _words(opt, lang, function)):
                 return CheckResult("distractors", False,
                                    f"question {i}: “{opt}” has nothing to do with the lesson; use a real mistake")
             n = len(opt.split())

@@ -26,6 +26,9 @@ VI: Final[dict[str, str]] = {
     "sign_out": "Đăng xuất",
     "sign_out_everywhere": "Đăng xuất trên mọi thiết bị",
     "resolve_open": "Còn {n} góp ý đang mở: khi duyệt, đánh dấu chúng là đã xử lý.",
+    "since_request": "Đã sửa kể từ yêu cầu sửa (v{a} → v{b}):",
+    "since_request_none": "không phần nào thay đổi.",
+    "since_request_see": "Xem chỗ thay đổi",
     "confirm_reject_title": "Từ chối bài học?",
     "confirm_reject_body": "Bài “{title}” sẽ bị từ chối: không sửa tiếp được, chỉ soạn lại từ đầu. Nếu bài chỉ "
                            "cần sửa, hãy quay lại và chọn “Yêu cầu sửa”.",
@@ -294,6 +297,9 @@ EN: Final[dict[str, str]] = {
     "sign_out": "Sign out",
     "sign_out_everywhere": "Sign out on every device",
     "resolve_open": "{n} comment(s) still open: mark them resolved with this approval.",
+    "since_request": "Changed since changes were requested (v{a} → v{b}):",
+    "since_request_none": "no section changed.",
+    "since_request_see": "See the changes",
     "confirm_reject_title": "Reject this lesson?",
     "confirm_reject_body": "“{title}” will be rejected: it cannot be revised any more, only drafted anew. If it "
                            "only needs changes, go back and choose “Request changes”.",

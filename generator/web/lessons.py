@@ -69,6 +69,13 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
             diff = [d for d in diff_lessons(by_number[diff_a].lesson, by_number[diff_b].lesson,
                                             old_label=f"v{diff_a}", new_label=f"v{diff_b}") if d.changed]
     lesson = shown.lesson
+    history = ctx.store.history(lesson_id)
+    # What changed since the last change request: the first thing a reviewer coming back wants to see.
+    asked = next((e.version for e in reversed(history) if e.action == wf.Action.REQUEST_CHANGES), None)
+    since_request = None
+    if asked is not None and asked in by_number and asked < shown.number:
+        changed = [d.section for d in diff_lessons(by_number[asked].lesson, shown.lesson) if d.changed]
+        since_request = (asked, changed)
     comments = ctx.store.comments(lesson_id, open_only=False)
     # The section the newest open comment is about: where an editor most likely starts.
     suggested = next((c.section for c in reversed(comments) if c.open and c.section), None)
@@ -77,7 +84,7 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
 
     return render(
         request, "lesson.html", nav="queue", state=state, v=shown, lesson=lesson, versions=versions,
-        is_current=shown.number == state.current_version, history=ctx.store.history(lesson_id),
+        is_current=shown.number == state.current_version, history=history, since_request=since_request,
         comments=comments, suggested=suggested, downloads=version_downloads(shown),
         has_audio="narration.mp3" in shown.artifacts, cited=set(lesson.cited_source_ids()), diff=diff,
         diff_a=diff_a, diff_b=diff_b, sections=SECTIONS, is_author=is_author,
