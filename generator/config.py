@@ -21,11 +21,12 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
 }
 
 #: Government addresses (gov.vn covers ministries, provinces, dichvucong, vneid, moet, binhdanhocvuso), the
-#: Government portal and the National Cyber Security Centre's sites outside gov.vn, and the account and
+#: Government portal, the National Cyber Security Centre's sites and the Ministry of Justice's law database
+#: (vbpl.vn) outside gov.vn, schools' edu.vn, and the account and
 #: security pages of the three account providers lessons teach (myaccount.google.com, account.microsoft.com,
 #: appleid.apple.com). A workspace narrows or widens this with HOCVU_LINK_ALLOW.
 DEFAULT_LINK_ALLOW = ["gov.vn", "chinhphu.vn", "baochinhphu.vn", "tinnhiemmang.vn", "khonggianmang.vn",
-                      "google.com", "microsoft.com", "apple.com"]
+                      "vbpl.vn", "edu.vn", "google.com", "microsoft.com", "apple.com"]
 
 
 def _workspace_from_env() -> Path:

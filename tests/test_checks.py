@@ -133,3 +133,13 @@ def test_markup_fails(library, good, text):
 def test_plain_text_with_arrows_and_comparisons_is_not_markup(library, good):
     ok = _bad(good, example="Vào Cài đặt > Hỗ trợ tiếp cận; số tiền < 5 triệu thì bấm “Tiếp tục”.")
     assert _result(library, ok, "markup").passed
+
+
+def test_search_operators_are_not_links_and_a_quiz_may_show_a_fake_address(library, good):
+    ok = _bad(good, practice__task="Gõ “học bổng site:gov.vn filetype:pdf” vào ô tìm kiếm.")
+    assert _result(library, ok, "links").passed
+    quiz = good.model_dump(mode="json")["quiz"]
+    quiz[0]["options"][1] = "dichvucong-vn.com"
+    assert _result(library, _bad(good, quiz=quiz), "links").passed
+    quiz[0]["options"][1] = "https://dichvucong-vn.com/dang-nhap"
+    assert not _result(library, _bad(good, quiz=quiz), "links").passed  # never a full link

@@ -160,14 +160,28 @@ def _allowed(url: str, allow: list[str]) -> bool:
     return host is not None and any(host == d or host.endswith("." + d) for d in allow)
 
 
-def _links(text: str) -> list[str]:
-    return [m.group() for m in _URL.finditer(text)]
+#: Search operators are typed into a search box, not opened: "site:gov.vn", "filetype:pdf".
+_OPERATOR = re.compile(r"^(?:site|filetype|intitle|allintitle|inurl|allinurl|intext|related|before|after):", re.I)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+
+
+def _links(text: str, bare: bool = True) -> list[str]:
+    """Addresses in ``text``; with ``bare`` False, only those with a scheme (a quiz may show a fake
+    bare address for learners to judge, e.g. "dichvucong-vn.com")."""
+    found = [m.group() for m in _URL.finditer(text) if not _OPERATOR.match(m.group())]
+    return found if bare else [u for u in found if _SCHEME.match(u) and not re.match(r"[^:]+\.[^:]+:\d", u)]
+
+
+def _quiz_texts(lesson: Lesson) -> set[str]:
+    return {x for q in lesson.quiz for x in (q.question, *q.options, q.explanation)}
 
 
 def check_links(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     """Every web address (with or without http://) leads to a host on the allow-list; nothing else
-    (javascript:, data:, credentials, backslashes) passes."""
-    bad = [u for t in lesson.all_texts() for u in _links(t) if not _allowed(u, ctx.link_allow)]
+    (javascript:, data:, credentials, backslashes) passes. Search operators (site:gov.vn) are not
+    links, and a quiz may name a fake bare address for learners to judge (never a full link)."""
+    quiz = _quiz_texts(lesson)
+    bad = [u for t in lesson.all_texts() for u in _links(t, bare=t not in quiz) if not _allowed(u, ctx.link_allow)]
     if bad:
         return CheckResult("links", False, f"links outside the allow-list: {', '.join(bad[:3])}; link only to "
                                            f"{', '.join(ctx.link_allow[:5])} (setting HOCVU_LINK_ALLOW)")
