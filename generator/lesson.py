@@ -33,7 +33,7 @@ NARRATION_SHARE = 1.5
 #: A narration line that is only this is a pause (the audio leaves a silence; captions skip it).
 PAUSE = "…"
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][”’\"»)])\s+|\n+")
 
 
 def count_words(text: str) -> int:

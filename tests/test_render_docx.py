@@ -126,6 +126,7 @@ def test_guide_outline_plan_and_answers(tmp_path: Path) -> None:
             "materials",
             "how_to_run",
             "plan",
+            "steps",
             "script",
             "discussion",
             "answers_explained",

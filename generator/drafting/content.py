@@ -365,7 +365,7 @@ def _upgrade_language(data: dict[str, Any], lang: str) -> dict[str, Any]:
 BAN_COMPOUNDS = ("bạn bè", "kết bạn", "người bạn", "bạn học", "bạn cùng", "bạn thân", "bạn của", "bạn trai",
                  "bạn gái", "bạn hàng", "bạn đọc", "bạn nhỏ", "bạn đời", "bè bạn", "Bạn có thể biết")
 _BAN = re.compile(r"(?<!\w)bạn(?!\w)", re.I)
-_SENT = re.compile(r"(?<=[.!?…])\s+|\n+")
+_SENT = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][”’\"»)])\s+|\n+")
 
 
 def raw_address(text: str) -> bool:

@@ -60,8 +60,8 @@ STOP: dict[str, frozenset[str]] = {
 #: ("đơn" in "chép đơn ra giấy" is the application form, not the "đơn" of "đơn giản").
 FUNCTION: dict[str, frozenset[str]] = {
     "vi": frozenset("và của cho các những một được là có trong với khi để thì mà này đó ra vào lên xuống rồi cũng "
-                    "đã sẽ đang hay hoặc như từ theo về bằng tại nếu vì nên không đến trên dưới ai gì nào sao thế "
-                    "bị do".split()),
+                    "đã sẽ đang hay hoặc như từ theo về bằng tại nếu vì nên không đến trên dưới gì nào sao thế "
+                    "bị do".split()),  # not "ai": in a lesson on AI it is the topic
     "en": frozenset("the a an and or of to for in on at by with from into your you their them it its is are be "
                     "can will that this these those what when how why which who as not no so do does".split()),
 }

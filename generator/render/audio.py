@@ -48,7 +48,9 @@ def render_audio(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
     os.close(fd)
     tmp = Path(name)
     try:
-        tts.synthesize(text, lesson.language, group.accessibility.speech_rate_wpm, tmp)
+        from generator.render.speech import spoken
+
+        tts.synthesize(spoken(text, lesson.language), lesson.language, group.accessibility.speech_rate_wpm, tmp)
         data = tmp.read_bytes()
         notes = take_notes(tts)
         if not data:

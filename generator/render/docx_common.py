@@ -257,6 +257,20 @@ class DocBuilder:
                 p.add_run().add_break()
                 p.add_run(detail).italic = True
 
+    def picture(self, png: bytes, alt: str, width_cm: float) -> None:
+        """A picture on its own line, indented under the list item above, with ``alt`` as its
+        description for screen readers (``descr``)."""
+        import io
+
+        from docx.shared import Cm
+
+        p = self._add()
+        p.paragraph_format.left_indent = Cm(0.9)
+        p.paragraph_format.keep_together = True
+        shape = p.add_run().add_picture(io.BytesIO(png), width=Cm(width_cm))
+        shape._inline.docPr.set("descr", alt)
+        shape._inline.docPr.set("title", alt)
+
     def question(self, lead: str, text: str, options: list[str]) -> None:
         """A quiz question and its options ``A. text``, kept together on one page."""
         from docx.shared import Pt

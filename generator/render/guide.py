@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from generator.render.base import FILE_NAMES, RenderContext
 from generator.render.docx_common import DocBuilder, subject_of
 from generator.render.fonts import find_font
-from generator.render.handout import meta_line, paragraphs
+from generator.render.handout import meta_line, paragraphs, steps_with_pictures
 from generator.render.labels import LETTERS, labels
 
 if TYPE_CHECKING:
@@ -114,6 +114,9 @@ def render_guide(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     b.heading(w["plan"], 2)
     rows = [[f"{s.start}–{s.end}", s.activity, s.say] for s in session_plan(lesson, group)]
     b.table([w["plan_time"], w["plan_activity"], w["plan_say"]], rows, [2.0, 4.0, 11.0])
+
+    b.heading(w["steps"], 2)
+    steps_with_pictures(b, lesson, group, w)
 
     b.heading(w["script"], 2)
     for text in paragraphs(lesson.narration):

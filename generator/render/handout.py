@@ -39,6 +39,18 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.splitlines() if p.strip()]
 
 
+def steps_with_pictures(b: DocBuilder, lesson: Lesson, group: TargetGroup, w: dict[str, str]) -> None:
+    """The numbered steps, each followed by its drawn phone screen (larger for the groups that need it)."""
+    from generator.render.pictures import picture_scale, step_pictures
+
+    pics = {p.step: p for p in step_pictures(lesson)} if "sight" not in group.modality.excludes else {}
+    width = 5.0 * picture_scale(group)
+    for i, s in enumerate(lesson.steps, 1):
+        b.numbered([(s.action, f"{w['expect']} {s.expect}")])
+        if i in pics:
+            b.picture(pics[i].png, pics[i].alt, width)
+
+
 def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     """Write the learner handout for ``lesson`` to ``path``."""
     w = labels(lesson.language, group)
@@ -63,7 +75,7 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     b.bullets([k.text for k in lesson.key_points])
 
     b.heading(w["steps"], 2)
-    b.numbered([(s.action, f"{w['expect']} {s.expect}") for s in lesson.steps])
+    steps_with_pictures(b, lesson, group, w)
 
     b.heading(w["example"], 2)
     for text in paragraphs(lesson.example):

@@ -53,6 +53,8 @@ def render_page_html(
     acc = group.accessibility
     downloads = [(w[f"file_{fmt}"], files[fmt]) for fmt in DOWNLOADS if files.get(fmt)]
     return _template().render(
+        pictures=_pictures(lesson, group),
+        picture_px=round(240 * _scale(group)),
         lesson=lesson,
         w=w,
         letters=LETTERS,
@@ -67,6 +69,25 @@ def render_page_html(
         sources=[source_line(s, lesson.language) for s in lesson.sources],
         downloads=downloads,
     )
+
+
+def _scale(group: TargetGroup) -> float:
+    from generator.render.pictures import picture_scale
+
+    return picture_scale(group)
+
+
+def _pictures(lesson: Lesson, group: TargetGroup) -> dict[int, dict[str, str]]:
+    """Step number -> the step's phone screen as a data: URL (the page stays one self-contained file, in
+    the review app's sandboxed frame, the published site and SCORM alike) and its alt text."""
+    if "sight" in group.modality.excludes:
+        return {}
+    import base64
+
+    from generator.render.pictures import step_pictures
+
+    return {p.step: {"src": "data:image/png;base64," + base64.b64encode(p.png).decode("ascii"), "alt": p.alt}
+            for p in step_pictures(lesson)}
 
 
 class PageRenderer:

@@ -28,6 +28,7 @@ TITLE_TOP = 26.0
 BAR_H = 5.0
 FOOTER_H = 34.0  # room at the bottom for the slide number
 NUMBER_PT = 14.0
+PICTURE_GAP = 24.0
 
 _WORD = re.compile(r"\w+")
 
@@ -68,6 +69,8 @@ class SlideSpec:
     units: list[Unit]
     notes: str = ""
     rel_title: float = 1.0
+    picture: bytes | None = None  # a drawn phone screen shown to the right of the text
+    alt: str = ""
 
 
 # -- content ----------------------------------------------------------------------------------------
@@ -82,19 +85,32 @@ def slide_specs(lesson: Lesson, group: TargetGroup | None = None) -> list[SlideS
     for i, k in enumerate(lesson.key_points, 1):
         title = w["key_point"].format(n=f"{i}/{n}") if n > 1 else w["key_points"]
         specs.append(SlideSpec("key_point", title, [(Para(k.text, rel=1.1),)]))
-    specs.append(
-        SlideSpec(
-            "steps",
-            w["slides_steps"],
-            [
-                (
-                    Para(s.action, "number", start=i, bold=True),
-                    Para(f"{w['expect']} {s.expect}", "cont", rel=0.85),
-                )
-                for i, s in enumerate(lesson.steps, 1)
-            ],
+    pics = {}
+    if group is None or "sight" not in group.modality.excludes:
+        from generator.render.pictures import step_pictures
+
+        pics = {p.step: p for p in step_pictures(lesson)}
+    if pics:  # one slide a step, its phone screen beside it
+        n = len(lesson.steps)
+        for i, s in enumerate(lesson.steps, 1):
+            pic = pics.get(i)
+            specs.append(SlideSpec("step", f"{w['slides_steps']} {i}/{n}",
+                                   [(Para(s.action, bold=True),), (Para(f"{w['expect']} {s.expect}", rel=0.85),)],
+                                   picture=pic.png if pic else None, alt=pic.alt if pic else ""))
+    else:
+        specs.append(
+            SlideSpec(
+                "steps",
+                w["slides_steps"],
+                [
+                    (
+                        Para(s.action, "number", start=i, bold=True),
+                        Para(f"{w['expect']} {s.expect}", "cont", rel=0.85),
+                    )
+                    for i, s in enumerate(lesson.steps, 1)
+                ],
+            )
         )
-    )
     specs.append(SlideSpec("example", w["example"], [(Para(t),) for t in paragraphs(lesson.example)]))
     specs.append(
         SlideSpec(
@@ -200,6 +216,8 @@ class Placed:
     page: Page
     title_top: float = TITLE_TOP
     notes: str = ""
+    body_w: float = SLIDE_W - 2 * MARGIN  # the text box's width (narrower beside a picture)
+    picture_box: tuple[float, float, float, float] | None = None  # x, y, w, h in points
 
 
 def layout(specs: list[SlideSpec], theme: Theme, lang: str) -> list[Placed]:
@@ -213,12 +231,18 @@ def layout(specs: list[SlideSpec], theme: Theme, lang: str) -> list[Placed]:
             placed.append(_layout_title_slide(spec, theme, inner_w))
             continue
         suffix = ""
+        text_w, pic = inner_w, None
         for _ in range(2):  # the continuation mark may change the title's height: lay out again
             size, lines = fit_title(m, spec.title + suffix, inner_w, theme.title_pt, theme.title_floor)
             title_h = len(lines) * line_pts(size) + 2 * INSET_Y
             body_top = TITLE_TOP + title_h + BAR_H + 14
             body_h = SLIDE_H - FOOTER_H - body_top - 2 * INSET_Y
-            pages = Fitter(m, inner_w, body_h).paginate(spec.units, theme.body_pt, theme.body_floor)
+            if spec.picture is not None:  # a 9:16 phone screen at the right, as tall as the body
+                pic_h = SLIDE_H - FOOTER_H - body_top + 10
+                pic_w = pic_h * 9 / 16
+                pic = (SLIDE_W - MARGIN - pic_w, body_top - 6, pic_w, pic_h)
+                text_w = inner_w - pic_w - PICTURE_GAP
+            pages = Fitter(m, text_w, body_h).paginate(spec.units, theme.body_pt, theme.body_floor)
             if len(pages) == 1 or suffix:
                 break
             suffix = " " + w["continued"].format(i=len(pages), n=len(pages))
@@ -226,7 +250,8 @@ def layout(specs: list[SlideSpec], theme: Theme, lang: str) -> list[Placed]:
             title = (
                 spec.title if len(pages) == 1 else f"{spec.title} {w['continued'].format(i=i, n=len(pages))}"
             )
-            placed.append(Placed(spec, title, size, title_h, body_top, page))
+            placed.append(Placed(spec, title, size, title_h, body_top, page,
+                                 body_w=text_w + 2 * INSET_X, picture_box=pic))
     return placed
 
 

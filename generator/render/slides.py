@@ -191,7 +191,7 @@ class _Painter:
                 4,
                 "Content",
                 body_ph,
-                (MARGIN, pl.body_top, inner_w, SLIDE_H - FOOTER_H - pl.body_top),
+                (MARGIN, pl.body_top, pl.body_w if not is_title else inner_w, SLIDE_H - FOOTER_H - pl.body_top),
                 list(pl.page.paras),
                 pl.page.size,
                 colour=t.text,
@@ -256,6 +256,8 @@ class _Painter:
             )
             slide_part.relate_to(layout.part, RT.SLIDE_LAYOUT)
             id_list.add_sldId(pres_part.relate_to(slide_part, RT.SLIDE))
+            if pl.spec.picture is not None and pl.picture_box is not None:
+                self._picture(slide_part.slide, pl)
             notes_part = NotesSlidePart(
                 PackURI(f"/ppt/notesSlides/notesSlide{n}.xml"),
                 CT.PML_NOTES_SLIDE,
@@ -265,6 +267,16 @@ class _Painter:
             notes_part.relate_to(notes_master, RT.NOTES_MASTER)
             notes_part.relate_to(slide_part, RT.SLIDE)
             slide_part.relate_to(notes_part, RT.NOTES_SLIDE)
+
+    def _picture(self, slide: Any, pl: Placed) -> None:
+        """The step's phone screen at the right of the text, described for screen readers."""
+        from pptx.util import Emu
+
+        x, y, w, h = pl.picture_box  # type: ignore[misc]
+        pic = slide.shapes.add_picture(io.BytesIO(pl.spec.picture), Emu(_emu(x)), Emu(_emu(y)),
+                                       Emu(_emu(w)), Emu(_emu(h)))
+        pic.name = "Step picture"
+        pic._element.nvPicPr.cNvPr.set("descr", pl.spec.alt)
 
     def save(self, path: Path) -> Path:
         """Write the deck atomically."""
