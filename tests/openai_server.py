@@ -41,13 +41,15 @@ class LessonFactory:
     """Builds a valid reply from template lessons (one per language), citing the descriptor ids and
     source ids found in the prompt, so replies pass hocvu's checks for any competence and level."""
 
-    def __init__(self, templates: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, templates: dict[str, dict[str, Any]],
+                 make: Callable[[str, str, int, str, str], dict[str, Any] | None] | None = None) -> None:
         self.templates = templates
+        self.make = make  # (framework, competence, level, group name, lang) -> a lesson written for them
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         prompt = _text_of(body.get("messages", []))
         lang = "en" if "Language of the lesson: English" in prompt or "in English" in prompt else "vi"
-        lesson = json.loads(json.dumps(self.templates[lang]))
+        lesson = json.loads(json.dumps(self._written_for(prompt, lang) or self.templates[lang]))
         ids = [i for i in DESCRIPTOR.findall(prompt.split("## Learners")[0]) if "-L" in i or "LO" in i]
         for o in lesson["objectives"]:
             o["descriptors"] = ids[:1] or o["descriptors"]
@@ -55,6 +57,20 @@ class LessonFactory:
         if sources:
             lesson["key_points"][0]["sources"] = sources[:1]
         return lesson
+
+
+    def _written_for(self, prompt: str, lang: str) -> dict[str, Any] | None:
+        """A lesson for the framework, competence, level and group the prompt asks for (like a good model
+        would write), when a maker is given and the prompt names them."""
+        if self.make is None:
+            return None
+        fw = re.search(r"^Framework: .*\(([a-z0-9.-]+)\)$", prompt, re.M)
+        code = re.search(r"^Competence ([0-9.]+):", prompt, re.M)
+        level = re.search(r"^Level (\d) \(", prompt, re.M)
+        group = re.search(r"^## Learners: (.+)$", prompt, re.M)
+        if not (fw and code and level and group):
+            return None
+        return self.make(fw.group(1), code.group(1), int(level.group(1)), group.group(1).strip(), lang)
 
 
 class OpenAIServer:
