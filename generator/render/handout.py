@@ -71,8 +71,9 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     b.para(w["objectives_lead"])
     b.bullets([o.text for o in lesson.objectives])
 
+    ink = "#000000" if acc.high_contrast else "#0B3D91"
     b.heading(w["key_points"], 2)
-    b.bullets([k.text for k in lesson.key_points])
+    b.icon_bullets([("key_point", "", k.text) for k in lesson.key_points], ink)
 
     b.heading(w["steps"], 2)
     steps_with_pictures(b, lesson, group, w)
@@ -83,7 +84,7 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
 
     if lesson.tips:
         b.heading(w["tips"], 2)
-        b.bullets([(w[f"tip_{t.kind}"] + ":", t.text) for t in lesson.tips])
+        b.icon_bullets([(f"tip_{t.kind}", w[f"tip_{t.kind}"] + ":", t.text) for t in lesson.tips], ink)
 
     b.heading(w["practice"], 2)
     b.para(lesson.practice.task, lead=w["task"])
@@ -102,6 +103,9 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
         b.heading(w["sources"], 2)
         b.bullets([source_line(s, lesson.language) for s in lesson.sources])
 
+    from generator.render.icons import CREDIT
+
+    b.para(CREDIT.get(lesson.language, CREDIT["en"]), italic=True)
     b.heading(w["answer_key"], 2, new_page=True)
     for i, q in enumerate(lesson.quiz, 1):
         answer = f"{LETTERS[q.answer]}. {q.options[q.answer]}"

@@ -8,6 +8,7 @@ well-formed XML, so a strict parser can check it. The review app and publishing 
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,7 +53,13 @@ def render_page_html(
     w = labels(lesson.language, group)
     acc = group.accessibility
     downloads = [(w[f"file_{fmt}"], files[fmt]) for fmt in DOWNLOADS if files.get(fmt)]
+    from generator.render.icons import CREDIT, ICONS, icon_png
+
+    ink = "#FFE14D" if acc.high_contrast else "#0B3D91"
+    icons = {k: "data:image/png;base64," + base64.b64encode(icon_png(k, ink, 44)).decode("ascii") for k in ICONS}
     return _template().render(
+        icons=icons,
+        icon_credit=CREDIT.get(lesson.language, CREDIT["en"]),
         video_url=files.get("video"),
         captions_url=files.get("captions"),
         pictures=_pictures(lesson, group),
@@ -84,8 +91,6 @@ def _pictures(lesson: Lesson, group: TargetGroup) -> dict[int, dict[str, str]]:
     the review app's sandboxed frame, the published site and SCORM alike) and its alt text."""
     if "sight" in group.modality.excludes:
         return {}
-    import base64
-
     from generator.render.pictures import step_pictures
 
     return {p.step: {"src": "data:image/png;base64," + base64.b64encode(p.png).decode("ascii"), "alt": p.alt}
