@@ -87,6 +87,19 @@ class OpenAIServer:
         self.prompt_tokens: list[int] = []
         self.lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
+        self.image_requests: list[dict[str, Any]] = []
+        self.image_fail = False
+
+    def image_b64(self) -> str:
+        """A small PNG (a green square) as base64, as the Images API answers."""
+        import base64
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.new("RGB", (64, 64), "#00AA00").save(buf, format="PNG")
+        return base64.b64encode(buf.getvalue()).decode("ascii")
 
     # -- control --------------------------------------------------------------------------------
     def queue(self, *actions: str) -> None:
@@ -120,6 +133,13 @@ class OpenAIServer:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/").endswith("/images/generations"):
+                    server.image_requests.append(body)
+                    if server.image_fail:
+                        self._json(500, {"error": {"message": "image model overloaded"}})
+                        return
+                    self._json(200, {"created": 0, "data": [{"b64_json": server.image_b64()}]})
+                    return
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return
