@@ -50,7 +50,9 @@ def test_render_lesson_writes_every_format_page_last(tmp_path: Path) -> None:
     assert all(p.stat().st_size > 0 for p in result.files.values())
     assert set(result.timings) == set(ALL) and all(t > 0 for t in result.timings.values())
     assert result.notes == []
-    assert tts.calls == [(vi_lesson().narration, "vi", 130)]
+    from generator.render.speech import spoken
+
+    assert tts.calls == [(spoken(vi_lesson().narration, "vi"), "vi", 130)]  # addresses and acronyms read out
     page = (out / "index.html").read_text("utf-8")
     for name in ("handout.docx", "guide.docx", "slides.pptx", "narration.mp3"):
         assert f'href="{name}"' in page
@@ -91,10 +93,11 @@ def test_a_failing_renderer_names_the_lesson_and_the_format(tmp_path: Path) -> N
 
 
 def test_registry_builds_renderers_that_keep_the_protocol() -> None:
-    assert list(RENDERERS) == ALL
+    assert list(RENDERERS) == [*ALL, "video", "card"]
     for fmt in ALL:
         r = get_renderer(fmt)
-        assert isinstance(r, Renderer) and r.format == fmt and NAMES[fmt].endswith(r.suffix)
+        assert isinstance(r, Renderer) and r.format == fmt and {**NAMES, "video": "lesson.mp4",
+                                                                "card": "card.docx"}[fmt].endswith(r.suffix)
     assert RenderContext().notes == []
 
 
