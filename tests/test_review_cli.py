@@ -56,13 +56,13 @@ def test_the_whole_loop(people, workspace):
     assert "open comments:" in out and "rev1 (v1 on steps" in out and "Bước 2 khó hiểu" in out
     out = ok(cli("revise", L, "--section", "steps", "--as", "ed", "--formats", "page,handout"))
     assert "version 2 (in review) by ed, revised steps with offline following 1 open comment(s)" in out
-    assert "cannot apply free-text comments" in out
+    assert "Không tự áp dụng được" in out
     assert "version 1 → 2" in ok(cli("review", "diff", L))
     assert "ed is an editor and may not approve" in one_line_error(cli("review", "approve", L, "--as", "ed"))
     out = one_line_error(cli("review", "approve", L, "--as", "rev1", "--version", "1"))
     assert "you reviewed" in out and "version 2 by ed is current" in out
     assert "approved, version 2 (approved by rev2)" in ok(
-        cli("review", "approve", L, "--as", "rev2", "-v", "2")
+        cli("review", "approve", L, "--as", "rev2", "-v", "2", "--resolve-open")
     )
     out = ok(cli("history", L))
     for word in ("create (draft)", "request changes (steps)", "create (revise)", "approve", "rev2"):

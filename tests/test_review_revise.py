@@ -132,13 +132,13 @@ def test_offline_revise_says_what_it_could_not_apply(setup, library):
     settings, store = setup
     backend = make_backend(settings, library, "offline")
     result = revise_lesson(library, settings, store, backend, LID, section="steps", author="ed", formats=[])
-    assert any("cannot apply free-text comments" in n for n in result.notes)
+    assert any("Không tự áp dụng được" in n for n in result.notes)
     v2 = store.get_version(LID)
     assert v2.number == 2 and v2.status == "in_review"
     assert sections_json(v2.lesson) == sections_json(store.get_version(LID, 1).lesson) or result.changed == [
         "steps"
     ]
-    assert "cannot apply free-text comments" in store.history(LID)[-1].comment
+    assert "Không tự áp dụng được" in store.history(LID)[-1].comment
 
 
 def test_revise_refusals_happen_before_the_backend_is_called(setup, library, drafted):
@@ -189,7 +189,7 @@ def test_edit_after_approval_needs_a_new_approval(setup, library, drafted):
         author="ed",
         formats=[],
     )
-    store.approve(LID, "rev2")
+    store.approve(LID, "rev2", resolve_open=True)
     assert store.lesson_state(LID).status == "approved"
     data = store.get_version(LID).lesson.draft_part()
     data["summary"] = "Bạn học cách giữ kín số căn cước và mã OTP."
