@@ -112,6 +112,11 @@ def open_lesson(s: Session, lesson_id: str) -> None:
 
 
 def test_review_loop_in_a_real_browser(server: str, browser, shots: Path, web_ws: Path) -> None:  # type: ignore[no-untyped-def]
+    from generator.config import load_settings
+    from generator.review.store import ReviewStore
+
+    with ReviewStore.open(load_settings(web_ws)) as store:
+        title = store.get_version(MAIN).lesson.title  # the seeded lesson's
     start = time.monotonic()
     # -- reviewer 1: listen, then request changes --------------------------------------------------
     rv1 = Session(browser, server)
@@ -121,16 +126,16 @@ def test_review_loop_in_a_real_browser(server: str, browser, shots: Path, web_ws
     page.screenshot(path=str(shots / "01-login.png"))
     rv1.sign_in("rv1")
     waiting = page.locator("section", has=page.locator("#h-waiting"))
-    assert waiting.get_by_role("link", name="Giữ kín thông tin cá nhân trên mạng").count() == 1
+    assert waiting.get_by_role("link", name=title).count() == 1
     page.screenshot(path=str(shots / "02-dashboard.png"), full_page=True)
-    waiting.get_by_role("link", name="Giữ kín thông tin cá nhân trên mạng").click()
+    waiting.get_by_role("link", name=title).click()
     page.wait_for_load_state("networkidle")
     audio = page.locator("#listen audio")
     assert audio.count() == 1 and audio.get_attribute("controls") is not None
     page.wait_for_function("document.querySelector('#listen audio').readyState >= 1", timeout=10_000)
     assert page.evaluate("document.querySelector('#listen audio').duration") > 0.1
     preview = page.frame_locator("iframe.preview")
-    assert preview.locator("h1").inner_text() == "Giữ kín thông tin cá nhân trên mạng"
+    assert preview.locator("h1").inner_text() == title
     page.screenshot(path=str(shots / "03-lesson-reviewer.png"), full_page=True)
     page.get_by_label("Nhận xét").fill("Ví dụ nên kể về một bà cụ nhận tin nhắn lạ, cho gần gũi hơn.")
     page.get_by_label("Về phần").first.select_option("example")
@@ -148,7 +153,7 @@ def test_review_loop_in_a_real_browser(server: str, browser, shots: Path, web_ws
     ed.sign_in("ed")
     page = ed.page
     to_revise = page.locator("section", has=page.locator("#h-revise"))
-    assert "Giữ kín thông tin cá nhân trên mạng" in to_revise.inner_text()
+    assert title in to_revise.inner_text()
     open_lesson(ed, MAIN)
     page.get_by_label("Soạn lại phần theo góp ý").select_option("example")
     page.screenshot(path=str(shots / "04-lesson-editor-phone.png"), full_page=True)
@@ -166,6 +171,8 @@ def test_review_loop_in_a_real_browser(server: str, browser, shots: Path, web_ws
     page = rv2.page
     open_lesson(rv2, MAIN)
     assert "Phiên bản 2/2" in page.locator(".lesson-head").inner_text()
+    assert "Đã sửa kể từ yêu cầu sửa (v1 → v2)" in page.locator(".lesson-head").inner_text()
+    page.get_by_label("Còn 1 góp ý đang mở", exact=False).check()  # rv1's comment is dealt with
     page.get_by_role("button", name="Duyệt").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/lessons/{MAIN}")
