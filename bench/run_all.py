@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_startup.py", "bench_drafting.py", "bench_retrieval.py", "bench_render.py", "bench_batch.py"]
+SCRIPTS = ["bench_startup.py", "bench_drafting.py", "bench_retrieval.py", "bench_render.py", "bench_media.py",
+           "bench_batch.py"]
 
 if __name__ == "__main__":
     for script in SCRIPTS:

@@ -43,7 +43,7 @@ _MOJIBAKE = re.compile(r"Ã[\x80-\xbf\xa0-\xff]|á»|áº|Æ°|Ä‘|Ä\x90|â�
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Anything a learner could open or type: a URL with a scheme (any scheme: javascript:, data:, file: are
 #: refused outright), or a bare domain such as "dichvucong.gov.vn" or "www.example.com/login".
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*:(?://)?[^\s<>\"'“”]+|(?<![@\w.-])(?:[a-z0-9-]+\.)+"
+_URL = re.compile(r"\b[a-z]{3,}[a-z0-9+.-]*:(?://)?[^\s<>\"'“”]+|(?<![@\w.-])(?:[a-z0-9-]+\.)+"
                   r"(?:vn|com|net|org|info|io|me|app|xyz|top|online|site|link|ly|co|biz|cc|tk|shop|store|asia)"
                   r"\b(?:[/:?#\\][^\s<>\"'“”]*)?", re.I)
 #: Schemes a lesson may link with.

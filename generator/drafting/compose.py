@@ -223,7 +223,9 @@ def compose(entry: LanguageContent, req: DraftRequest,
               **({"screen": _speak_screen(s.screen.model_dump(), aud)} if s.screen else {})}
              for s in task.steps[: group.max_new_actions]]
 
-    stories = [e.text for e in task.stories() if e.suits(level) and aud.clean(e.text)]
+    # A story written for this very level (a band's second level has its own) before one for the band.
+    told = sorted((e for e in task.stories() if e.suits(level) and aud.clean(e.text)), key=lambda e: not e.levels)
+    stories = [e.text for e in told]
     if not stories:
         stories = [e.story for e in aud.rank(entry.examples, level, lambda e: [e.story])]
     if not stories:
@@ -279,8 +281,9 @@ def _quiz(entry: LanguageContent, task: Task, aud: Audience, level: int, objs: S
           obj_id: dict[str, str]) -> list[dict[str, Any]]:
     """The task's own questions, then one for every objective not yet checked, then others (four at most)."""
     def data(q: Any) -> dict[str, Any]:
-        return {"question": aud.speak(q.question), "options": [aud.speak(o) for o in q.options],
-                "answer": q.answer, "explanation": aud.speak(q.explanation), "objective": obj_id[q.objective]}
+        options, answer = _placed(q.question, q.options, q.answer)
+        return {"question": aud.speak(q.question), "options": [aud.speak(o) for o in options],
+                "answer": answer, "explanation": aud.speak(q.explanation), "objective": obj_id[q.objective]}
 
     def ok(q: Any) -> bool:
         return q.objective in obj_id and all(aud.clean(t) for t in (q.question, *q.options, q.explanation))
@@ -299,6 +302,16 @@ def _quiz(entry: LanguageContent, task: Task, aud: Audience, level: int, objs: S
         if q not in chosen:
             chosen.append(q)
     return [data(q) for q in chosen[:5]]
+
+
+def _placed(question: str, options: list[str], answer: int) -> tuple[list[str], int]:
+    """The options with the right one moved to a place fixed by the question (the same every time, in
+    every format), so that across a quiz the answer is not always A."""
+    import hashlib
+
+    at = int(hashlib.sha256(question.encode("utf-8")).hexdigest(), 16) % len(options)
+    rest = [o for i, o in enumerate(options) if i != answer]
+    return rest[:at] + [options[answer]] + rest[at:], at
 
 
 def _quotes(passages: Sequence[SourcePassage], lang: str, limit: int) -> list[dict[str, Any]]:

@@ -200,11 +200,18 @@ def check_narration(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     for m in mistakes:
         if not _negated(sentences(m)[0] if sentences(m) else m, lang):
             return CheckResult("narration", False, f"mistake “{m[:80]}” does not say what not to do")
+    # A tip's own sentences are said with it (after "Điều cần tránh:"), and quiz options are read out as
+    # "B: …" for listeners: a wrong option may well be the mistake itself.
+    spoken_tips = {x for t in lesson.tips for x in sentences(t.text)}
+    options = {o.strip().rstrip(".") for q in lesson.quiz for o in q.options}
     for m in mistakes:
         core = _words(m, lang)
         if len(core) < 3:
             continue
         for s in sentences(lesson.narration):
+            if s in spoken_tips or any(s.endswith(x) for x in spoken_tips) or \
+                    (re.match(r"^[A-D]: ", s) and s[3:].strip().rstrip(".") in options):
+                continue
             said = _words(s, lang)
             if len(core & said) >= 0.7 * len(core) and not _negated(s, lang):
                 return CheckResult("narration", False, f"the narration voices a mistake as advice: “{s[:90]}”")
