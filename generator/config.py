@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     tts: Literal["espeak", "gtts"] = "espeak"
     tts_fallback: bool = True
     tts_timeout: float = 20.0
+    images: str = Field(default="sketch", description="Where step pictures come from: sketch (drawn, default) "
+                        "or openai (generated through the Images API, cached, falling back to the sketch)")
     database_url: str | None = None
     four_eyes: bool = True
     signin_max_failures: int = Field(default=5, ge=1, le=100,

@@ -75,12 +75,34 @@ def lesson_templates(library):  # type: ignore[no-untyped-def]
     return {lang: offline_lesson(library, lang=lang).lesson.draft_part() for lang in ("vi", "en")}
 
 
+@pytest.fixture(scope="session")
+def lesson_maker(library):  # type: ignore[no-untyped-def]
+    """(framework, competence, level, group name, lang) -> a lesson written for that group, as a good model
+    would answer (the offline drafter's), cached."""
+    from functools import lru_cache
+
+    names = {name: g.id for g in library.groups.values() for name in (g.names.get("vi"), g.names.get("en"))}
+
+    @lru_cache(maxsize=256)
+    def make(framework: str, code: str, level: int, group: str, lang: str):  # type: ignore[no-untyped-def]
+        gid = names.get(group)
+        if gid is None:
+            return None
+        try:
+            return offline_lesson(library, code, level, gid, lang, framework=framework).lesson.draft_part()
+        except Exception:  # noqa: BLE001 - no offline content for it: the server falls back to its template
+            return None
+
+    return make
+
+
 @pytest.fixture
-def openai_server(lesson_templates):  # type: ignore[no-untyped-def]
-    """A loopback OpenAI-compatible server answering with valid lessons; queue faults on it."""
+def openai_server(lesson_templates, lesson_maker):  # type: ignore[no-untyped-def]
+    """A loopback OpenAI-compatible server answering with valid lessons written for the group asked
+    about; queue faults on it."""
     from tests.openai_server import LessonFactory, OpenAIServer
 
-    with OpenAIServer(LessonFactory(lesson_templates), hang_seconds=10) as srv:
+    with OpenAIServer(LessonFactory(lesson_templates, lesson_maker), hang_seconds=10) as srv:
         yield srv
 
 

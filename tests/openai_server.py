@@ -41,13 +41,15 @@ class LessonFactory:
     """Builds a valid reply from template lessons (one per language), citing the descriptor ids and
     source ids found in the prompt, so replies pass hocvu's checks for any competence and level."""
 
-    def __init__(self, templates: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, templates: dict[str, dict[str, Any]],
+                 make: Callable[[str, str, int, str, str], dict[str, Any] | None] | None = None) -> None:
         self.templates = templates
+        self.make = make  # (framework, competence, level, group name, lang) -> a lesson written for them
 
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         prompt = _text_of(body.get("messages", []))
         lang = "en" if "Language of the lesson: English" in prompt or "in English" in prompt else "vi"
-        lesson = json.loads(json.dumps(self.templates[lang]))
+        lesson = json.loads(json.dumps(self._written_for(prompt, lang) or self.templates[lang]))
         ids = [i for i in DESCRIPTOR.findall(prompt.split("## Learners")[0]) if "-L" in i or "LO" in i]
         for o in lesson["objectives"]:
             o["descriptors"] = ids[:1] or o["descriptors"]
@@ -55,6 +57,20 @@ class LessonFactory:
         if sources:
             lesson["key_points"][0]["sources"] = sources[:1]
         return lesson
+
+
+    def _written_for(self, prompt: str, lang: str) -> dict[str, Any] | None:
+        """A lesson for the framework, competence, level and group the prompt asks for (like a good model
+        would write), when a maker is given and the prompt names them."""
+        if self.make is None:
+            return None
+        fw = re.search(r"^Framework: .*\(([a-z0-9.-]+)\)$", prompt, re.M)
+        code = re.search(r"^Competence ([0-9.]+):", prompt, re.M)
+        level = re.search(r"^Level (\d) \(", prompt, re.M)
+        group = re.search(r"^## Learners: (.+)$", prompt, re.M)
+        if not (fw and code and level and group):
+            return None
+        return self.make(fw.group(1), code.group(1), int(level.group(1)), group.group(1).strip(), lang)
 
 
 class OpenAIServer:
@@ -71,6 +87,19 @@ class OpenAIServer:
         self.prompt_tokens: list[int] = []
         self.lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
+        self.image_requests: list[dict[str, Any]] = []
+        self.image_fail = False
+
+    def image_b64(self) -> str:
+        """A small PNG (a green square) as base64, as the Images API answers."""
+        import base64
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.new("RGB", (64, 64), "#00AA00").save(buf, format="PNG")
+        return base64.b64encode(buf.getvalue()).decode("ascii")
 
     # -- control --------------------------------------------------------------------------------
     def queue(self, *actions: str) -> None:
@@ -104,6 +133,13 @@ class OpenAIServer:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/").endswith("/images/generations"):
+                    server.image_requests.append(body)
+                    if server.image_fail:
+                        self._json(500, {"error": {"message": "image model overloaded"}})
+                        return
+                    self._json(200, {"created": 0, "data": [{"b64_json": server.image_b64()}]})
+                    return
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return

@@ -84,4 +84,23 @@ def test_blind_learners_get_no_pictures_and_deaf_learners_larger_ones(library):
     from generator.render import render_page_html
 
     lesson = offline_lesson(library, "2.3", 1, "blind-low-vision", "vi").lesson
-    assert "<img" not in render_page_html(lesson, library.group("blind-low-vision"), {})
+    assert 'class="screen"' not in render_page_html(lesson, library.group("blind-low-vision"), {})
+
+
+def test_key_points_and_tips_carry_lucide_icons_and_the_credit(library, tmp_path: Path):
+    import docx
+
+    from generator.render import render_page_html
+    from generator.render.handout import render_handout
+    from generator.render.icons import ICONS, icon_png
+
+    assert set(ICONS) >= {"key_point", "tip_safety", "tip_mistake", "tip_access"}
+    png = _img(icon_png("tip_safety", "#0B3D91", 96))
+    assert png.size == (96, 96) and png.getbbox() is not None
+    lesson = offline_lesson(library, "2.3", 1, "farmers", "vi").lesson
+    html = render_page_html(lesson, library.group("farmers"), {})
+    assert html.count('class="icon"') == len(lesson.key_points) + len(lesson.tips)
+    assert "Biểu tượng: Lucide" in html
+    doc = docx.Document(str(render_handout(lesson, library.group("farmers"), tmp_path / "h.docx")))
+    assert any("Biểu tượng: Lucide" in p.text for p in doc.paragraphs)
+    assert len(doc.inline_shapes) >= len(lesson.key_points) + len(lesson.tips) + len(lesson.steps)

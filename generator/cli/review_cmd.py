@@ -200,7 +200,7 @@ def show(
 def _decide(action: str, lesson_id: str, user: str | None, comment: str | None, version: int | None) -> None:
     with open_store() as store:
         fn = {"request_changes": store.request_changes, "reject": store.reject}[action]
-        state = fn(lesson_id, actor(user), comment, version=version)  # type: ignore[operator]
+        state = fn(lesson_id, actor(user), comment or "", version=version)
     console().print(_state_line(state))
 
 

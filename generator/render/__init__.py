@@ -40,6 +40,8 @@ __all__ = [
 
 #: Formats that speak the narration and so need a TTS engine.
 SPEAKING = {"audio", "video"}
+#: Formats that show the steps' pictures.
+PICTURED = {"handout", "guide", "slides", "page", "video", "card"}
 
 
 @dataclass
@@ -88,6 +90,11 @@ def render_lesson(
 
         tts = make_tts(settings)
     ctx = RenderContext.from_settings(settings, tts)
+    if getattr(settings, "images", "sketch") != "sketch" and PICTURED & set(order):
+        from generator.render.images import make_image_backend
+        from generator.render.pictures import step_pictures
+
+        ctx.pictures = step_pictures(lesson, make_image_backend(settings), ctx.notes)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

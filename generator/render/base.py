@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from generator.errors import NotFoundError
 
@@ -49,6 +49,7 @@ class RenderContext:
     tts_timeout: float = 20.0
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    pictures: list[Any] | None = None  # the steps' pictures when not the drawn sketches (generated images)
 
     @classmethod
     def from_settings(cls, settings: Settings, tts: TTSBackend | None = None) -> RenderContext:

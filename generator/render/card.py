@@ -20,7 +20,7 @@ CARD_PT = 14.0
 ASK = {"vi": "Khi nghi ngờ, hỏi người thân hoặc cán bộ. Số điện thoại:", "en": "When in doubt, ask someone. Phone:"}
 
 
-def render_card(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
+def render_card(lesson: Lesson, group: TargetGroup, path: Path, pictures: list[Any] | None = None) -> Path:
     """Write the card for ``lesson`` to ``path``."""
     from docx.shared import Cm
 
@@ -35,7 +35,8 @@ def render_card(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(1.2))
     b.heading(lesson.title, 1)
-    pics = {p.step: p for p in step_pictures(lesson)} if "sight" not in group.modality.excludes else {}
+    shown = pictures if pictures is not None else step_pictures(lesson)
+    pics = {p.step: p for p in shown} if "sight" not in group.modality.excludes else {}
     _steps_grid(b, lesson, pics)
     never = next((t.text for t in lesson.tips if t.kind == "mistake"), "")
     if never:
@@ -84,4 +85,4 @@ class CardRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``card.docx`` in ``out_dir``."""
-        return render_card(lesson, group, out_dir / FILE_NAMES[self.format])
+        return render_card(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)

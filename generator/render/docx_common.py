@@ -248,6 +248,24 @@ class DocBuilder:
                 p.add_run(lead + " ").bold = True
             p.add_run(text)
 
+    def icon_bullets(self, items: list[tuple[str, str, str]], colour: str) -> None:
+        """Bullets that start with a small icon: ``(icon meaning, bold lead, text)``; the icons are
+        decorative (screen readers skip them: the lead says what they mean)."""
+        import io
+
+        from docx.shared import Pt
+
+        from generator.render.icons import icon_png
+
+        for meaning, lead, text in items:
+            p = self._add("ListBullet")
+            shape = p.add_run().add_picture(io.BytesIO(icon_png(meaning, colour, 64)), height=Pt(self.body_pt * 1.1))
+            shape._inline.docPr.set("descr", "")
+            p.add_run(" ")
+            if lead:
+                p.add_run(lead + " ").bold = True
+            p.add_run(text)
+
     def numbered(self, items: list[tuple[str, str]]) -> None:
         """A numbered list of ``(main, detail)`` items; the detail goes on its own line."""
         for main, detail in items:

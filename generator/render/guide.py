@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.render.base import FILE_NAMES, RenderContext
 from generator.render.docx_common import DocBuilder, subject_of
@@ -80,7 +80,7 @@ def session_plan(lesson: Lesson, group: TargetGroup | None = None) -> list[Segme
     return plan
 
 
-def render_guide(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
+def render_guide(lesson: Lesson, group: TargetGroup, path: Path, pictures: list[Any] | None = None) -> Path:
     """Write the facilitator guide for ``lesson`` to ``path``."""
     w = labels(lesson.language, group)
     lang = lesson.language
@@ -116,7 +116,7 @@ def render_guide(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     b.table([w["plan_time"], w["plan_activity"], w["plan_say"]], rows, [2.0, 4.0, 11.0])
 
     b.heading(w["steps"], 2)
-    steps_with_pictures(b, lesson, group, w)
+    steps_with_pictures(b, lesson, group, w, pictures)
 
     b.heading(w["script"], 2)
     for text in paragraphs(lesson.narration):
@@ -159,4 +159,4 @@ class GuideRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``guide.docx`` in ``out_dir``."""
-        return render_guide(lesson, group, out_dir / FILE_NAMES[self.format])
+        return render_guide(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.render.base import FILE_NAMES, RenderContext
 from generator.render.docx_common import DocBuilder, subject_of
@@ -39,11 +39,15 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.splitlines() if p.strip()]
 
 
-def steps_with_pictures(b: DocBuilder, lesson: Lesson, group: TargetGroup, w: dict[str, str]) -> None:
-    """The numbered steps, each followed by its drawn phone screen (larger for the groups that need it)."""
+def steps_with_pictures(b: DocBuilder, lesson: Lesson, group: TargetGroup, w: dict[str, str],
+                        pictures: list[Any] | None = None) -> None:
+    """The numbered steps, each followed by its phone screen (larger for the groups that need it)."""
     from generator.render.pictures import picture_scale, step_pictures
 
-    pics = {p.step: p for p in step_pictures(lesson)} if "sight" not in group.modality.excludes else {}
+    if "sight" in group.modality.excludes:
+        pics = {}
+    else:
+        pics = {p.step: p for p in (pictures if pictures is not None else step_pictures(lesson))}
     width = 5.0 * picture_scale(group)
     for i, s in enumerate(lesson.steps, 1):
         b.numbered([(s.action, f"{w['expect']} {s.expect}")])
@@ -51,7 +55,7 @@ def steps_with_pictures(b: DocBuilder, lesson: Lesson, group: TargetGroup, w: di
             b.picture(pics[i].png, pics[i].alt, width)
 
 
-def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
+def render_handout(lesson: Lesson, group: TargetGroup, path: Path, pictures: list[Any] | None = None) -> Path:
     """Write the learner handout for ``lesson`` to ``path``."""
     w = labels(lesson.language, group)
     acc = group.accessibility
@@ -71,11 +75,12 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
     b.para(w["objectives_lead"])
     b.bullets([o.text for o in lesson.objectives])
 
+    ink = "#000000" if acc.high_contrast else "#0B3D91"
     b.heading(w["key_points"], 2)
-    b.bullets([k.text for k in lesson.key_points])
+    b.icon_bullets([("key_point", "", k.text) for k in lesson.key_points], ink)
 
     b.heading(w["steps"], 2)
-    steps_with_pictures(b, lesson, group, w)
+    steps_with_pictures(b, lesson, group, w, pictures)
 
     b.heading(w["example"], 2)
     for text in paragraphs(lesson.example):
@@ -83,7 +88,7 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
 
     if lesson.tips:
         b.heading(w["tips"], 2)
-        b.bullets([(w[f"tip_{t.kind}"] + ":", t.text) for t in lesson.tips])
+        b.icon_bullets([(f"tip_{t.kind}", w[f"tip_{t.kind}"] + ":", t.text) for t in lesson.tips], ink)
 
     b.heading(w["practice"], 2)
     b.para(lesson.practice.task, lead=w["task"])
@@ -102,6 +107,9 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
         b.heading(w["sources"], 2)
         b.bullets([source_line(s, lesson.language) for s in lesson.sources])
 
+    from generator.render.icons import CREDIT
+
+    b.para(CREDIT.get(lesson.language, CREDIT["en"]), italic=True)
     b.heading(w["answer_key"], 2, new_page=True)
     for i, q in enumerate(lesson.quiz, 1):
         answer = f"{LETTERS[q.answer]}. {q.options[q.answer]}"
@@ -117,4 +125,4 @@ class HandoutRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``handout.docx`` in ``out_dir``."""
-        return render_handout(lesson, group, out_dir / FILE_NAMES[self.format])
+        return render_handout(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)

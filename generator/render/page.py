@@ -8,9 +8,10 @@ well-formed XML, so a strict parser can check it. The review app and publishing 
 
 from __future__ import annotations
 
+import base64
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.fsutil import write_text_atomic
 from generator.render.base import FILE_NAMES, LANG_TAGS, RenderContext
@@ -43,7 +44,8 @@ def _template() -> Template:
 
 
 def render_page_html(
-    lesson: Lesson, group: TargetGroup, files: dict[str, str] | None = None, audio_url: str | None = None
+    lesson: Lesson, group: TargetGroup, files: dict[str, str] | None = None, audio_url: str | None = None,
+    pictures: list[Any] | None = None,
 ) -> str:
     """The full HTML page for ``lesson``. ``files`` maps formats ('handout', 'guide', 'slides',
     'audio') to URLs to link; ``audio_url`` (default: ``files['audio']``) feeds the player."""
@@ -52,10 +54,16 @@ def render_page_html(
     w = labels(lesson.language, group)
     acc = group.accessibility
     downloads = [(w[f"file_{fmt}"], files[fmt]) for fmt in DOWNLOADS if files.get(fmt)]
+    from generator.render.icons import CREDIT, ICONS, icon_png
+
+    ink = "#FFE14D" if acc.high_contrast else "#0B3D91"
+    icons = {k: "data:image/png;base64," + base64.b64encode(icon_png(k, ink, 44)).decode("ascii") for k in ICONS}
     return _template().render(
+        icons=icons,
+        icon_credit=CREDIT.get(lesson.language, CREDIT["en"]),
         video_url=files.get("video"),
         captions_url=files.get("captions"),
-        pictures=_pictures(lesson, group),
+        pictures=_pictures(lesson, group, pictures),
         picture_px=round(240 * _scale(group)),
         lesson=lesson,
         w=w,
@@ -79,17 +87,15 @@ def _scale(group: TargetGroup) -> float:
     return picture_scale(group)
 
 
-def _pictures(lesson: Lesson, group: TargetGroup) -> dict[int, dict[str, str]]:
+def _pictures(lesson: Lesson, group: TargetGroup, given: list[Any] | None = None) -> dict[int, dict[str, str]]:
     """Step number -> the step's phone screen as a data: URL (the page stays one self-contained file, in
     the review app's sandboxed frame, the published site and SCORM alike) and its alt text."""
     if "sight" in group.modality.excludes:
         return {}
-    import base64
-
     from generator.render.pictures import step_pictures
 
     return {p.step: {"src": "data:image/png;base64," + base64.b64encode(p.png).decode("ascii"), "alt": p.alt}
-            for p in step_pictures(lesson)}
+            for p in (given if given is not None else step_pictures(lesson))}
 
 
 class PageRenderer:
@@ -108,5 +114,5 @@ class PageRenderer:
         if "video" in files and (out_dir / "captions.vtt").is_file():
             files["captions"] = "captions.vtt"
         path = out_dir / FILE_NAMES[self.format]
-        write_text_atomic(path, render_page_html(lesson, group, files))
+        write_text_atomic(path, render_page_html(lesson, group, files, pictures=ctx.pictures))
         return path

@@ -26,6 +26,7 @@ from generator.sketch import ScreenSketch, switch_state
 
 if TYPE_CHECKING:
     from generator.lesson import Lesson
+    from generator.render.images import ImageBackend
     from generator.schema import TargetGroup
 
 #: Picture size in pixels (9:16, a phone held upright); crisp at slide size and in print at 6 cm.
@@ -76,15 +77,22 @@ def result_sketch(expect: str, app: str, lang: str) -> ScreenSketch:
                         items=[text], tap=text)
 
 
-def step_pictures(lesson: Lesson) -> list[StepPicture]:
+def step_pictures(lesson: Lesson, images: ImageBackend | None = None,
+                  notes: list[str] | None = None) -> list[StepPicture]:
     """A picture for every step, in step order: its own screen, else one made from the controls it
-    quotes, else the screen showing the result it expects."""
+    quotes, else the screen showing the result it expects. ``images`` may generate the pictures of steps
+    with a screen instead of drawing them (its notes go to ``notes``)."""
     app = next((s.screen.app for s in lesson.steps if s.screen is not None), "")
     pics: list[StepPicture] = []
     for i, step in enumerate(lesson.steps, 1):
         sketch = step.screen or sketch_for(step.action, step.expect, app, lesson.language)
         if sketch is not None:
-            pics.append(StepPicture(i, draw_png(sketch), sketch.alt_text(lesson.language)))
+            png = draw_png(sketch)
+            if images is not None and images.name != "sketch":
+                png, note = images.picture(sketch, step.action, lesson.language)
+                if note and notes is not None and note not in notes:
+                    notes.append(note)
+            pics.append(StepPicture(i, png, sketch.alt_text(lesson.language)))
             continue
         sketch = result_sketch(step.expect, app, lesson.language)
         where = sketch.app
@@ -135,7 +143,7 @@ class _Painter:
         self.img = Image.new("RGB", (WIDTH, HEIGHT), "#FFFFFF")
         self.d = ImageDraw.Draw(self.img)
         self.colour = APP_COLOURS.get(sketch.app.strip().lower(), DEFAULT_COLOUR)
-        self.target: tuple[int, int, int, int] | None = None
+        self.target: tuple[float, float, float, float] | None = None
 
     def draw(self) -> Any:
         self._frame()
@@ -324,7 +332,7 @@ class _Painter:
             tip, tail = (x, y0 - 6), (x - 60, y0 - 120)
         self._arrow(tail, tip)
 
-    def _arrow(self, tail: tuple[int, int], tip: tuple[int, int]) -> None:
+    def _arrow(self, tail: tuple[float, float], tip: tuple[float, float]) -> None:
         import math
 
         ang = math.atan2(tip[1] - tail[1], tip[0] - tail[0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.lesson import sentences
 from generator.render.fit import Fitter, Page, Para, Unit, fit_title, line_pts
@@ -74,7 +74,8 @@ class SlideSpec:
 
 
 # -- content ----------------------------------------------------------------------------------------
-def slide_specs(lesson: Lesson, group: TargetGroup | None = None) -> list[SlideSpec]:
+def slide_specs(lesson: Lesson, group: TargetGroup | None = None,
+                pictures: list[Any] | None = None) -> list[SlideSpec]:
     """The deck's slides, in order, before layout (notes fit ``group``'s learners)."""
     w = labels(lesson.language, group)
     specs = [SlideSpec("title", lesson.title, [(Para(lesson.summary),), (Para(meta_line(lesson), rel=0.7),)])]
@@ -89,7 +90,7 @@ def slide_specs(lesson: Lesson, group: TargetGroup | None = None) -> list[SlideS
     if group is None or "sight" not in group.modality.excludes:
         from generator.render.pictures import step_pictures
 
-        pics = {p.step: p for p in step_pictures(lesson)}
+        pics = {p.step: p for p in (pictures if pictures is not None else step_pictures(lesson))}
     if pics:  # one slide a step, its phone screen beside it
         n = len(lesson.steps)
         for i, s in enumerate(lesson.steps, 1):
@@ -269,8 +270,8 @@ def _layout_title_slide(spec: SlideSpec, theme: Theme, inner_w: float) -> Placed
     return Placed(spec, spec.title, size, title_h, body_top, Page(body, tuple(spec.units)), top)
 
 
-def plan_slides(lesson: Lesson, group: TargetGroup) -> list[Placed]:
+def plan_slides(lesson: Lesson, group: TargetGroup, pictures: list[Any] | None = None) -> list[Placed]:
     """Every slide of the deck, laid out for ``group``, with its speaker notes."""
-    placed = layout(slide_specs(lesson, group), Theme.for_group(group), lesson.language)
+    placed = layout(slide_specs(lesson, group, pictures), Theme.for_group(group), lesson.language)
     add_notes(placed, lesson, group)
     return placed

@@ -273,7 +273,7 @@ class _Painter:
         from pptx.util import Emu
 
         x, y, w, h = pl.picture_box  # type: ignore[misc]
-        pic = slide.shapes.add_picture(io.BytesIO(pl.spec.picture), Emu(_emu(x)), Emu(_emu(y)),
+        pic = slide.shapes.add_picture(io.BytesIO(pl.spec.picture or b""), Emu(_emu(x)), Emu(_emu(y)),
                                        Emu(_emu(w)), Emu(_emu(h)))
         pic.name = "Step picture"
         pic._element.nvPicPr.cNvPr.set("descr", pl.spec.alt)
@@ -286,10 +286,10 @@ class _Painter:
         return path
 
 
-def render_slides(lesson: Lesson, group: TargetGroup, path: Path) -> Path:
+def render_slides(lesson: Lesson, group: TargetGroup, path: Path, pictures: list[Any] | None = None) -> Path:
     """Write the slide deck for ``lesson`` to ``path``."""
     painter = _Painter(lesson, Theme.for_group(group))
-    painter.draw(plan_slides(lesson, group))
+    painter.draw(plan_slides(lesson, group, pictures))
     return painter.save(path)
 
 
@@ -301,4 +301,4 @@ class SlidesRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``slides.pptx`` in ``out_dir``."""
-        return render_slides(lesson, group, out_dir / FILE_NAMES[self.format])
+        return render_slides(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)

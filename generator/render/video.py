@@ -136,7 +136,8 @@ def draw_slide(pl: Placed, theme: Theme, n: int, total: int) -> Any:
 
 
 # -- the video ----------------------------------------------------------------------------------------
-def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend) -> list[str]:
+def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend,
+                 pictures: list[Any] | None = None) -> list[str]:
     """Write ``path`` (MP4) with ``captions.vtt`` and ``captions.srt`` beside it; returns notes."""
     from generator.render.slide_plan import Theme, assign_narration, plan_slides
     from generator.render.speech import spoken
@@ -145,7 +146,7 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
     if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
         raise RenderError("ffmpeg is not installed; install it with 'apt-get install ffmpeg' or leave 'video' "
                           "out of --formats")
-    placed = plan_slides(lesson, group)
+    placed = plan_slides(lesson, group, pictures)
     theme = Theme.for_group(group)
     texts = [pl.title + " " + " ".join(p.text for p in pl.page.paras) for pl in placed]
     said = assign_narration(lesson.narration, texts)
@@ -270,5 +271,5 @@ class VideoRenderer:
         if ctx.tts is None:
             raise RenderError("no TTS engine was given; set HOCVU_TTS to 'espeak' or 'gtts'")
         path = out_dir / FILE_NAMES[self.format]
-        ctx.notes.extend(render_video(lesson, group, path, ctx.tts))
+        ctx.notes.extend(render_video(lesson, group, path, ctx.tts, ctx.pictures))
         return path

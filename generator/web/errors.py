@@ -120,7 +120,8 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = _plain_errors(exc)
         if _is_api(request):
             return JSONResponse({"error": "invalid", "detail": errors}, status_code=422)
-        problems = "; ".join(f"{'.'.join(e['loc'][1:])}: {e['msg']}" for e in errors[:5])
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}"  # type: ignore[index]
+                             for e in errors[:5])
         return _page(request, 422, "invalid", problems)
 
     @app.exception_handler(OverflowError)
