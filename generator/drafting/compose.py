@@ -13,6 +13,7 @@ same skill in a new situation with fewer hints.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -260,7 +261,8 @@ def compose(entry: LanguageContent, req: DraftRequest,
         "glossary": [{"term": g.term, "definition": aud.speak(g.definition)} for g in glossary][:6],
         "facilitator": {
             "duration_minutes": group.session_minutes,
-            "materials": [aud.speak(m) for m in [*task.materials, *(fac.materials if fac else [])]][:6]
+            "materials": list(dict.fromkeys(aud.speak(m) for m in [*task.materials,
+                                                                   *(fac.materials if fac else [])]))[:6]
             or ["—"],
             "warm_up": aud.speak(fac.warm_up) if fac else "",
             "discussion": [aud.speak(d) for d in (fac.discussion if fac else [])][:3],
@@ -280,8 +282,10 @@ def _speak_screen(screen: dict[str, Any], aud: Audience) -> dict[str, Any]:
 def _quiz(entry: LanguageContent, task: Task, aud: Audience, level: int, objs: Sequence[ContentObjective],
           obj_id: dict[str, str]) -> list[dict[str, Any]]:
     """The task's own questions, then one for every objective not yet checked, then others (four at most)."""
-    def data(q: Any) -> dict[str, Any]:
-        options, answer = _placed(q.question, q.options, q.answer)
+    seed = int(hashlib.sha256(task.id.encode("utf-8")).hexdigest(), 16)
+
+    def data(q: Any, i: int) -> dict[str, Any]:
+        options, answer = _placed(seed + i, q.options, q.answer)
         return {"question": aud.speak(q.question), "options": [aud.speak(o) for o in options],
                 "answer": answer, "explanation": aud.speak(q.explanation), "objective": obj_id[q.objective]}
 
@@ -301,15 +305,14 @@ def _quiz(entry: LanguageContent, task: Task, aud: Audience, level: int, objs: S
             break
         if q not in chosen:
             chosen.append(q)
-    return [data(q) for q in chosen[:5]]
+    return [data(q, i) for i, q in enumerate(chosen[:5])]
 
 
-def _placed(question: str, options: list[str], answer: int) -> tuple[list[str], int]:
-    """The options with the right one moved to a place fixed by the question (the same every time, in
-    every format), so that across a quiz the answer is not always A."""
-    import hashlib
-
-    at = int(hashlib.sha256(question.encode("utf-8")).hexdigest(), 16) % len(options)
+def _placed(turn: int, options: list[str], answer: int) -> tuple[list[str], int]:
+    """The options with the right one moved to place ``turn`` (mod the number of options): consecutive
+    questions take consecutive places, so across a quiz the answer is not always the same letter — and the
+    same lesson always gets the same order, in every format."""
+    at = turn % len(options)
     rest = [o for i, o in enumerate(options) if i != answer]
     return rest[:at] + [options[answer]] + rest[at:], at
 
