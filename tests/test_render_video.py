@@ -103,3 +103,15 @@ def test_chromium_plays_the_pages_video(library, tmp_path):
         browser.close()
     audio = next(s for s in _probe(tmp_path / "lesson.mp4")["streams"] if s["codec_type"] == "audio")
     assert duration == pytest.approx(float(audio["duration"]), abs=0.5)
+
+
+def test_a_failed_video_leaves_the_other_files_and_says_why(library, tmp_path, monkeypatch):
+    from generator.config import load_settings
+    from generator.render import render_lesson
+
+    monkeypatch.setenv("PATH", "/nonexistent")  # no ffmpeg to be found
+    lesson = offline_lesson(library, "2.3", 1, "farmers", "vi").lesson
+    result = render_lesson(lesson, library.group("farmers"), tmp_path, ["handout", "video", "page"],
+                           load_settings(), tts=FakeTTS())
+    assert set(result.files) == {"handout", "page"} and not (tmp_path / "lesson.mp4").exists()
+    assert any(n.startswith("video: not made: ffmpeg is not installed") for n in result.notes)

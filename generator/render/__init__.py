@@ -40,6 +40,9 @@ __all__ = [
 
 #: Formats that speak the narration and so need a TTS engine.
 SPEAKING = {"audio", "video"}
+#: Formats whose failure leaves the lesson's other files in place with a note (a video needs ffmpeg and
+#: minutes of work; the handout must not be lost to it).
+SOFT = {"video"}
 #: Formats that show the steps' pictures.
 PICTURED = {"handout", "guide", "slides", "page", "video", "card"}
 
@@ -105,6 +108,9 @@ def render_lesson(
         try:
             path = renderers[fmt].render(lesson, group, out_dir, ctx)
         except HocvuError as exc:
+            if fmt in SOFT:  # the lesson keeps its other files and says why this one is missing
+                ctx.notes.append(f"{fmt}: not made: {exc}")
+                continue
             raise RenderError(f"{lesson.id}: {fmt}: {exc}") from exc
         except OSError as exc:
             raise RenderError(
@@ -126,9 +132,10 @@ def record_notes(lesson: Lesson, notes: Sequence[str]) -> Lesson:
 
 
 def render_page_html(
-    lesson: Lesson, group: TargetGroup, files: dict[str, str] | None = None, audio_url: str | None = None
+    lesson: Lesson, group: TargetGroup, files: dict[str, str] | None = None, audio_url: str | None = None,
+    pictures: Sequence[object] | None = None,
 ) -> str:
     """The lesson's self-contained web page as a string (for the review app and publishing)."""
     from generator.render.page import render_page_html as render
 
-    return render(lesson, group, files, audio_url)
+    return render(lesson, group, files, audio_url, pictures=list(pictures) if pictures is not None else None)
