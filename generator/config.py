@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     tts_timeout: float = 20.0
     images: str = Field(default="sketch", description="Where step pictures come from: sketch (drawn, default) "
                         "or openai (generated through the Images API, cached, falling back to the sketch)")
+    image_price_usd: float = Field(default=0.04, ge=0, description="Price of one generated picture, for plans")
     database_url: str | None = None
     four_eyes: bool = True
     signin_max_failures: int = Field(default=5, ge=1, le=100,

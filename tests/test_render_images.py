@@ -58,3 +58,15 @@ def test_a_failed_generation_falls_back_to_the_sketch_and_says_so(library, tmp_p
     result = render_lesson(lesson, library.group("farmers"), tmp_path, ["handout"], load_settings())
     assert any("drew the sketch" in n for n in result.notes)
     assert not any(_green(m) for m in _media(tmp_path / "handout.docx"))
+
+
+def test_the_build_plan_prices_generated_pictures(cli, workspace, monkeypatch):
+    spec = workspace / "spec.yaml"
+    spec.write_text("name: pics\nframework: vn-dcf-2025\ngroups: [farmers]\ncompetences: ['4.2']\nlevels: [1, 2]\n"
+                    "languages: [vi]\nformats: [handout]\nbackend: offline\n", encoding="utf-8")
+    monkeypatch.setenv("HOCVU_IMAGES", "openai")
+    monkeypatch.setenv("HOCVU_IMAGE_PRICE_USD", "0.05")
+    out = cli("build", str(spec), "--dry-run").output
+    assert "pictures: up to 14 generated images, ~$0.70 at $0.05 each" in out
+    monkeypatch.delenv("HOCVU_IMAGES")
+    assert "pictures:" not in cli("build", str(spec), "--dry-run").output

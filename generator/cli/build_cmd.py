@@ -67,6 +67,14 @@ def _print_plan(plan: Plan) -> None:
     else:
         out.print(f"estimate: ~{plan.est_input_tokens:,} input + ~{plan.est_output_tokens:,} output tokens, "
                   f"~${plan.est_cost_usd:.4f} (price table for {plan.model})")
+    settings = State.settings()
+    if settings.images != "sketch":
+        from generator.render.images import estimate_images
+
+        n, usd = estimate_images(plan.count("generate"), plan.spec.formats, settings.image_price_usd)
+        if n:
+            out.print(f"pictures: up to {n} generated images, ~${usd:.2f} at ${settings.image_price_usd} each "
+                      "(HOCVU_IMAGE_PRICE_USD); pictures already in the cache cost nothing")
 
 
 def _print_report(report: BuildReport, report_path: Path | None) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -117,6 +117,20 @@ def make_image_backend(settings: Settings) -> ImageBackend:
     if name not in IMAGE_BACKENDS:
         raise NotFoundError.unknown("image backend", name, list(IMAGE_BACKENDS))
     return IMAGE_BACKENDS[name](settings)
+
+
+#: Steps a lesson has at most (the largest max_new_actions of the shipped profiles), for estimates.
+MAX_STEPS = 7
+
+
+def estimate_images(lessons: int, formats: Sequence[str] | None, price_usd: float) -> tuple[int, float]:
+    """At most how many pictures ``lessons`` new lessons generate in ``formats``, and what they cost."""
+    from generator.render import PICTURED
+
+    if formats is not None and not (set(formats) & PICTURED):
+        return 0, 0.0
+    n = lessons * MAX_STEPS
+    return n, n * price_usd
 
 
 def cached_images(settings: Settings) -> list[Path]:
