@@ -404,3 +404,12 @@ def test_queue_titles_say_the_group_and_level(client):
     sign_in(client, "rv1")
     html = client.get("/queue").text
     assert re.search(r'class="title"[^>]*>[^<]+<span class="for">· [^<]+ · Bậc \d</span>', html)
+
+
+def test_a_stale_decision_keeps_the_typed_comment(app, client):
+    csrf = sign_in(client, "rv1")
+    rv, n = row_version(app, MAIN)
+    app.state.web.store.request_changes(MAIN, "rv2", "Sửa ví dụ.", version=n)  # someone decided meanwhile
+    r = client.post(f"/lessons/{MAIN}/request-changes", data={
+        "csrf_token": csrf, "expected_version": rv, "version": n, "comment": "Bước 2 cần rõ hơn cho các bác."})
+    assert r.status_code == 409 and "Bước 2 cần rõ hơn cho các bác." in r.text and 'id="decision-error"' in r.text

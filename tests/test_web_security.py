@@ -414,6 +414,8 @@ def test_stale_decision_is_a_conflict(app, client):
 
 def test_request_changes_needs_a_comment(app, client):
     csrf = sign_in(client, "rv1")
-    r = client.post(f"/lessons/{MAIN}/request-changes", data=decision(app, MAIN, csrf, "   "))
-    assert r.status_code == 422 and "comment is required" in r.text
+    r = client.post(f"/lessons/{MAIN}/request-changes", data={**decision(app, MAIN, csrf, "   "),
+                                                             "section": "example"})
+    assert r.status_code == 422 and "Hãy viết nhận xét" in r.text  # beside the form, not an error page
+    assert 'id="decision-error"' in r.text and '<option value="example" selected>' in r.text
     assert app.state.web.store.lesson_state(MAIN).status == "in_review"

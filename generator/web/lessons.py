@@ -50,6 +50,13 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
                 a: Annotated[int | None, Query(ge=1)] = None,
                 b: Annotated[int | None, Query(ge=1)] = None) -> Response:
     """Everything a reviewer needs about one version, and the actions the user's role allows."""
+    return _lesson_view(request, lesson_id, user, version, a, b)
+
+
+def _lesson_view(request: Request, lesson_id: str, user: User, version: int | None = None, a: int | None = None,
+                 b: int | None = None, *, error: str | None = None, typed: dict[str, str] | None = None,
+                 status_code: int = 200) -> Response:
+    """The lesson page; after a refused decision, with the reason beside the form and what was typed kept."""
     from generator.review.diff import diff_lessons
 
     ctx = web(request)
@@ -83,7 +90,8 @@ def lesson_page(request: Request, lesson_id: str, user: Annotated[User, Depends(
     from generator.review.verification import content_status
 
     return render(
-        request, "lesson.html", nav="queue", state=state, v=shown, lesson=lesson, versions=versions,
+        request, "lesson.html", status_code=status_code, decision_error=error, typed=typed or {},
+        nav="queue", state=state, v=shown, lesson=lesson, versions=versions,
         is_current=shown.number == state.current_version, history=history, since_request=since_request,
         comments=comments, suggested=suggested, downloads=version_downloads(shown),
         has_audio="narration.mp3" in shown.artifacts, has_video="lesson.mp4" in shown.artifacts,
@@ -128,17 +136,23 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, com
             expected_version: int, version: int, section: str | None = None, resolve_open: bool = False) -> Response:
     ctx, t = web(request), i18n.translator(ui_lang(request))
     allow(user, action)
-    try:
-        wf.require_comment(action, comment)
-    except TransitionError as exc:  # a missing comment is a bad request, not a state conflict
-        raise DataError(str(exc)) from exc
+    typed = {"comment": comment, "section": section or ""}
+    if action in wf.NEEDS_COMMENT and not comment.strip():  # said beside the form; what was typed stays
+        return _lesson_view(request, lesson_id, user, error=t("decision_needs_comment"), typed=typed,
+                            status_code=422)
     kw = {"expected_version": expected_version, "version": version}
-    if action == wf.Action.APPROVE:
-        ctx.store.approve(lesson_id, user.name, comment or None, resolve_open=resolve_open, **kw)
-    elif action == wf.Action.REQUEST_CHANGES:
-        ctx.store.request_changes(lesson_id, user.name, comment, section=section or None, **kw)
-    else:
-        ctx.store.reject(lesson_id, user.name, comment, **kw)
+    try:
+        if action == wf.Action.APPROVE:
+            ctx.store.approve(lesson_id, user.name, comment or None, resolve_open=resolve_open, **kw)
+        elif action == wf.Action.REQUEST_CHANGES:
+            ctx.store.request_changes(lesson_id, user.name, comment, section=section or None, **kw)
+        else:
+            ctx.store.reject(lesson_id, user.name, comment, **kw)
+    except ReviewError as exc:  # the page again, with the reason and the comment kept
+        if isinstance(exc, PermissionError_):
+            raise
+        status = 409 if isinstance(exc, ConflictError | TransitionError) else 400
+        return _lesson_view(request, lesson_id, user, error=str(exc), typed=typed, status_code=status)
     flash(request, "ok", t(f"done_{action.value}", version=version))
     return redirect(_lesson_url(lesson_id))
 
