@@ -413,3 +413,10 @@ def test_a_stale_decision_keeps_the_typed_comment(app, client):
     r = client.post(f"/lessons/{MAIN}/request-changes", data={
         "csrf_token": csrf, "expected_version": rv, "version": n, "comment": "Bước 2 cần rõ hơn cho các bác."})
     assert r.status_code == 409 and "Bước 2 cần rõ hơn cho các bác." in r.text and 'id="decision-error"' in r.text
+
+
+def test_the_releases_page_lists_what_would_go_in(app, client):
+    sign_in(client, "boss")
+    html = client.get("/releases").text
+    assert 'id="goes-in"' in html and f'href="/lessons/{DONE}"' in html  # the approved lesson
+    assert f'href="/lessons/{MAIN}"' not in html.split('id="goes-in"')[1].split("</details>")[0]  # in review
