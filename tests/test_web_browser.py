@@ -225,3 +225,17 @@ def test_main_actions_work_with_the_keyboard_alone(server: str, browser) -> None
     assert "Đã gửi yêu cầu sửa" in page.locator(".flash").inner_text()
     assert not s.problems, s.problems
     s.close()
+
+
+def test_the_coverage_page_fits_a_phone(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    s = Session(browser, server, width=390, height=844)
+    s.sign_in("rv1")
+    s.page.goto(server + "/coverage")
+    s.page.wait_for_load_state("networkidle")
+    width = s.page.evaluate("document.documentElement.scrollWidth")
+    wide = s.page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 2
+                     && (!e.closest('.matrix-wrap') || e.classList.contains('matrix-wrap')))
+        .slice(0, 6).map(e => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().width))""")
+    s.close()
+    assert width <= 390 + 1, (width, wide)  # the matrix scrolls inside its own box, the page does not
