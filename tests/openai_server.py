@@ -56,6 +56,8 @@ class LessonFactory:
         quote = _quote(prompt, lang)
         if quote:  # like a good model: the key point quotes a sentence of the passage it cites
             lesson["key_points"][0]["text"], lesson["key_points"][0]["sources"] = quote[1], [quote[0]]
+        elif sources := re.findall(r'<<<SOURCE id="([^"]+)"', prompt):
+            lesson["key_points"][0]["sources"] = sources[:1]  # nothing quotable: cites it anyway
         return lesson
 
 
