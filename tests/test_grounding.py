@@ -111,7 +111,8 @@ def test_a_quote_and_a_close_paraphrase_of_the_cited_passage_pass(library) -> No
 
 
 def test_an_invented_sentence_under_a_real_id_fails(library) -> None:  # type: ignore[no-untyped-def]
-    r = _cited(library, "Cứ bấm vào đường link để nhận quà tặng miễn phí từ nhà mạng.", [{"id": "p-1", "text": PASSAGE}])
+    invented = "Cứ bấm vào đường link để nhận quà tặng miễn phí từ nhà mạng."
+    r = _cited(library, invented, [{"id": "p-1", "text": PASSAGE}])
     assert not r.passed and "key point 1 cites p-1" in r.message and "quote or closely paraphrase" in r.message
 
 

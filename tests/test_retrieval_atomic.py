@@ -57,10 +57,13 @@ def _files(store: SourceStore) -> dict[str, tuple[str, int]]:
 
 
 def test_a_killed_first_add_is_invisible_listed_incomplete_and_finished_by_the_next_add(
-    workspace: Path, long_doc: Path
+    workspace: Path, long_doc: Path, cli, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     state = workspace / ".hocvu"
     _killed_add(state, long_doc)
+    monkeypatch.setenv("HOCVU_EMBEDDER", "hashing")
+    listed = cli("sources", "list")
+    assert listed.exit_code == 0 and "incomplete" in listed.output, listed.output
     store = SourceStore(state, HashingEmbedder())
     stored, written = _files(store)["so-tay-dai.md"]
     assert stored == "incomplete" and written == 5  # the first batch reached chromadb
