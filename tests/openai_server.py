@@ -53,9 +53,11 @@ class LessonFactory:
         ids = [i for i in DESCRIPTOR.findall(prompt.split("## Learners")[0]) if "-L" in i or "LO" in i]
         for o in lesson["objectives"]:
             o["descriptors"] = ids[:1] or o["descriptors"]
-        sources = re.findall(r'<<<SOURCE id="([^"]+)"', prompt)
-        if sources:
-            lesson["key_points"][0]["sources"] = sources[:1]
+        quote = _quote(prompt, lang)
+        if quote:  # like a good model: the key point quotes a sentence of the passage it cites
+            lesson["key_points"][0]["text"], lesson["key_points"][0]["sources"] = quote[1], [quote[0]]
+        elif sources := re.findall(r'<<<SOURCE id="([^"]+)"', prompt):
+            lesson["key_points"][0]["sources"] = sources[:1]  # nothing quotable: cites it anyway
         return lesson
 
 
@@ -224,3 +226,15 @@ class OpenAIServer:
             "usage": {"prompt_tokens": tokens, "completion_tokens": completion_tokens,
                       "total_tokens": tokens + completion_tokens},
         })
+
+
+def _quote(prompt: str, lang: str) -> tuple[str, str] | None:
+    """(id, sentence): the first short sentence of a fenced passage in the lesson's language."""
+    for pid, text in re.findall(r'<<<SOURCE id="([^"]+)"[^>]*>>>\n(.*?)<<<END SOURCE>>>', prompt, re.S):
+        if (lang == "vi") != bool(re.search("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", text)):
+            continue
+        body = " ".join(ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#"))
+        for sentence in re.split(r"(?<=[.!?])\s+", body):
+            if 6 <= len(sentence.split()) <= 14 and sentence.endswith("."):
+                return pid, sentence.strip()
+    return None

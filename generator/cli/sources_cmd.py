@@ -34,7 +34,10 @@ def add(
     ],
     collection: CollectionOpt = "default",
 ) -> None:
-    """Add documents; unchanged files are left alone, changed ones replace their passages."""
+    """Add documents; unchanged files are left alone, changed ones replace their passages.
+
+    A file becomes searchable only when all its passages are written; an interrupted add is finished by
+    adding the file again. Exits 2 when no file could be added."""
     from rich.markup import escape
 
     report = _store().add(paths, collection)
@@ -42,7 +45,7 @@ def add(
     style = {"added": "green", "replaced": "yellow", "unchanged": "dim", "skipped": "red"}
     for f in report.files:
         written = f"{f.passages} passage{'s' if f.passages != 1 else ''}"
-        detail = written if f.status in ("added", "replaced") else f.reason
+        detail = (written + (f" ({f.reason})" if f.reason else "")) if f.status in ("added", "replaced") else f.reason
         out.print(
             f"[{style[f.status]}]{f.status:<9}[/] {escape(f.file)}"
             + (f": {escape(detail)}" if detail else "")
@@ -52,6 +55,8 @@ def add(
         f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
         f"{report.passages} passages written"
     )
+    if report.files and len(report.skipped) == len(report.files):
+        raise typer.Exit(2)  # nothing could be added: scripts must not take this for success
 
 
 @app.command("list")
@@ -69,10 +74,11 @@ def list_sources(collection: OptionalCollectionOpt = None) -> None:
             f"[bold]{info.name}[/]  {len(info.files)} files, {info.passages} passages, "
             f"embedder {info.embedder or 'unknown'}"
         )
-        table = Table("file", "title", "pages", "passages", "sha256", "added", "path")
+        table = Table("file", "title", "pages", "passages", "sha256", "added", "state", "path")
         for f in info.files:
+            state = "complete" if f.complete else "[red]incomplete: add it again[/]"
             table.add_row(
-                f.file, f.title, str(f.pages), str(f.passages), f.sha256[:10], f.added_at[:10], f.path
+                f.file, f.title, str(f.pages), str(f.passages), f.sha256[:10], f.added_at[:10], state, f.path
             )
         out.print(table)
 

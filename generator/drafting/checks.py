@@ -121,14 +121,64 @@ def check_quiz(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     return CheckResult("quiz", True, f"{len(lesson.quiz)} questions, every objective checked")
 
 
+#: A cited claim must have at least this share of its content words in the passage it cites: a quote
+#: has all of them, a close paraphrase most; an invented sentence under a real id has few.
+FAITHFUL_SHARE = 0.6
+#: Words that carry no content (Vietnamese and English), left out of the comparison.
+_STOPWORDS = frozenset("""
+và của là có các những một cho với để không được trong khi này đó thì mà ở ra vào bạn người hãy nên
+cũng như theo từ đã sẽ đang rất nhiều hoặc hay nếu vì sau trước lên xuống đến tại bị do thể việc
+the a an and or of to in on for with is are be was were it this that these those you your can will
+not no do does if as at by from into than then so such any all more most should must may have has
+""".split())
+
+
+def _content_words(text: str) -> set[str]:
+    words = re.findall(r"\w+", unicodedata.normalize("NFC", text).casefold())
+    return {w for w in words if len(w) > 1 and w not in _STOPWORDS and not w.isdigit()}
+
+
+def _found(word: str, words: set[str]) -> bool:
+    return word in words or word.rstrip("s") in words or word + "s" in words
+
+
+def supported_share(claim: str, passage: str) -> float:
+    """Share of the claim's content words found in the passage (1.0 for a claim with none)."""
+    claim_words = _content_words(claim)
+    if not claim_words:
+        return 1.0
+    passage_words = _content_words(passage)
+    return sum(1 for w in claim_words if _found(w, passage_words)) / len(claim_words)
+
+
 def check_citations(lesson: Lesson, ctx: CheckContext) -> CheckResult:
-    """Every cited passage id was retrieved for this lesson."""
+    """Every cited passage id was retrieved and is in the Sources list, and every claim that cites a
+    passage quotes or closely paraphrases it (≥ FAITHFUL_SHARE of its content words are in it)."""
     retrieved = set(ctx.retrieved)
     cited = lesson.cited_source_ids() + [s.id for s in lesson.sources]
     forged = sorted({c for c in cited if c not in retrieved})
     if forged:
         return CheckResult("citations", False, f"cites passages that were not retrieved: {', '.join(forged)}")
-    return CheckResult("citations", True, f"{len(set(cited))} cited, all retrieved")
+    listed = {s.id: s.text for s in lesson.sources}
+    unlisted = [c for c in lesson.cited_source_ids() if c not in listed]
+    if unlisted:
+        return CheckResult("citations", False,
+                           f"cites passages missing from the Sources list: {', '.join(unlisted)}; "
+                           "list every cited passage under Sources")
+    claims = [(f"key point {i}", k.text, k.sources) for i, k in enumerate(lesson.key_points, 1)]
+    claims += [(f"step {i}", f"{s.action} {s.expect}", s.sources) for i, s in enumerate(lesson.steps, 1)]
+    checked = 0
+    for where, text, ids in claims:
+        for pid in ids:
+            share = supported_share(text, listed[pid])
+            checked += 1
+            if share < FAITHFUL_SHARE:
+                return CheckResult("citations", False,
+                                   f"{where} cites {pid} but only {share:.0%} of its words are in that passage "
+                                   f"(at least {FAITHFUL_SHARE:.0%} needed): “{text[:60]}”; quote or closely "
+                                   "paraphrase the passage, or cite nothing")
+    return CheckResult("citations", True,
+                       f"{len(set(cited))} cited, all retrieved and listed; {checked} cited claims match their passage")
 
 
 def link_host(url: str) -> str | None:
@@ -217,10 +267,13 @@ def run_checks(lesson: Lesson, ctx: CheckContext) -> list[CheckResult]:
 def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str]) -> list[CheckResult]:
     """The checks a freshly drafted lesson fails (before it has an identity), so a model can be re-asked
     with their messages."""
-    from generator.lesson import Provenance
+    from generator.lesson import Provenance, SourceCitation
 
+    cited = set(draft.cited_source_ids())  # listed as assembly will list them, so only the text is judged
+    sources = [SourceCitation(id=p.id, title=p.title, file=p.file, page=p.page, text=p.text)
+               for p in req.passages if p.id in cited]
     lesson = Lesson.assemble(draft, framework=req.framework.id, competence=req.competence.code,
-                             level=req.level, group=req.group.id, language=req.lang,
+                             level=req.level, group=req.group.id, language=req.lang, sources=sources,
                              provenance=Provenance(backend="-", model="-", prompt_hash="-", framework_hash="-",
                                                    group_hash="-", retrieved=[p.id for p in req.passages]))
     ctx = CheckContext(req.framework, req.group, link_allow, [p.id for p in req.passages])

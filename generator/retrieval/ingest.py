@@ -46,7 +46,7 @@ CHUNK_OVERLAP = 150
 #: Sections shorter than this are joined to the next one, so a lone heading is never a passage.
 MIN_SECTION = 250
 #: Bump when loading or splitting changes, so fingerprints of collections built before differ.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: PDF text cleaned (pdf_clean)
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
 
@@ -349,7 +349,13 @@ def _read_pdf(path: Path, reader_cls: type[PdfReader]) -> LoadedDocument:
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     try:
-        reader = reader_cls(str(path))
+        try:
+            reader = reader_cls(str(path))
+        except DependencyError as exc:  # an AES PDF is decrypted as it opens; cryptography is missing
+            raise UnreadableFileError(
+                "encrypted PDF (AES) and the 'cryptography' package is missing: reinstall hocvu, "
+                "or save a copy without a password and add that"
+            ) from exc
         if reader.is_encrypted:
             # An owner password alone (printing/copying limits) still opens with an empty user password.
             try:
@@ -362,9 +368,10 @@ def _read_pdf(path: Path, reader_cls: type[PdfReader]) -> LoadedDocument:
                 raise UnreadableFileError(
                     "encrypted PDF (needs a password); save a copy without a password and add that"
                 )
-        pages = [
-            PageText(i, _reflow(_nfc(page.extract_text() or ""))) for i, page in enumerate(reader.pages, 1)
-        ]
+        from generator.retrieval.pdf_clean import clean_pages
+
+        raw = [page.extract_text() or "" for page in reader.pages]
+        pages = [PageText(i, _reflow(_nfc(text))) for i, text in enumerate(clean_pages(raw), 1)]
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except UnreadableFileError:
         raise

@@ -17,7 +17,7 @@ import builtins
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -34,6 +34,7 @@ from generator.retrieval.ingest import (
     split_document,
     unsupported_reason,
 )
+from generator.retrieval.manifest import LEGACY_GEN, FileRecord, Manifest, new_generation
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -54,11 +55,14 @@ _PREFIX = "hocvu-"  # chromadb collection = prefix + hocvu collection; also lets
 _REINDEX_PREFIX = "hocvureindex-"
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,58}[A-Za-z0-9])?$")
 _BATCH = 500
+#: How many hits of each search the hybrid fusion looks at.
+_FUSION_POOL = 30
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A stored passage; ``score`` is the cosine similarity to the query (None outside a search)."""
+    """A stored passage; ``score`` says how well it answers the query, higher is better (None outside a
+    search): the fused rank score in a hybrid search, cosine similarity in a vector search."""
 
     id: str
     text: str
@@ -75,6 +79,7 @@ class Passage:
         return f"{self.title} ({where})" if self.title and self.title != Path(self.file).stem else where
 
 
+SearchMode = Literal["hybrid", "vector", "keyword"]
 FileStatus = Literal["added", "unchanged", "replaced", "skipped"]
 
 
@@ -146,6 +151,12 @@ class FileInfo:
     passages: int
     pages: int
     added_at: str
+    state: str = "complete"  # "incomplete": an add stopped before all passages were written
+
+    @property
+    def complete(self) -> bool:
+        """All of the file's passages are written and searchable."""
+        return self.state == "complete"
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,7 @@ class SourceStore:
         self.embedder = embedder
         self._client: Any = None
         self._stores: dict[str, Any] = {}
+        self._keyword: dict[str, tuple[builtins.list[str], Any, dict[str, Passage]]] = {}
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -203,7 +215,11 @@ class SourceStore:
         files = _expand(Path(p) for p in paths)
         report = AddReport(collection)
         store = self._store(collection, create=False)
-        by_sha, by_path = self._file_index(store) if store is not None else ({}, {})
+        manifest = self._manifest(collection)
+        if store is None:
+            manifest.delete()  # records of a collection removed by hand or half-way
+        records = self._records(collection) if store is not None else {}
+        by_sha = {r.sha256: r.path for r in records.values() if r.complete}
 
         for path in files:
             if reason := unsupported_reason(path):
@@ -216,33 +232,75 @@ class SourceStore:
                     FileResult(path, "skipped", reason=f"cannot read the file: {exc.strerror}")
                 )
                 continue
-            if sha in by_sha:
+            record = records.get(str(path))
+            if sha in by_sha and (record is None or record.complete or record.sha256 != sha):
                 same = by_sha[sha]
                 note = "" if same == str(path) else f"same content as {same}"
                 report.files.append(FileResult(path, "unchanged", reason=note))
                 continue
             try:
                 doc = load_document(path)
+                ids, texts, metas = _passages(path, sha, doc)
             except UnreadableFileError as exc:
                 report.files.append(FileResult(path, "skipped", reason=str(exc)))
                 continue
-            ids, texts, metas = _passages(path, sha, doc)
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop a folder add
+                reason = f"cannot read the file ({type(exc).__name__}: {exc})".splitlines()[0][:200]
+                report.files.append(FileResult(path, "skipped", reason=reason))
+                continue
             if not ids:
                 report.files.append(FileResult(path, "skipped", reason="no text found"))
                 continue
             if store is None:
                 store = self._store(collection, create=True)
-            # New ids carry the new sha256, so the new passages go in first and the old ones come out
-            # after: a failing embedder leaves the file's previous version searchable.
-            old = by_path.get(str(path))
-            self._write(store._collection, ids, texts, metas, what=path.name)
-            with self._errors(f"cannot replace the old passages of {path.name}"):
-                if old is not None:
-                    store._collection.delete(where={"sha256": old})
+            try:
+                record = self._write_file(store._collection, manifest, records, path, sha, doc, ids, texts, metas)
+            except RetrievalError as exc:
+                report.files.append(
+                    FileResult(path, "skipped", reason=f"{exc}; add it again to finish".splitlines()[0])
+                )
+                continue
+            old = records.get(str(path))
+            records[str(path)] = record
             by_sha[sha] = str(path)
-            by_path[str(path)] = sha
-            report.files.append(FileResult(path, "replaced" if old else "added", len(ids), doc.page_count))
+            replaced = old is not None and old.searchable_gen is not None
+            note = "finished an interrupted add" if old is not None and not old.complete else ""
+            report.files.append(
+                FileResult(path, "replaced" if replaced else "added", len(ids), doc.page_count, note)
+            )
         return report
+
+    def _write_file(
+        self,
+        raw: Any,
+        manifest: Manifest,
+        records: dict[str, FileRecord],
+        path: Path,
+        sha: str,
+        doc: LoadedDocument,
+        ids: builtins.list[str],
+        texts: builtins.list[str],
+        metas: builtins.list[dict[str, Any]],
+    ) -> FileRecord:
+        """Write one file's passages under a new generation and switch its record to them (see manifest)."""
+        old = records.get(str(path))
+        gen = new_generation()
+        record = FileRecord(
+            path=str(path), file=path.name, sha256=sha, gen=gen, state="writing", title=doc.title,
+            pages=doc.page_count, added_at=str(metas[0]["added_at"]),
+            live_gen=old.searchable_gen if old else None,
+            live_sha256=old.searchable_sha256 if old else None,
+        )
+        manifest.put(record)
+        records[str(path)] = record
+        for m in metas:
+            m["gen"] = gen
+        self._write(raw, ids, texts, metas, what=path.name)
+        done = record.finished()
+        manifest.put(done)
+        with self._errors(f"cannot remove the old passages of {path.name}"):
+            raw.delete(where={"$and": [{"path": str(path)}, {"gen": {"$ne": gen}}]})
+        return done
 
     def list(self, collection: str | None = None) -> builtins.list[CollectionInfo]:
         """Collections (or just ``collection``) with their embedder, files and passage counts."""
@@ -250,9 +308,10 @@ class SourceStore:
         out = []
         for name in names:
             raw = self._raw(name)
+            records = self._records(name)
             with self._errors(f"cannot read collection {name!r}"):
                 metas = raw.get(include=["metadatas"])["metadatas"] or []
-            out.append(CollectionInfo(name, self._persisted_embedder(raw), _files(metas)))
+            out.append(CollectionInfo(name, self._persisted_embedder(raw), _files(records, metas)))
         return out
 
     def remove(
@@ -267,6 +326,7 @@ class SourceStore:
             count = raw.count()
             with self._errors(f"cannot remove collection {collection!r}"):
                 self.client.delete_collection(raw.name)
+            self._manifest(collection).delete()
             self._stores.pop(collection, None)
             return [Removed(collection, None, count)]
 
@@ -291,37 +351,91 @@ class SourceStore:
         for name, f in plan:
             raw = self._raw(name)
             with self._errors(f"cannot remove {f.file} from {name!r}"):
-                raw.delete(where={"sha256": f.sha256})
+                raw.delete(where={"path": f.path})
+            self._manifest(name).drop(f.path)
             removed.append(Removed(name, f.file, f.passages))
         return removed
 
-    def search(self, query: str, collection: str = DEFAULT_COLLECTION, k: int = 5) -> builtins.list[Passage]:
-        """The ``k`` passages of ``collection`` closest to ``query``, best first."""
+    def search(
+        self, query: str, collection: str = DEFAULT_COLLECTION, k: int = 5, mode: SearchMode = "hybrid"
+    ) -> builtins.list[Passage]:
+        """The ``k`` passages of ``collection`` that best answer ``query``, best first.
+
+        ``hybrid`` (default) fuses the vector search with BM25 keyword search by reciprocal rank
+        (``score`` is then the fused score), unless the best vector hit is in another language than the
+        query; ``vector`` gives cosine similarity, ``keyword`` BM25 scores.
+        Only complete files are searched.
+        """
         if not query.strip():
             raise RetrievalError("the search query is empty")
         if k < 1:
             raise RetrievalError(f"k must be at least 1, got {k}")
+        if mode not in ("hybrid", "vector", "keyword"):
+            raise RetrievalError(f"unknown search mode {mode!r}; choose hybrid, vector or keyword")
         store = self._store(collection, create=False)
         if store is None:
             raise NotFoundError.unknown("collection", collection, self.collections())
-        with self._errors(f"search in {collection!r} failed"):
-            count = store._collection.count()
-            if count == 0:
-                return []
-            hits = store.similarity_search_with_score(query, k=min(k, count))
-        return [
-            _passage(doc.id, doc.page_content, doc.metadata, collection, 1.0 - float(dist))
-            for doc, dist in hits
-        ]
+        gens = sorted(self._searchable_gens(collection))
+        if not gens:
+            return []
+        where: dict[str, Any] = {"gen": {"$in": gens}}
+        pool = k if mode == "vector" else max(k, _FUSION_POOL)
+        vector: builtins.list[Passage] = []
+        if mode != "keyword":
+            with self._errors(f"search in {collection!r} failed"):
+                count = store._collection.count()
+                if count == 0:
+                    return []
+                hits = store.similarity_search_with_score(query, k=min(pool, count), filter=where)
+            vector = [
+                _passage(doc.id, doc.page_content, doc.metadata, collection, 1.0 - float(dist))
+                for doc, dist in hits
+            ]
+        if mode == "vector" or (mode == "hybrid" and vector and _crosses_languages(query, vector[0].text)):
+            return vector[:k]
+        from generator.retrieval.keyword import HYBRID_FLOOR, reciprocal_rank_fusion
+
+        index, passages = self._keyword_index(collection, where, gens)
+        keyword = index.search(query, pool, floor=HYBRID_FLOOR if mode == "hybrid" else 0.0)
+        if mode == "keyword":
+            return [replace(passages[i], score=s) for i, s in keyword[:k]]
+
+        by_id = {**passages, **{p.id: p for p in vector}}
+        fused = reciprocal_rank_fusion([[p.id for p in vector], [i for i, _ in keyword]])
+        return [replace(by_id[i], score=s) for i, s in fused[:k]]
+
+    def _keyword_index(
+        self, collection: str, where: dict[str, Any], gens: builtins.list[str]
+    ) -> tuple[Any, dict[str, Passage]]:
+        """The BM25 index of the searchable passages, kept until the collection's generations change."""
+        from generator.retrieval.keyword import KeywordIndex
+
+        cached = self._keyword.get(collection)
+        if cached is not None and cached[0] == gens:
+            return cached[1], cached[2]
+        raw = self._raw(collection)
+        with self._errors(f"cannot read collection {collection!r}"):
+            got = raw.get(where=where, include=["documents", "metadatas"])
+        passages = {
+            i: _passage(i, doc or "", meta or {}, collection, None)
+            for i, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        }
+        index = KeywordIndex.build(
+            builtins.list(passages), [embedding_text(p.text, p.title) for p in passages.values()]
+        )
+        self._keyword[collection] = (gens, index, passages)
+        return index, passages
 
     def get(self, ids: Sequence[str], collection: str = DEFAULT_COLLECTION) -> builtins.list[Passage]:
         """Passages by id, in the order asked; ids no longer in the collection are left out."""
         raw = self._raw(collection)
         with self._errors(f"cannot read collection {collection!r}"):
             got = raw.get(ids=builtins.list(dict.fromkeys(ids)), include=["documents", "metadatas"])
+        live = self._searchable_gens(collection)
         found = {
             i: _passage(i, doc or "", meta or {}, collection, None)
             for i, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+            if (meta or {}).get("gen") in live
         }
         return [found[i] for i in dict.fromkeys(ids) if i in found]
 
@@ -360,7 +474,7 @@ class SourceStore:
         lines = [
             f"chunker {CHUNKER_VERSION}",
             f"embedder {info.embedder}",
-            *sorted(f.sha256 for f in info.files),
+            *sorted(f.sha256 for f in info.files if f.complete),
         ]
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
@@ -395,6 +509,39 @@ class SourceStore:
                 collection.upsert(
                     ids=ids[i : i + _BATCH], documents=batch, metadatas=meta, embeddings=vectors
                 )
+
+    def _manifest(self, collection: str) -> Manifest:
+        return Manifest(self.path / "files" / f"{collection}.json")
+
+    def _records(self, collection: str) -> dict[str, FileRecord]:
+        """The collection's file records; a collection built before records existed gets them now."""
+        manifest = self._manifest(collection)
+        if manifest.exists():
+            return manifest.load()
+        raw = self._raw(collection)
+        with self._errors(f"cannot read collection {collection!r}"):
+            got = raw.get(include=["metadatas"])
+        records: dict[str, FileRecord] = {}
+        untagged: builtins.list[tuple[str, dict[str, Any]]] = []
+        for pid, m in zip(got["ids"], got["metadatas"] or [], strict=False):
+            if not m:
+                continue
+            if "gen" not in m:
+                untagged.append((pid, {**m, "gen": LEGACY_GEN}))
+            records.setdefault(str(m["path"]), FileRecord(
+                path=str(m["path"]), file=str(m["file"]), sha256=str(m["sha256"]),
+                gen=str(m.get("gen", LEGACY_GEN)), state="complete", title=str(m.get("title", "")),
+                pages=int(m.get("pages", 1)), added_at=str(m.get("added_at", "")),
+            ))
+        with self._errors(f"cannot update collection {collection!r}"):
+            for i in range(0, len(untagged), _BATCH):
+                part = untagged[i : i + _BATCH]
+                raw.update(ids=[p for p, _ in part], metadatas=[m for _, m in part])
+        manifest.save(records.values())
+        return records
+
+    def _searchable_gens(self, collection: str) -> set[str]:
+        return {g for r in self._records(collection).values() if (g := r.searchable_gen) is not None}
 
     def _errors(self, what: str) -> Any:
         from generator.retrieval.chroma import chroma_errors
@@ -457,6 +604,20 @@ class SourceStore:
             by_sha.setdefault(str(m["sha256"]), str(m["path"]))
             by_path[str(m["path"])] = str(m["sha256"])
         return by_sha, by_path
+
+
+def _crosses_languages(query: str, best: str) -> bool:
+    """Whether the vector search's best passage is in another language than the query.
+
+    Keywords cannot cross languages: fused in, the query's words found in passages of its own language
+    push the right passage of the other language down (on tests/test_retrieval_recall.py's cross-lingual
+    questions, recall@1 0.60 with vectors alone, 0.00 fused). So when the vectors' best answer is in
+    another language, the vector ranking stands alone (recall@1 0.40, same-language results unchanged).
+    """
+    from generator.drafting.language import detect_language
+
+    asked, found = detect_language(query), detect_language(best)
+    return asked is not None and found is not None and asked != found
 
 
 def make_store(settings: Settings) -> SourceStore:
@@ -528,25 +689,22 @@ def _passage(
     )
 
 
-def _files(metas: Iterable[dict[str, Any] | None]) -> builtins.list[FileInfo]:
-    by_sha: dict[str, dict[str, Any]] = {}
+def _files(
+    records: dict[str, FileRecord], metas: Iterable[dict[str, Any] | None]
+) -> builtins.list[FileInfo]:
+    """One FileInfo per record: the searchable version, or the incomplete one with what it has so far."""
+    counts: dict[tuple[str, str], int] = {}
     for m in metas:
-        if not m:
-            continue
-        entry = by_sha.setdefault(str(m["sha256"]), {"meta": m, "passages": 0})
-        entry["passages"] += 1
-    files = [
-        FileInfo(
-            file=str(e["meta"]["file"]),
-            path=str(e["meta"]["path"]),
-            sha256=sha,
-            title=str(e["meta"].get("title", "")),
-            passages=e["passages"],
-            pages=int(e["meta"].get("pages", 1)),
-            added_at=str(e["meta"].get("added_at", "")),
-        )
-        for sha, e in by_sha.items()
-    ]
+        if m:
+            key = (str(m.get("path")), str(m.get("gen")))
+            counts[key] = counts.get(key, 0) + 1
+    files = []
+    for r in records.values():
+        files.append(FileInfo(
+            file=r.file, path=r.path, sha256=r.sha256, title=r.title,
+            passages=counts.get((r.path, r.gen), 0), pages=r.pages, added_at=r.added_at,
+            state="complete" if r.complete else "incomplete",
+        ))
     return sorted(files, key=lambda f: (f.file.lower(), f.path))
 
 
