@@ -29,6 +29,8 @@ class BatchSpec(Strict):
     model: str | None = None
     sources: str | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
+    stop_after: int = Field(default=5, ge=0, description="stop sending after this many lessons in a row "
+                            "failed with the same connection, timeout or server error (0: never)")
 
     @field_validator("name")
     @classmethod

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from generator.batch.plan import Plan
     from generator.batch.run import BuildReport
     from generator.batch.spec import BatchSpec
+    from generator.config import Settings
 
 
 class RichProgress:
@@ -53,7 +54,7 @@ class RichProgress:
             self.progress.update(task, failed=failed)
 
 
-def _print_plan(plan: Plan) -> None:
+def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
     from rich.table import Table
 
     out = console()
@@ -65,8 +66,15 @@ def _print_plan(plan: Plan) -> None:
     if plan.backend == "offline":
         out.print("estimate: 0 tokens, $0 (offline drafter, no model calls)")
     else:
+        from generator.drafting.openai_backend import call_deadline
+
         out.print(f"estimate: ~{plan.est_input_tokens:,} input + ~{plan.est_output_tokens:,} output tokens, "
                   f"~${plan.est_cost_usd:.4f} (price table for {plan.model})")
+        stop = (f"stops after {stop_after} lessons in a row fail with the same server error" if stop_after
+                else "never stops early")
+        out.print(f"limits: each request at most {settings.timeout:g} s; each call at most "
+                  f"{call_deadline(settings):g} s with {settings.max_retries} retries and their waits; "
+                  f"up to {settings.max_reasks} re-asks a lesson; the build {stop}")
 
 
 def _print_report(report: BuildReport, report_path: Path | None) -> None:
@@ -74,20 +82,26 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
 
     out = console()
     t = report.totals()
-    table = Table("generated", "cached", "failed", "LLM calls", "tokens in/out", "cost", "time",
-                  title=f"build {report.name}")
-    table.add_row(str(t["generated"]), str(t["cached"]), str(t["failed"]), str(t["llm_calls"]),
+    table = Table("generated", "cached", "failed", "failed checks", "not attempted", "LLM requests",
+                  "re-asks", "tokens in/out", "cost", "time", title=f"build {report.name}")
+    table.add_row(str(t["generated"]), str(t["cached"]), str(t["failed"]), str(t["failed_checks"]),
+                  str(t["not_attempted"]), str(t["llm_calls"]), str(t["reasks"]),
                   f"{t['input_tokens']:,}/{t['output_tokens']:,}", f"${t['cost_usd']:.4f}", f"{t['seconds']:.1f} s")
     out.print(table)
     for x in report.lessons:
         if x.status == "failed":
             out.print(f"  [red]✗[/] {x.id} failed at {x.stage}: {x.error}")
+        elif x.status == "failed_checks":
+            out.print(f"  [red]✗[/] {x.id} failed checks ({', '.join(x.failed_checks)}): in review with its "
+                      f"failures (hocvu review show {x.id}); the next build asks the model again")
+    if report.stopped:
+        out.print(f"[red]{report.stopped}[/]")
     if report_path:
         out.print(f"report: {report_path}")
 
 
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
-         backend: str | None) -> tuple[Any, Any]:
+         backend: str | None, accept_failed: bool = False, stop_after: int | None = None) -> tuple[Any, Any]:
     from generator.batch.build import plan_build, run_build
     from generator.batch.run import render_workers_default
     from generator.review.store import ReviewStore, default_author
@@ -98,8 +112,9 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
     if not dry_run or settings.database_url or db.exists():
         store = ReviewStore.open(settings)
     try:
-        plan = plan_build(spec, library, settings, store, backend=backend, force=force)
-        _print_plan(plan)
+        plan = plan_build(spec, library, settings, store, backend=backend, force=force, accept_failed=accept_failed)
+        stop = spec.stop_after if stop_after is None else stop_after
+        _print_plan(plan, settings, stop)
         if dry_run:
             console().print("dry run: nothing written, nothing called")
             return plan, None
@@ -109,7 +124,7 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
             report = run_build(plan, library, settings, store, default_author(settings),
                                concurrency or spec.concurrency, progress,
                                render_workers=workers if workers is not None else render_workers_default(),
-                               force=force)
+                               force=force, accept_failed=accept_failed, stop_after=stop)
         return plan, report
     finally:
         if store is not None:
@@ -131,14 +146,25 @@ def build(
     backend: Annotated[
         Optional[str], typer.Option("--backend", "-b", help="Override the spec's backend: offline or openai.")  # noqa: UP045
     ] = None,
+    accept_failed: Annotated[
+        bool, typer.Option("--accept-failed", help="Keep lessons that failed their checks instead of asking "
+                                                   "the model again.")
+    ] = False,
+    stop_after: Annotated[
+        Optional[int], typer.Option("--stop-after", min=0, help="Stop sending after this many lessons in a "  # noqa: UP045
+                                    "row fail with the same server error (default: the spec's, 5; 0: never).")
+    ] = None,
 ) -> None:
-    """Build every lesson a batch spec names; unchanged lessons are skipped, a rerun resumes."""
+    """Build every lesson a batch spec names; unchanged lessons are skipped, a rerun resumes.
+
+    Exits 3 when a lesson failed, failed its checks, or was not attempted."""
     from generator.batch.spec import load_spec
 
-    _, report = _run(load_spec(spec_file), dry_run, concurrency, force, workers, backend)
+    _, report = _run(load_spec(spec_file), dry_run, concurrency, force, workers, backend, accept_failed,
+                     stop_after)
     if report is not None:
         _print_report(report, getattr(report, "path", None))
-        if report.count("failed"):
+        if not report.ok:
             raise typer.Exit(3)
 
 
@@ -157,7 +183,7 @@ def demo() -> None:
               f"slides.pptx, narration.mp3, index.html)")
     out.print("review them:  .venv/bin/hocvu users add reviewer1 --role reviewer && .venv/bin/hocvu serve")
     out.print("then open http://127.0.0.1:8000 (or: .venv/bin/hocvu review list)")
-    if report.count("failed"):
+    if not report.ok:
         raise typer.Exit(3)
 
 
