@@ -284,6 +284,8 @@ def test_a_lesson_failing_checks_after_the_last_reask_is_reported_and_retried(wo
     with ReviewStore.open(load_settings(workspace)) as store:
         [v] = store.versions(x["id"])
         assert not v.checks_passed and store.lesson_state(x["id"]).status == "in_review"
+    listed = cli("review", "list", "--failed-checks")
+    assert listed.exit_code == 0 and x["id"] in listed.output and "checks failed" in listed.output
     # not cached as done: a rerun (no --force) asks again, and this time the model gets it right
     result = cli("build", str(spec), "--workers", "0")
     assert result.exit_code == 0, result.output
@@ -292,6 +294,7 @@ def test_a_lesson_failing_checks_after_the_last_reask_is_reported_and_retried(wo
     # now it is done
     result = cli("build", str(spec), "--workers", "0")
     assert result.exit_code == 0 and openai_env.calls == 3
+    assert "no lessons match" in cli("review", "list", "--failed-checks").output
 
 
 def test_accept_failed_keeps_a_lesson_that_failed_its_checks(workspace, openai_env, monkeypatch):
