@@ -358,3 +358,14 @@ def test_the_plan_shows_the_limits(cli, workspace, openai_env):
     assert result.exit_code == 0, result.output
     assert "each request at most 3 s" in result.output and "3 retries" in result.output
     assert "stops after 5 lessons in a row" in result.output
+
+
+@pytest.mark.parametrize("fault", ["500", "drop"])
+def test_repeated_server_errors_trip_the_breaker_and_a_success_resets_it(workspace, openai_env, monkeypatch, fault):
+    monkeypatch.setenv("HOCVU_MAX_RETRIES", "0")
+    openai_env.queue(fault, fault, "ok", *[fault] * 20)  # two failures, a success, then failures only
+    _, report, _ = _build(workspace, _spec(workspace, "openai"), concurrency=1, stop_after=3)
+    assert [x.status for x in report.lessons] == ["failed", "failed", "generated", "failed", "failed", "failed",
+                                                  "not_attempted", "not_attempted"]
+    assert openai_env.calls == 6 == report.llm_calls
+    assert report.stopped.startswith("stopped after 3 lessons in a row")

@@ -239,12 +239,17 @@ class BatchRunner:
         if self.retrieve is not None:
             loop = asyncio.get_running_loop()
             req.passages, sources_hash = await loop.run_in_executor(self._helper, self.retrieve, p)
-        if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
-            self.backend.limiter = gate
-            result = await self.backend.adraft(req)
-        else:
-            async with gate:
+        try:
+            if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
+                self.backend.limiter = gate
                 result = await self.backend.adraft(req)
+            else:
+                async with gate:
+                    result = await self.backend.adraft(req)
+        except Exception as exc:
+            self.breaker.record(exc)  # at once, before the next lesson's call can go out
+            raise
+        self.breaker.record(None)
         out.attempts = result.attempts
         # One helper thread: off the event loop, without a malloc arena per pool thread.
         loop = asyncio.get_running_loop()
@@ -301,12 +306,7 @@ class BatchRunner:
         try:
             self.progress.stage("draft", p.id, "start")
             t = time.perf_counter()
-            try:
-                drafted = await self._draft(p, gate, out)
-            except Exception as exc:
-                self.breaker.record(exc)
-                raise
-            self.breaker.record(None)
+            drafted = await self._draft(p, gate, out)
             out.timings["draft"] = time.perf_counter() - t
             if not drafted.passed and meter.requests:  # on the model path, a failed check fails the lesson
                 out.failed_checks = [c.name for c in drafted.checks if not c.passed]
