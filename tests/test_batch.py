@@ -369,3 +369,19 @@ def test_repeated_server_errors_trip_the_breaker_and_a_success_resets_it(workspa
                                                   "not_attempted", "not_attempted"]
     assert openai_env.calls == 6 == report.llm_calls
     assert report.stopped.startswith("stopped after 3 lessons in a row")
+
+
+def test_retry_failed_redoes_only_the_lessons_that_failed_their_checks(workspace, openai_env, cli, monkeypatch):
+    monkeypatch.setenv("HOCVU_MAX_REASKS", "0")
+    text = SPEC.format(backend="openai").replace('["4.2", "6.*"]', '["4.2"]').replace("concurrency: 4",
+                                                                                     "concurrency: 1")
+    openai_env.queue("wrong_lang")
+    assert cli("build", str(_spec(workspace, text=text)), "--workers", "0").exit_code == 3
+    assert openai_env.calls == 2
+    wider = _spec(workspace, text=text.replace('["4.2"]', '["4.2", "6.1"]'))
+    result = cli("build", str(wider), "--workers", "0", "--retry-failed")
+    assert result.exit_code == 0, result.output
+    assert openai_env.calls == 3  # only the failed lesson; the new ones are left for a normal build
+    t = _report_file(workspace)["totals"]
+    assert (t["generated"], t["cached"], t["skipped"]) == (1, 1, 2)
+    assert cli("build", str(wider), "--retry-failed", "--force").exit_code == 2

@@ -36,7 +36,8 @@ def _fingerprint(settings: Settings, collection: str | None) -> str:
 
 
 def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: ReviewStore | None,
-               backend: str | None = None, force: bool = False, accept_failed: bool = False) -> Plan:
+               backend: str | None = None, force: bool = False, accept_failed: bool = False,
+               retry_failed: bool = False) -> Plan:
     """Expand the spec, key every lesson, and mark the ones whose inputs have not changed as cached
     (a lesson whose version failed its checks is drafted again, unless ``accept_failed``)."""
     name, model = resolved_backend(spec, settings, backend)
@@ -59,7 +60,7 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
             return estimate_prompt_tokens(prompts, req, settings.link_allow)
 
     def current(lessons: list[PlannedLesson]) -> list[Status]:
-        return sink.statuses(lessons, accept_failed)
+        return sink.statuses(lessons, accept_failed, retry_failed)
 
     return make_plan(spec, library, name, model, prompt_hash_for(name, settings.workspace),
                      _fingerprint(settings, spec.sources), current, estimate, settings.price(model), force)

@@ -82,7 +82,7 @@ class LessonOutcome:
 
     id: str
     group: str
-    status: str  # generated | cached | failed | failed_checks | not_attempted
+    status: str  # generated | cached | failed | failed_checks | not_attempted | skipped
     stage: str = ""
     error: str = ""
     version_dir: str = ""
@@ -130,7 +130,8 @@ class BuildReport:
         return {
             "planned": len(self.lessons), "generated": self.count("generated"), "cached": self.count("cached"),
             "failed": self.count("failed"), "failed_checks": self.count("failed_checks"),
-            "not_attempted": self.count("not_attempted"), "llm_calls": self.llm_calls,
+            "not_attempted": self.count("not_attempted"), "skipped": self.count("skipped"),
+            "llm_calls": self.llm_calls,
             "reasks": sum(max(0, x.attempts - 1) for x in self.lessons),
             "input_tokens": sum(x.input_tokens for x in self.lessons),
             "output_tokens": sum(x.output_tokens for x in self.lessons),
@@ -359,16 +360,16 @@ class BatchRunner:
                 shutil.rmtree(stale, ignore_errors=True)
 
     async def arun(self, plan: Plan, concurrency: int) -> BuildReport:
-        """Run every lesson of ``plan`` whose status is not 'cached'."""
+        """Run every lesson of ``plan`` whose status is 'generate'."""
         report = BuildReport(plan.spec.name, plan.backend, plan.model, time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                      time.gmtime()))
         start = time.perf_counter()
         self.clean_stale(plan)
         self.breaker = Breaker(self.stop_after)
         gate = Gate(concurrency, self.breaker)
-        todo = [p for p in plan.lessons if p.status != "cached"]
-        report.lessons = [LessonOutcome(id=p.id, group=p.group, status="cached")
-                          for p in plan.lessons if p.status == "cached"]
+        todo = [p for p in plan.lessons if p.status == "generate"]
+        report.lessons = [LessonOutcome(id=p.id, group=p.group, status="cached" if p.status == "cached" else "skipped")
+                          for p in plan.lessons if p.status != "generate"]
         if self.render_workers and todo:
             import multiprocessing
 

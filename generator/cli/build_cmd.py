@@ -58,10 +58,13 @@ def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
     from rich.table import Table
 
     out = console()
-    table = Table("group", "to generate", "cached", title=f"plan: {plan.spec.name} ({plan.backend}, {plan.model})")
+    skip = plan.count("skip")
+    cols = ("group", "to generate", "cached") + (("skipped",) if skip else ())
+    table = Table(*cols, title=f"plan: {plan.spec.name} ({plan.backend}, {plan.model})")
     for group, row in plan.by_group().items():
-        table.add_row(group, str(row["generate"]), str(row["cached"]))
-    table.add_row("[bold]total", f"[bold]{plan.count('generate')}", f"[bold]{plan.count('cached')}")
+        table.add_row(group, str(row["generate"]), str(row["cached"]), *([str(row["skip"])] if skip else []))
+    table.add_row("[bold]total", f"[bold]{plan.count('generate')}", f"[bold]{plan.count('cached')}",
+                  *([f"[bold]{skip}"] if skip else []))
     out.print(table)
     if plan.backend == "offline":
         out.print("estimate: 0 tokens, $0 (offline drafter, no model calls)")
@@ -101,7 +104,8 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
 
 
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
-         backend: str | None, accept_failed: bool = False, stop_after: int | None = None) -> tuple[Any, Any]:
+         backend: str | None, accept_failed: bool = False, stop_after: int | None = None,
+         retry_failed: bool = False) -> tuple[Any, Any]:
     from generator.batch.build import plan_build, run_build
     from generator.batch.run import render_workers_default
     from generator.review.store import ReviewStore, default_author
@@ -112,14 +116,15 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
     if not dry_run or settings.database_url or db.exists():
         store = ReviewStore.open(settings)
     try:
-        plan = plan_build(spec, library, settings, store, backend=backend, force=force, accept_failed=accept_failed)
+        plan = plan_build(spec, library, settings, store, backend=backend, force=force, accept_failed=accept_failed,
+                          retry_failed=retry_failed)
         stop = spec.stop_after if stop_after is None else stop_after
         _print_plan(plan, settings, stop)
         if dry_run:
             console().print("dry run: nothing written, nothing called")
             return plan, None
         assert store is not None
-        n = sum(1 for p in plan.lessons if p.status != "cached")
+        n = plan.count("generate")
         with RichProgress(n) as progress:
             report = run_build(plan, library, settings, store, default_author(settings),
                                concurrency or spec.concurrency, progress,
@@ -150,6 +155,10 @@ def build(
         bool, typer.Option("--accept-failed", help="Keep lessons that failed their checks instead of asking "
                                                    "the model again.")
     ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Redo only the lessons whose last model draft failed its "
+                                                  "checks.")
+    ] = False,
     stop_after: Annotated[
         Optional[int], typer.Option("--stop-after", min=0, help="Stop sending after this many lessons in a "  # noqa: UP045
                                     "row fail with the same server error (default: the spec's, 5; 0: never).")
@@ -160,8 +169,10 @@ def build(
     Exits 3 when a lesson failed, failed its checks, or was not attempted."""
     from generator.batch.spec import load_spec
 
+    if retry_failed and (accept_failed or force):
+        raise typer.BadParameter("--retry-failed cannot go with --accept-failed or --force; choose one")
     _, report = _run(load_spec(spec_file), dry_run, concurrency, force, workers, backend, accept_failed,
-                     stop_after)
+                     stop_after, retry_failed)
     if report is not None:
         _print_report(report, getattr(report, "path", None))
         if not report.ok:
