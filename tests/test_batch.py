@@ -385,3 +385,23 @@ def test_retry_failed_redoes_only_the_lessons_that_failed_their_checks(workspace
     t = _report_file(workspace)["totals"]
     assert (t["generated"], t["cached"], t["skipped"]) == (1, 1, 2)
     assert cli("build", str(wider), "--retry-failed", "--force").exit_code == 2
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "500"])
+def test_concurrency_out_of_range_is_a_one_line_error(cli, workspace, value):
+    result = cli("build", str(_spec(workspace)), "--dry-run", "--concurrency", value)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Invalid value for '--concurrency'" in result.output
+
+
+def test_empty_formats_are_refused_before_any_work(workspace):
+    with pytest.raises(DataError, match="formats"):
+        load_spec(_spec(workspace, text=SPEC.format(backend="offline").replace("[page]", "[]")))
+
+
+def test_a_model_missing_from_the_price_table_is_warned_about(cli, workspace, openai_env, monkeypatch):
+    monkeypatch.setenv("HOCVU_MODEL", "gpt-4o-2024-08-06")
+    monkeypatch.setenv("HOCVU_PRICES", "{}")
+    result = cli("build", str(_spec(workspace, "openai")), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "not in the price table" in result.output and 'prices."gpt-4o-2024-08-06"' in result.output

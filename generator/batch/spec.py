@@ -24,7 +24,7 @@ class BatchSpec(Strict):
     competences: list[str] = Field(min_length=1, description="codes like 4.2 or patterns like 4.*")
     levels: list[int] = Field(min_length=1)
     languages: list[Lang] = Field(default_factory=lambda: list[Lang](["vi"]), min_length=1)
-    formats: list[Format] | Literal["group"] = "group"
+    formats: list[Format] | Literal["group"] = Field(default="group", min_length=1)
     backend: Literal["auto", "offline", "openai"] = "auto"
     model: str | None = None
     sources: str | None = None

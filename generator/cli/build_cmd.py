@@ -73,6 +73,12 @@ def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
 
         out.print(f"estimate: ~{plan.est_input_tokens:,} input + ~{plan.est_output_tokens:,} output tokens, "
                   f"~${plan.est_cost_usd:.4f} (price table for {plan.model})")
+        if not settings.price(plan.model):
+            from rich.markup import escape
+
+            out.print(f"[yellow]warning:[/] {escape(repr(plan.model))} is not in the price table, so costs read as "
+                      + escape(f'$0; add [prices."{plan.model}"] input = ... output = ... (USD per million tokens) '
+                               f"to hocvu.toml"))
         stop = (f"stops after {stop_after} lessons in a row fail with the same server error" if stop_after
                 else "never stops early")
         out.print(f"limits: each request at most {settings.timeout:g} s; each call at most "
@@ -127,7 +133,7 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
         n = plan.count("generate")
         with RichProgress(n) as progress:
             report = run_build(plan, library, settings, store, default_author(settings),
-                               concurrency or spec.concurrency, progress,
+                               spec.concurrency if concurrency is None else concurrency, progress,
                                render_workers=workers if workers is not None else render_workers_default(),
                                force=force, accept_failed=accept_failed, stop_after=stop)
         return plan, report
@@ -142,7 +148,8 @@ def build(
         bool, typer.Option("--dry-run", help="Print the plan and estimate; write and call nothing.")
     ] = False,
     concurrency: Annotated[
-        Optional[int], typer.Option("--concurrency", "-j", help="Model calls at once (default: the spec's).")  # noqa: UP045
+        Optional[int], typer.Option("--concurrency", "-j", min=1, max=64,  # noqa: UP045
+                                    help="Model calls at once, 1-64 (default: the spec's).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate every lesson, even unchanged ones.")] = False,
     workers: Annotated[
