@@ -405,3 +405,41 @@ def test_a_model_missing_from_the_price_table_is_warned_about(cli, workspace, op
     result = cli("build", str(_spec(workspace, "openai")), "--dry-run")
     assert result.exit_code == 0, result.output
     assert "not in the price table" in result.output and 'prices."gpt-4o-2024-08-06"' in result.output
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from the process table)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c(workspace):
+    text = SPEC.format(backend="offline").replace('["4.2", "6.*"]', '["*"]').replace("[page]", "[page, audio]")
+    spec = _spec(workspace, text=text)
+    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "COLUMNS": "120"}
+    hocvu = str(Path(sys.executable).parent / "hocvu")
+    proc = subprocess.Popen([hocvu, "build", str(spec), "--workers", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    drafts = workspace / "outputs/drafts"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(drafts.glob("*/v1"))) < 3:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert workers, "the render workers should be running"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted; finished work is kept" in out
+    assert not list(drafts.glob("*/.incoming-*"))
+    report = json.loads(sorted((workspace / "outputs/builds").glob("t1-*.json"))[-1].read_text(encoding="utf-8"))
+    assert report["interrupted"] is True
+    time.sleep(0.5)
+    assert not {pid for pid in workers if Path(f"/proc/{pid}").exists()
+                and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:1]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -109,6 +111,23 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
         out.print(f"report: {report_path}")
 
 
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM stops a build as Ctrl-C does: lessons in flight are cancelled, the render workers end, no
+    staging folder is left and the report is written (exit 130)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
          backend: str | None, accept_failed: bool = False, stop_after: int | None = None,
          retry_failed: bool = False) -> tuple[Any, Any]:
@@ -131,7 +150,7 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
             return plan, None
         assert store is not None
         n = plan.count("generate")
-        with RichProgress(n) as progress:
+        with RichProgress(n) as progress, _sigterm_as_ctrl_c():
             report = run_build(plan, library, settings, store, default_author(settings),
                                spec.concurrency if concurrency is None else concurrency, progress,
                                render_workers=workers if workers is not None else render_workers_default(),
