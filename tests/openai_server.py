@@ -2,8 +2,15 @@
 
 It speaks real HTTP on 127.0.0.1 and answers structured-output requests (json_schema, function calling,
 JSON mode). A script of faults can be queued: '429', '500', 'malformed', 'invalid', 'hang',
-'no_json_schema' (refuse response_format json_schema with a 400, like servers that lack it) and 'unfit'
-(a valid lesson that calls every learner "bạn", which the register check refuses for older people).
+'no_json_schema' (refuse response_format json_schema with a 400, like servers that lack it; also
+'no_json_schema_400' with a bare "Invalid request" and 'no_json_schema_422' with "unknown variant", the
+words strict servers use), 'unfit' (a valid lesson that calls every learner "bạn", which the register check
+refuses for older people), 'wrong_lang' (a valid lesson in the other language), 'drop' (close the
+connection without answering) and 'trickle' (send the headers, then a byte now and then).
+
+``ignore_format = True`` makes it a server that ignores response_format and tools: it answers in prose
+unless the prompt itself carries the lesson schema (as hocvu's JSON mode sends it).
+``billed`` logs the usage of every reply the server sent (what a provider would bill).
 """
 
 from __future__ import annotations
@@ -91,6 +98,14 @@ class OpenAIServer:
         self._httpd: ThreadingHTTPServer | None = None
         self.image_requests: list[dict[str, Any]] = []
         self.image_fail = False
+        self.ignore_format = False
+        self.billed: list[tuple[int, int]] = []  # (prompt_tokens, completion_tokens) per billed reply
+
+    @property
+    def billed_tokens(self) -> tuple[int, int]:
+        '''Input and output tokens the server billed, over every reply it sent.'''
+        with self.lock:
+            return sum(b[0] for b in self.billed), sum(b[1] for b in self.billed)
 
     def image_b64(self) -> str:
         """A small PNG (a green square) as base64, as the Images API answers."""
@@ -175,7 +190,7 @@ class OpenAIServer:
         with self.lock:
             self.requests.append(body)
             action = self.script.popleft() if self.script else "ok"
-            if action == "no_json_schema" and (body.get("response_format") or {}).get("type") != "json_schema":
+            if action.startswith("no_json_schema") and (body.get("response_format") or {}).get("type") != "json_schema":
                 self.script.appendleft(action)  # applies to the next json_schema request
                 action = "ok"
         prompt = _text_of(body.get("messages", []))
@@ -195,11 +210,39 @@ class OpenAIServer:
         if action == "hang":
             time.sleep(self.hang_seconds)
             return
+        if action == "drop":
+            h.close_connection = True
+            h.connection.shutdown(2)
+            return
+        if action == "trickle":  # headers at once, then a byte every half second: never a whole answer
+            h.send_response(200)
+            h.send_header("content-type", "application/json")
+            h.send_header("content-length", "100000")
+            h.end_headers()
+            try:
+                for _ in range(int(self.hang_seconds * 2)):
+                    h.wfile.write(b" ")
+                    h.wfile.flush()
+                    time.sleep(0.5)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
         if action == "no_json_schema":
             h._json(400, {"error": {"message": "response_format json_schema is not supported by this server",
                                     "type": "invalid_request_error"}})
             return
+        if action == "no_json_schema_400":
+            h._json(400, {"error": {"message": "Invalid request", "type": "invalid_request_error"}})
+            return
+        if action == "no_json_schema_422":
+            h._json(422, {"error": "Failed to deserialize the JSON body: unknown variant `json_schema`, "
+                                   "expected `text` or `json_object` at line 1 column 90"})
+            return
         lesson = self.factory(body)
+        if action == "wrong_lang":  # a good lesson, in the other language than the one asked for
+            asked_en = "Language of the lesson: English" in prompt or "in English" in prompt
+            lesson = json.loads(json.dumps(getattr(self.factory, "templates", {}).get("vi" if asked_en else "en",
+                                                                                       lesson)))
         if action == "unfit":  # valid, but addresses learners as "bạn"/"pal" whatever their register
             lesson = dict(lesson)
             lesson["summary"] = "Bạn sẽ học cách giữ an toàn." if "Bạn" not in lesson["summary"] else lesson["summary"]
@@ -210,10 +253,14 @@ class OpenAIServer:
         content = json.dumps(lesson, ensure_ascii=False)
         if action == "malformed":
             content = content[: len(content) // 2] + " <<not json"
+        if self.ignore_format and '"objectives"' not in prompt:
+            content = "Dưới đây là bài học: " + lesson.get("title", "") + ". " + lesson.get("summary", "")
         completion_tokens = count_tokens(content)
+        with self.lock:
+            self.billed.append((tokens, completion_tokens))
         message: dict[str, Any] = {"role": "assistant", "content": content}
         finish = "stop"
-        if body.get("tools"):
+        if body.get("tools") and not self.ignore_format:
             name = body["tools"][0]["function"]["name"]
             message = {"role": "assistant", "content": None, "tool_calls": [
                 {"id": f"call_{len(self.requests)}", "type": "function",

@@ -40,13 +40,18 @@ def _spec(workspace: Path, backend: str = "offline", text: str | None = None) ->
     return path
 
 
-def _build(workspace: Path, spec_path: Path, force: bool = False, concurrency: int = 4):  # type: ignore[no-untyped-def]
-    settings = load_settings(workspace)
+def _build(workspace: Path, spec_path: Path, force: bool = False, concurrency: int = 4,  # type: ignore[no-untyped-def]
+           timeout: float = 20, **options):
+    # Each request has a total deadline: the loopback server shares this process, so under a loaded
+    # machine a lesson can take seconds; tests about timeouts pass a short one.
+    settings = load_settings(workspace, timeout=timeout)
     library = Library(workspace)
     spec = load_spec(spec_path)
+    accept_failed = options.pop("accept_failed", False)
     with ReviewStore.open(settings) as store:
-        plan = plan_build(spec, library, settings, store, force=force)
-        report = run_build(plan, library, settings, store, "batch-bot", concurrency, force=force)
+        plan = plan_build(spec, library, settings, store, force=force, accept_failed=accept_failed)
+        report = run_build(plan, library, settings, store, "batch-bot", concurrency, force=force,
+                           accept_failed=accept_failed, **options)
         states = {x.id: _status(store, x.id) for x in plan.lessons}
     return plan, report, states
 
@@ -139,12 +144,11 @@ def test_offline_build_and_force(workspace):
 def test_faults_are_retried_or_recorded_while_the_rest_complete(workspace, openai_env, monkeypatch):
     monkeypatch.setenv("HOCVU_MAX_RETRIES", "1")
     monkeypatch.setenv("HOCVU_MAX_REASKS", "1")
-    monkeypatch.setenv("HOCVU_TIMEOUT", "1")
     # 429 then success; 500 then success; malformed then success (re-ask); and a lesson whose every
     # attempt times out (fails with its reason). Concurrency 1 keeps the script in lesson order.
     openai_env.hang_seconds = 3
     openai_env.queue("429", "ok", "500", "ok", "malformed", "ok", "hang", "hang")
-    _, report, states = _build(workspace, _spec(workspace, "openai"), concurrency=1)
+    _, report, states = _build(workspace, _spec(workspace, "openai"), concurrency=1, timeout=1)
     failed = [x for x in report.lessons if x.status == "failed"]
     assert len(failed) == 1, [(x.id, x.error) for x in failed]
     assert failed[0].stage == "draft" and "did not answer within 1 s" in failed[0].error
@@ -165,7 +169,7 @@ def _lesson_of(body: dict) -> str:  # type: ignore[type-arg]
 def test_resume_after_sigkill(workspace, openai_env):
     openai_env.latency = 0.4
     spec = _spec(workspace, "openai", SPEC.format(backend="openai").replace('["4.2", "6.*"]', '["4.*", "6.*"]'))
-    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "COLUMNS": "120"}
+    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "COLUMNS": "120", "HOCVU_TIMEOUT": "20"}
     hocvu = str(Path(sys.executable).parent / "hocvu")
     proc = subprocess.Popen([hocvu, "build", str(spec), "--concurrency", "2", "--workers", "0"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -241,3 +245,201 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(workspace):
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list(drafts.glob("*/v1"))) == 48 and not list(drafts.glob("*/v2"))
+
+
+# -- builds that tell the truth (issue 18) ----------------------------------------------------------
+
+def _report_file(workspace: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(sorted((workspace / "outputs/builds").glob("t1-*.json"))[-1].read_text(encoding="utf-8"))
+
+
+def _one_lesson_spec(workspace: Path) -> Path:
+    text = SPEC.format(backend="openai").replace("groups: [elderly, farmers]", "groups: [elderly]")
+    return _spec(workspace, text=text.replace('["4.2", "6.*"]', '["4.2"]'))
+
+
+def test_wrong_language_is_reasked_and_then_generated(workspace, openai_env):
+    openai_env.queue("wrong_lang")
+    _, report, states = _build(workspace, _one_lesson_spec(workspace))
+    [x] = report.lessons
+    assert x.status == "generated" and x.attempts == 2 and x.requests == 2 == openai_env.calls
+    assert report.totals()["reasks"] == 1 and report.ok
+
+
+def test_a_lesson_failing_checks_after_the_last_reask_is_reported_and_retried(workspace, openai_env, cli,
+                                                                               monkeypatch):
+    monkeypatch.setenv("HOCVU_MAX_REASKS", "1")
+    openai_env.queue("wrong_lang", "wrong_lang")
+    spec = _one_lesson_spec(workspace)
+    result = cli("build", str(spec), "--workers", "0")
+    assert result.exit_code == 3, result.output
+    assert "failed checks (language" in result.output
+    assert "hocvu review show vn-dcf-2025.4.2.L1.elderly.vi" in result.output
+    data = _report_file(workspace)
+    assert data["totals"]["failed_checks"] == 1 and data["totals"]["generated"] == 0
+    assert data["totals"]["llm_calls"] == 2 == openai_env.calls and data["totals"]["reasks"] == 1
+    [x] = data["lessons"]
+    assert x["status"] == "failed_checks" and "language" in x["failed_checks"] and "reads as" in x["error"]
+    # a reviewer sees it, with its failing checks
+    with ReviewStore.open(load_settings(workspace)) as store:
+        [v] = store.versions(x["id"])
+        assert not v.checks_passed and store.lesson_state(x["id"]).status == "in_review"
+    listed = cli("review", "list", "--failed-checks")
+    assert listed.exit_code == 0 and x["id"] in listed.output and "checks failed" in listed.output
+    # not cached as done: a rerun (no --force) asks again, and this time the model gets it right
+    result = cli("build", str(spec), "--workers", "0")
+    assert result.exit_code == 0, result.output
+    assert openai_env.calls == 3
+    assert _report_file(workspace)["totals"]["generated"] == 1
+    # now it is done
+    result = cli("build", str(spec), "--workers", "0")
+    assert result.exit_code == 0 and openai_env.calls == 3
+    assert "no lessons match" in cli("review", "list", "--failed-checks").output
+
+
+def test_accept_failed_keeps_a_lesson_that_failed_its_checks(workspace, openai_env, monkeypatch):
+    monkeypatch.setenv("HOCVU_MAX_REASKS", "0")
+    openai_env.queue("wrong_lang")
+    spec = _one_lesson_spec(workspace)
+    _, report, _ = _build(workspace, spec)
+    assert report.count("failed_checks") == 1 and not report.ok
+    _, again, _ = _build(workspace, spec, accept_failed=True)
+    assert again.count("cached") == 1 and openai_env.calls == 1
+
+
+def test_token_totals_equal_what_the_server_billed_under_faults(workspace, openai_env, monkeypatch):
+    import random
+
+    monkeypatch.setenv("HOCVU_MAX_RETRIES", "2")
+    monkeypatch.setenv("HOCVU_MAX_REASKS", "1")
+    rng = random.Random(18)
+    faults = ["429", "500", "malformed", "invalid", "wrong_lang"]
+    openai_env.queue(*[rng.choice(faults) if rng.random() < 0.5 else "ok" for _ in range(60)])
+    _, report, _ = _build(workspace, _spec(workspace, "openai"), stop_after=0)
+    t = report.totals()
+    assert (t["input_tokens"], t["output_tokens"]) == openai_env.billed_tokens
+    assert t["llm_calls"] == openai_env.calls > 8
+    assert t["cost_usd"] == pytest.approx((t["input_tokens"] * 1.0 + t["output_tokens"] * 2.0) / 1e6)
+    assert {x.status for x in report.lessons} - {"generated", "failed", "failed_checks"} == set()
+    for x in report.lessons:  # the lesson's own record agrees with the report
+        if x.version_dir:
+            usage = json.loads((Path(x.version_dir) / "lesson.json").read_text(encoding="utf-8"))["provenance"]["usage"]
+            assert (usage["calls"], usage["input_tokens"], usage["output_tokens"]) == (
+                x.requests, x.input_tokens, x.output_tokens)
+
+
+def test_a_dead_server_trips_the_breaker(workspace, cli, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("HOCVU_MAX_RETRIES", "0")
+    text = SPEC.format(backend="openai").replace('["4.2", "6.*"]', '["*"]').replace("concurrency: 4", "concurrency: 1")
+    result = cli("build", str(_spec(workspace, text=text)), "--workers", "0", "--stop-after", "3")
+    assert result.exit_code == 3, result.output
+    assert "stopped after 3 lessons in a row failed with the same error" in result.output
+    assert "cannot reach the model server" in result.output
+    data = _report_file(workspace)
+    assert data["totals"]["failed"] == 3 and data["totals"]["not_attempted"] == 45
+    assert data["totals"]["llm_calls"] == 3 and data["stopped"]
+
+
+def test_a_hanging_server_trips_the_breaker_within_n_lessons(workspace, openai_env, monkeypatch):
+    monkeypatch.setenv("HOCVU_MAX_RETRIES", "0")
+    openai_env.hang_seconds = 3
+    openai_env.queue(*["hang"] * 20)
+    start = time.monotonic()
+    _, report, _ = _build(workspace, _spec(workspace, "openai"), concurrency=1, timeout=0.5, stop_after=2)
+    assert report.count("failed") == 2 and report.count("not_attempted") == 6
+    assert "did not answer within 0.5 s" in report.stopped
+    assert openai_env.calls == 2 and time.monotonic() - start < 30
+
+
+def test_the_plan_shows_the_limits(cli, workspace, openai_env):
+    result = cli("build", str(_spec(workspace, "openai")), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "each request at most 3 s" in result.output and "3 retries" in result.output
+    assert "stops after 5 lessons in a row" in result.output
+
+
+@pytest.mark.parametrize("fault", ["500", "drop"])
+def test_repeated_server_errors_trip_the_breaker_and_a_success_resets_it(workspace, openai_env, monkeypatch, fault):
+    monkeypatch.setenv("HOCVU_MAX_RETRIES", "0")
+    openai_env.queue(fault, fault, "ok", *[fault] * 20)  # two failures, a success, then failures only
+    _, report, _ = _build(workspace, _spec(workspace, "openai"), concurrency=1, stop_after=3)
+    assert [x.status for x in report.lessons] == ["failed", "failed", "generated", "failed", "failed", "failed",
+                                                  "not_attempted", "not_attempted"]
+    assert openai_env.calls == 6 == report.llm_calls
+    assert report.stopped.startswith("stopped after 3 lessons in a row")
+
+
+def test_retry_failed_redoes_only_the_lessons_that_failed_their_checks(workspace, openai_env, cli, monkeypatch):
+    monkeypatch.setenv("HOCVU_MAX_REASKS", "0")
+    text = SPEC.format(backend="openai").replace('["4.2", "6.*"]', '["4.2"]').replace("concurrency: 4",
+                                                                                     "concurrency: 1")
+    openai_env.queue("wrong_lang")
+    assert cli("build", str(_spec(workspace, text=text)), "--workers", "0").exit_code == 3
+    assert openai_env.calls == 2
+    wider = _spec(workspace, text=text.replace('["4.2"]', '["4.2", "6.1"]'))
+    result = cli("build", str(wider), "--workers", "0", "--retry-failed")
+    assert result.exit_code == 0, result.output
+    assert openai_env.calls == 3  # only the failed lesson; the new ones are left for a normal build
+    t = _report_file(workspace)["totals"]
+    assert (t["generated"], t["cached"], t["skipped"]) == (1, 1, 2)
+    assert cli("build", str(wider), "--retry-failed", "--force").exit_code == 2
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "500"])
+def test_concurrency_out_of_range_is_a_one_line_error(cli, workspace, value):
+    result = cli("build", str(_spec(workspace)), "--dry-run", "--concurrency", value)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Invalid value for '--concurrency'" in result.output
+
+
+def test_empty_formats_are_refused_before_any_work(workspace):
+    with pytest.raises(DataError, match="formats"):
+        load_spec(_spec(workspace, text=SPEC.format(backend="offline").replace("[page]", "[]")))
+
+
+def test_a_model_missing_from_the_price_table_is_warned_about(cli, workspace, openai_env, monkeypatch):
+    monkeypatch.setenv("HOCVU_MODEL", "gpt-4o-2024-08-06")
+    monkeypatch.setenv("HOCVU_PRICES", "{}")
+    result = cli("build", str(_spec(workspace, "openai")), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "not in the price table" in result.output and 'prices."gpt-4o-2024-08-06"' in result.output
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from the process table)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c(workspace):
+    text = SPEC.format(backend="offline").replace('["4.2", "6.*"]', '["*"]').replace("[page]", "[page, audio]")
+    spec = _spec(workspace, text=text)
+    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "COLUMNS": "120"}
+    hocvu = str(Path(sys.executable).parent / "hocvu")
+    proc = subprocess.Popen([hocvu, "build", str(spec), "--workers", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    drafts = workspace / "outputs/drafts"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(drafts.glob("*/v1"))) < 3:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert workers, "the render workers should be running"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted; finished work is kept" in out
+    assert not list(drafts.glob("*/.incoming-*"))
+    report = json.loads(sorted((workspace / "outputs/builds").glob("t1-*.json"))[-1].read_text(encoding="utf-8"))
+    assert report["interrupted"] is True
+    time.sleep(0.5)
+    assert not {pid for pid in workers if Path(f"/proc/{pid}").exists()
+                and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:1]}

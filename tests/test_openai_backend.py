@@ -49,7 +49,9 @@ def test_transient_errors_are_retried_by_the_sdk(openai_env, library, fault):
     drafted = _draft(library)
     assert drafted.passed
     assert openai_env.calls == 3
-    assert drafted.lesson.provenance.usage.calls == 1  # only the successful reply carries usage
+    usage = drafted.lesson.provenance.usage
+    assert usage.calls == 3  # every request counts, the refused ones too
+    assert (usage.input_tokens, usage.output_tokens) == openai_env.billed_tokens  # only the reply was billed
 
 
 def test_persistent_429_gives_a_clear_error(openai_env, library):
@@ -184,3 +186,79 @@ def test_cli_unreachable_server_writes_nothing(cli, workspace, monkeypatch):
     assert result.exit_code == 1
     assert "cannot reach the model server" in result.output
     assert not (workspace / "outputs").exists()
+
+
+# -- every request counted, structured output detected by the response, deadlines ---------------------
+
+def test_a_reply_in_the_wrong_language_is_reasked_and_then_passes(openai_env, library):
+    openai_env.queue("wrong_lang")
+    drafted = _draft(library)
+    assert drafted.passed, [c.message for c in drafted.checks if not c.passed]
+    assert openai_env.calls == 2 and drafted.lesson.provenance.attempts == 2
+    assert "check '" in openai_env.requests[1]["messages"][-1]["content"]
+    usage = drafted.lesson.provenance.usage
+    assert usage.calls == 2 and (usage.input_tokens, usage.output_tokens) == openai_env.billed_tokens
+
+
+def test_a_failed_draft_still_counts_its_tokens(openai_env, library):
+    from generator.drafting.backend import metering
+
+    openai_env.queue("invalid", "500", "invalid", "invalid")
+    with metering() as meter, pytest.raises(InvalidOutputError):
+        _draft(library, max_reasks=2, max_retries=1)
+    assert meter.requests == openai_env.calls == 4
+    assert (meter.input_tokens, meter.output_tokens) == openai_env.billed_tokens
+    assert meter.input_tokens > 0
+
+
+@pytest.mark.parametrize("fault", ["no_json_schema_422", "no_json_schema_400"])
+def test_any_refusal_of_json_schema_falls_back_whatever_the_words(openai_env, library, fault):
+    openai_env.queue(fault)
+    s = load_settings()
+    backend = make_backend(s, library)
+    req = build_request(library, "vn-dcf-2025", "4.2", 1, "elderly", "vi")
+    first = run_sync(adraft_lesson(library, s, backend, req))
+    assert first.passed
+    assert openai_env.requests[0]["response_format"]["type"] == "json_schema"
+    assert "tools" in openai_env.requests[1] and openai_env.calls == 2
+    second = run_sync(adraft_lesson(library, s, backend, req))  # detected once: no probe again
+    assert second.passed and openai_env.calls == 3 and "tools" in openai_env.requests[2]
+    assert first.lesson.provenance.usage.calls == 2
+
+
+def test_a_server_that_ignores_response_format_is_detected_and_json_mode_used(openai_env, library):
+    openai_env.ignore_format = True
+    drafted = _draft(library)
+    assert drafted.passed
+    kinds = [(b.get("response_format") or {}).get("type", "tools" if b.get("tools") else "") for b in
+             openai_env.requests]
+    assert kinds == ["json_schema", "tools", "json_object"]
+    usage = drafted.lesson.provenance.usage
+    assert usage.calls == 3 and (usage.input_tokens, usage.output_tokens) == openai_env.billed_tokens
+
+
+def test_a_forced_method_the_server_ignores_names_the_setting_that_works(openai_env, library):
+    openai_env.ignore_format = True
+    with pytest.raises(InvalidOutputError, match="HOCVU_STRUCTURED_OUTPUT=json_mode"):
+        _draft(library, structured_output="json_schema", max_reasks=1)
+    assert openai_env.calls == 2
+
+
+def test_a_trickling_server_cannot_stretch_a_request_past_the_timeout(openai_env, library):
+    openai_env.hang_seconds = 10
+    openai_env.queue("trickle")
+    start = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match="did not answer within 1 s"):
+        _draft(library, timeout=1, max_retries=0)
+    assert time.monotonic() - start < 5  # the trickle would last 10 s
+
+
+def test_the_whole_call_has_a_deadline_retries_included(openai_env, library, monkeypatch):
+    from generator.drafting import openai_backend
+
+    monkeypatch.setattr(openai_backend, "call_deadline", lambda s: 1.5)
+    openai_env.queue(*["trickle"] * 5)
+    start = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match="did not finish one call within 1.5 s"):
+        _draft(library, timeout=1, max_retries=3)
+    assert time.monotonic() - start < 5

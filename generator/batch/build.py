@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.batch.plan import Plan, PlannedLesson, make_plan, prompt_hash_for
+from generator.batch.plan import Plan, PlannedLesson, Status, make_plan, prompt_hash_for
 from generator.batch.run import BatchRunner, BuildReport, Progress
 from generator.batch.sink import StoreSink
 from generator.batch.spec import BatchSpec
@@ -36,8 +36,10 @@ def _fingerprint(settings: Settings, collection: str | None) -> str:
 
 
 def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: ReviewStore | None,
-               backend: str | None = None, force: bool = False) -> Plan:
-    """Expand the spec, key every lesson, and mark the ones whose inputs have not changed as cached."""
+               backend: str | None = None, force: bool = False, accept_failed: bool = False,
+               retry_failed: bool = False) -> Plan:
+    """Expand the spec, key every lesson, and mark the ones whose inputs have not changed as cached
+    (a lesson whose version failed its checks is drafted again, unless ``accept_failed``)."""
     name, model = resolved_backend(spec, settings, backend)
     sink = StoreSink(store, "")
     estimate = None
@@ -57,14 +59,18 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
             req = build_request(library, p.framework, p.competence, p.level, p.group, p.lang)
             return estimate_prompt_tokens(prompts, req, settings.link_allow)
 
+    def current(lessons: list[PlannedLesson]) -> list[Status]:
+        return sink.statuses(lessons, accept_failed, retry_failed)
+
     return make_plan(spec, library, name, model, prompt_hash_for(name, settings.workspace),
-                     _fingerprint(settings, spec.sources), sink.statuses, estimate, settings.price(model), force)
+                     _fingerprint(settings, spec.sources), current, estimate, settings.price(model), force)
 
 
 def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewStore, author: str,
               concurrency: int, progress: Progress | None = None, render_workers: int = 0,
-              force: bool = False) -> BuildReport:
-    """Run the plan: draft, check, render and submit every lesson that is not cached."""
+              force: bool = False, accept_failed: bool = False, stop_after: int | None = None) -> BuildReport:
+    """Run the plan: draft, check, render and submit every lesson that is not cached. The build stops
+    sending after ``stop_after`` (default: the spec's) lessons in a row failed alike (0: never)."""
     backend = make_backend(settings, library, plan.backend, None if plan.backend == "offline" else plan.model)
     retrieve = None
     if plan.spec.sources:
@@ -79,7 +85,8 @@ def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewSto
                                      p.group, p.lang, store=sources)
 
     runner = BatchRunner(library, settings, backend, StoreSink(store, author), retrieve=retrieve,
-                         render_workers=render_workers, reuse_drafts=not force)
+                         render_workers=render_workers, reuse_drafts=not force, accept_failed=accept_failed,
+                         stop_after=plan.spec.stop_after if stop_after is None else stop_after)
     if progress is not None:
         runner.progress = progress
     return asyncio.run(runner.arun(plan, concurrency))

@@ -12,7 +12,8 @@ from generator.batch.spec import BatchSpec, expand_competences, validate_names
 from generator.frameworks import Library
 from generator.lesson import lesson_id
 
-Status = Literal["generate", "cached"]
+#: 'skip': left out of this run (``--retry-failed`` redoes only the lessons that failed their checks).
+Status = Literal["generate", "cached", "skip"]
 
 #: Typical completion size of one lesson, for cost estimates (measured on the loopback server: ~1.4k).
 EST_OUTPUT_TOKENS = 1500
@@ -57,7 +58,7 @@ class Plan:
         """Counts per group and status."""
         out: dict[str, dict[str, int]] = {}
         for p in self.lessons:
-            row = out.setdefault(p.group, {"generate": 0, "cached": 0})
+            row = out.setdefault(p.group, {"generate": 0, "cached": 0, "skip": 0})
             row[p.status] += 1
         return out
 

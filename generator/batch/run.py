@@ -1,9 +1,16 @@
 """Run a batch plan: LLM calls concurrently (bounded), rendering in a worker pool, each lesson's stages
 in order (draft → check → render → submit), failures recorded per lesson, resumable after any crash.
 
-Resume: every finished draft is cached atomically under ``outputs/builds/cache/<draft-key>.json`` before
-rendering, so a rerun never repeats a finished LLM call; a version folder appears only whole (staged in a
-hidden folder, then renamed), and stale staging folders are removed at the start of a run.
+Resume: every finished draft that passed its checks is cached atomically under
+``outputs/builds/cache/<draft-key>.json`` before rendering, so a rerun never repeats a finished LLM call;
+a version folder appears only whole (staged in a hidden folder, then renamed), and stale staging folders
+are removed at the start of a run.
+
+Truth in reporting: a model-drafted lesson still failing its checks after the last re-ask is 'failed_checks' (it is
+rendered and submitted, so a reviewer sees it with its failures, but it is not a cache hit: the next run
+asks again); every request of a lesson, failed and retried ones included, is counted with its tokens;
+and a circuit breaker stops sending after ``stop_after`` lessons in a row failed with the same
+unavailable-server error, marking the rest 'not_attempted'.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.batch.plan import Plan, PlannedLesson
-from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, SourcePassage
+from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, Meter, SourcePassage, metering
 from generator.drafting.checks import CheckResult
 from generator.drafting.service import (
     Drafted,
@@ -34,7 +41,7 @@ from generator.drafting.service import (
     fill_version,
     stage_version,
 )
-from generator.errors import HocvuError
+from generator.errors import BackendUnavailableError, HocvuError
 from generator.fsutil import write_text_atomic
 from generator.lesson import Lesson
 
@@ -43,6 +50,8 @@ if TYPE_CHECKING:
     from generator.frameworks import Library
 
 STAGES = ("draft", "render", "submit")
+#: Outcomes that make a build exit 3.
+FAILURES = ("failed", "failed_checks", "not_attempted")
 
 
 class VersionSink(Protocol):
@@ -73,11 +82,14 @@ class LessonOutcome:
 
     id: str
     group: str
-    status: str  # generated | cached | failed
+    status: str  # generated | cached | failed | failed_checks | not_attempted | skipped
     stage: str = ""
     error: str = ""
     version_dir: str = ""
     llm_call: bool = False
+    requests: int = 0  # HTTP requests to the model server, SDK retries and failed attempts included
+    attempts: int = 0  # replies asked for (1 + re-asks)
+    failed_checks: list[str] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
@@ -95,6 +107,7 @@ class BuildReport:
     started_at: str
     seconds: float = 0.0
     interrupted: bool = False
+    stopped: str = ""  # why the circuit breaker stopped the build ("" when it did not)
     lessons: list[LessonOutcome] = field(default_factory=list)
     path: Path | None = None
 
@@ -104,14 +117,22 @@ class BuildReport:
 
     @property
     def llm_calls(self) -> int:
-        """Lessons whose draft needed a backend call in this run."""
-        return sum(1 for x in self.lessons if x.llm_call)
+        """Requests sent to the model server in this run (retries, re-asks and failed ones included)."""
+        return sum(x.requests for x in self.lessons)
+
+    @property
+    def ok(self) -> bool:
+        """True when every planned lesson was generated or cached and passed its checks."""
+        return not any(x.status in FAILURES for x in self.lessons)
 
     def totals(self) -> dict[str, Any]:
         """Summary figures."""
         return {
             "planned": len(self.lessons), "generated": self.count("generated"), "cached": self.count("cached"),
-            "failed": self.count("failed"), "llm_calls": self.llm_calls,
+            "failed": self.count("failed"), "failed_checks": self.count("failed_checks"),
+            "not_attempted": self.count("not_attempted"), "skipped": self.count("skipped"),
+            "llm_calls": self.llm_calls,
+            "reasks": sum(max(0, x.attempts - 1) for x in self.lessons),
             "input_tokens": sum(x.input_tokens for x in self.lessons),
             "output_tokens": sum(x.output_tokens for x in self.lessons),
             "cost_usd": round(sum(x.cost_usd for x in self.lessons), 6), "seconds": round(self.seconds, 3),
@@ -123,8 +144,55 @@ class BuildReport:
 
         return json.dumps({"name": self.name, "backend": self.backend, "model": self.model,
                            "started_at": self.started_at, "interrupted": self.interrupted,
+                           "stopped": self.stopped,
                            "totals": self.totals(), "lessons": [asdict(x) for x in self.lessons]},
                           ensure_ascii=False, indent=2)
+
+
+class BuildStopped(Exception):  # noqa: N818 - a signal inside the runner, never shown as an error
+    """Raised when a lesson would send a model call after the circuit breaker opened."""
+
+
+@dataclass
+class Breaker:
+    """Opens after ``limit`` lessons in a row failed with the same unavailable-server error (0: never)."""
+
+    limit: int = 5
+    streak: int = 0
+    last: str = ""
+    reason: str = ""
+
+    def record(self, error: Exception | None) -> None:
+        """A lesson's model calls ended: with success (None) or an error."""
+        if not isinstance(error, BackendUnavailableError):
+            self.streak, self.last = 0, ""
+            return
+        message = str(error)
+        self.streak = self.streak + 1 if message == self.last else 1
+        self.last = message
+        if self.limit and self.streak >= self.limit and not self.reason:
+            self.reason = (f"stopped after {self.streak} lessons in a row failed with the same error "
+                           f"({message}); the rest were not attempted: fix the server and run the build again")
+
+
+class Gate:
+    """The build's bound on model calls in flight, closed for good once the breaker opens."""
+
+    def __init__(self, concurrency: int, breaker: Breaker) -> None:
+        self.sem = asyncio.Semaphore(concurrency)
+        self.breaker = breaker
+
+    async def __aenter__(self) -> Gate:
+        if self.breaker.reason:
+            raise BuildStopped(self.breaker.reason)
+        await self.sem.acquire()
+        if self.breaker.reason:  # it opened while this lesson waited its turn
+            self.sem.release()
+            raise BuildStopped(self.breaker.reason)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.sem.release()
 
 
 def draft_key(cache_key: str) -> str:
@@ -144,6 +212,9 @@ class BatchRunner:
     progress: Progress = field(default_factory=_NoProgress)
     render_workers: int = 0  # 0: render in a thread of this process
     reuse_drafts: bool = True  # False (--force): every lesson gets a fresh draft
+    accept_failed: bool = False  # True: a cached draft that failed its checks is used as it is
+    stop_after: int = 5  # the circuit breaker: lessons in a row failing alike before the build stops
+    breaker: Breaker = field(default_factory=Breaker)
     _pool: Executor | None = None
     _helper: Executor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
 
@@ -156,25 +227,31 @@ class BatchRunner:
         return self.outputs / "builds" / "cache"
 
     # -- stages ---------------------------------------------------------------------------------
-    async def _draft(self, p: PlannedLesson, sem: asyncio.Semaphore, out: LessonOutcome) -> Drafted:
+    async def _draft(self, p: PlannedLesson, gate: Gate, out: LessonOutcome) -> Drafted:
         """Stage 'draft' (with retrieval and checks): from the draft cache, or one backend call."""
         cached = self.cache_dir / f"{draft_key(p.cache_key)}.json"
         if self.reuse_drafts and cached.exists():
             data = json.loads(cached.read_text(encoding="utf-8"))
-            lesson = Lesson.model_validate(data["lesson"])
-            return Drafted(lesson, [CheckResult(**c) for c in data["checks"]])
+            checks = [CheckResult(**c) for c in data["checks"]]
+            if self.accept_failed or all(c.passed for c in checks):
+                return Drafted(Lesson.model_validate(data["lesson"]), checks)
         req = build_request(self.library, p.framework, p.competence, p.level, p.group, p.lang)
         sources_hash = ""
         if self.retrieve is not None:
             loop = asyncio.get_running_loop()
             req.passages, sources_hash = await loop.run_in_executor(self._helper, self.retrieve, p)
-        if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
-            self.backend.limiter = sem
-            result = await self.backend.adraft(req)
-        else:
-            async with sem:
+        try:
+            if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
+                self.backend.limiter = gate
                 result = await self.backend.adraft(req)
-        out.llm_call = self.backend.name != "offline"
+            else:
+                async with gate:
+                    result = await self.backend.adraft(req)
+        except Exception as exc:
+            self.breaker.record(exc)  # at once, before the next lesson's call can go out
+            raise
+        self.breaker.record(None)
+        out.attempts = result.attempts
         # One helper thread: off the event loop, without a malloc arena per pool thread.
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._helper, self._finish_draft, p, req, result, sources_hash, cached)
@@ -185,6 +262,11 @@ class BatchRunner:
         lesson = assemble(self.library, req, result, sources_hash)
         lesson.provenance.cache_key = p.cache_key
         drafted = Drafted(lesson, check_lesson(lesson, self.library, self.settings))
+        if not drafted.passed and result.usage.calls:
+            # Not done: the next run asks the model again (unless it accepts failed lessons). A draft made
+            # without a model (the offline composer) would come out the same, so it is kept as before.
+            cached.unlink(missing_ok=True)
+            return drafted
         write_text_atomic(cached, json.dumps({"lesson": lesson.model_dump(mode="json"),
                                               "checks": [c.to_dict() for c in drafted.checks]},
                                              ensure_ascii=False))
@@ -202,20 +284,34 @@ class BatchRunner:
             return await asyncio.to_thread(render_into, *args)
         return await asyncio.get_running_loop().run_in_executor(self._pool, render_into, *args)
 
-    async def _one(self, p: PlannedLesson, sem: asyncio.Semaphore) -> LessonOutcome:
+    async def _one(self, p: PlannedLesson, gate: Gate) -> LessonOutcome:
         out = LessonOutcome(id=p.id, group=p.group, status="generated")
+        with metering() as meter:
+            try:
+                return await self._stages(p, gate, out, meter)
+            finally:
+                self._count(out, meter)
+
+    def _count(self, out: LessonOutcome, meter: Meter) -> None:
+        """Every request and token of the lesson, whatever became of it."""
+        out.requests, out.llm_call = meter.requests, meter.requests > 0
+        out.input_tokens, out.output_tokens = meter.input_tokens, meter.output_tokens
+        price = self.settings.price(self.backend.model) if meter.requests else {}
+        out.cost_usd = (meter.input_tokens * price.get("input", 0.0)
+                        + meter.output_tokens * price.get("output", 0.0)) / 1e6
+
+    async def _stages(self, p: PlannedLesson, gate: Gate, out: LessonOutcome, meter: Meter) -> LessonOutcome:
         start = time.perf_counter()
         stage = "draft"
         tmp: Path | None = None
         try:
             self.progress.stage("draft", p.id, "start")
             t = time.perf_counter()
-            drafted = await self._draft(p, sem, out)
+            drafted = await self._draft(p, gate, out)
             out.timings["draft"] = time.perf_counter() - t
-            usage = drafted.lesson.provenance.usage
-            if out.llm_call:
-                out.input_tokens, out.output_tokens = usage.input_tokens, usage.output_tokens
-                out.cost_usd = drafted.lesson.provenance.cost_usd
+            if not drafted.passed and meter.requests:  # on the model path, a failed check fails the lesson
+                out.failed_checks = [c.name for c in drafted.checks if not c.passed]
+                out.error = "; ".join(f"{c.name}: {c.message}" for c in drafted.checks if not c.passed)
             self.progress.stage("draft", p.id, "done")
 
             stage = "render"
@@ -240,6 +336,12 @@ class BatchRunner:
             out.version_dir = str(final)
             out.timings["submit"] = time.perf_counter() - t
             self.progress.stage("submit", p.id, "done")
+            if out.failed_checks:
+                out.status, out.stage = "failed_checks", "check"
+        except BuildStopped as exc:
+            out.status, out.stage, out.error = ("not_attempted" if meter.requests == 0 else "failed"), stage, str(exc)
+            if out.status == "failed":
+                self.progress.stage(stage, p.id, "fail")
         except Exception as exc:  # noqa: BLE001 - one lesson's failure must not stop the others
             out.status, out.stage = "failed", stage
             out.error = str(exc) if isinstance(exc, HocvuError) else f"{type(exc).__name__}: {exc}"
@@ -258,15 +360,16 @@ class BatchRunner:
                 shutil.rmtree(stale, ignore_errors=True)
 
     async def arun(self, plan: Plan, concurrency: int) -> BuildReport:
-        """Run every lesson of ``plan`` whose status is not 'cached'."""
+        """Run every lesson of ``plan`` whose status is 'generate'."""
         report = BuildReport(plan.spec.name, plan.backend, plan.model, time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                      time.gmtime()))
         start = time.perf_counter()
         self.clean_stale(plan)
-        sem = asyncio.Semaphore(concurrency)
-        todo = [p for p in plan.lessons if p.status != "cached"]
-        report.lessons = [LessonOutcome(id=p.id, group=p.group, status="cached")
-                          for p in plan.lessons if p.status == "cached"]
+        self.breaker = Breaker(self.stop_after)
+        gate = Gate(concurrency, self.breaker)
+        todo = [p for p in plan.lessons if p.status == "generate"]
+        report.lessons = [LessonOutcome(id=p.id, group=p.group, status="cached" if p.status == "cached" else "skipped")
+                          for p in plan.lessons if p.status != "generate"]
         if self.render_workers and todo:
             import multiprocessing
 
@@ -278,7 +381,7 @@ class BatchRunner:
                 loop.run_in_executor(self._pool, warm_up)
         if todo and hasattr(self.backend, "warm_up"):
             await asyncio.get_running_loop().run_in_executor(self._helper, self.backend.warm_up)
-        tasks = [asyncio.ensure_future(self._one(p, sem)) for p in todo]
+        tasks = [asyncio.ensure_future(self._one(p, gate)) for p in todo]
         try:
             await asyncio.gather(*tasks)  # _one records its own failures; only cancellation escapes
         except asyncio.CancelledError:
@@ -296,6 +399,7 @@ class BatchRunner:
                 # writing into it; now that the workers have stopped, nothing half-made is left.
                 self.clean_stale(plan)
             report.seconds = time.perf_counter() - start
+            report.stopped = self.breaker.reason
             order = {p.id: i for i, p in enumerate(plan.lessons)}
             report.lessons.sort(key=lambda x: order.get(x.id, 0))
             self.write_report(report)

@@ -20,12 +20,26 @@ class StoreSink:
         self.store = store
         self.author = author
 
-    def statuses(self, lessons: list[PlannedLesson]) -> list[Status]:
-        """'cached' for each lesson some version of which was made from exactly these inputs."""
+    def statuses(self, lessons: list[PlannedLesson], accept_failed: bool = False,
+                 retry_failed: bool = False) -> list[Status]:
+        """'cached' for each lesson some version of which was made from exactly these inputs and passed
+        its checks (or failed them, with ``accept_failed``). With ``retry_failed`` only the lessons whose
+        model-made version failed its checks are generated; the others not yet built are skipped."""
         if self.store is None:
-            return ["generate"] * len(lessons)
+            return ["skip" if retry_failed else "generate"] * len(lessons)
         known = self.store.known_cache_keys(p.cache_key for p in lessons)
-        return ["cached" if known.get(p.cache_key) == p.id else "generate" for p in lessons]
+        out: list[Status] = []
+        for p in lessons:
+            hit, failed = known.get(p.cache_key) == p.id, False
+            if hit and not accept_failed:  # the newest version with the key: did it pass its checks?
+                version = self.store.find_by_cache_key(p.cache_key)
+                # a model may do better when asked again; the offline composer (no calls) would not
+                failed = version is None or not (version.checks_passed or not version.lesson.provenance.usage.calls)
+            if retry_failed:
+                out.append("generate" if failed else "cached" if hit else "skip")
+            else:
+                out.append("cached" if hit and not failed else "generate")
+        return out
 
     def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
                artifacts: dict[str, Path]) -> str:

@@ -24,11 +24,13 @@ class BatchSpec(Strict):
     competences: list[str] = Field(min_length=1, description="codes like 4.2 or patterns like 4.*")
     levels: list[int] = Field(min_length=1)
     languages: list[Lang] = Field(default_factory=lambda: list[Lang](["vi"]), min_length=1)
-    formats: list[Format] | Literal["group"] = "group"
+    formats: list[Format] | Literal["group"] = Field(default="group", min_length=1)
     backend: Literal["auto", "offline", "openai"] = "auto"
     model: str | None = None
     sources: str | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
+    stop_after: int = Field(default=5, ge=0, description="stop sending after this many lessons in a row "
+                            "failed with the same connection, timeout or server error (0: never)")
 
     @field_validator("name")
     @classmethod

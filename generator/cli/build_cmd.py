@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     from generator.batch.plan import Plan
     from generator.batch.run import BuildReport
     from generator.batch.spec import BatchSpec
+    from generator.config import Settings
 
 
 class RichProgress:
@@ -53,21 +56,36 @@ class RichProgress:
             self.progress.update(task, failed=failed)
 
 
-def _print_plan(plan: Plan) -> None:
+def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
     from rich.table import Table
 
     out = console()
-    table = Table("group", "to generate", "cached", title=f"plan: {plan.spec.name} ({plan.backend}, {plan.model})")
+    skip = plan.count("skip")
+    cols = ("group", "to generate", "cached") + (("skipped",) if skip else ())
+    table = Table(*cols, title=f"plan: {plan.spec.name} ({plan.backend}, {plan.model})")
     for group, row in plan.by_group().items():
-        table.add_row(group, str(row["generate"]), str(row["cached"]))
-    table.add_row("[bold]total", f"[bold]{plan.count('generate')}", f"[bold]{plan.count('cached')}")
+        table.add_row(group, str(row["generate"]), str(row["cached"]), *([str(row["skip"])] if skip else []))
+    table.add_row("[bold]total", f"[bold]{plan.count('generate')}", f"[bold]{plan.count('cached')}",
+                  *([f"[bold]{skip}"] if skip else []))
     out.print(table)
     if plan.backend == "offline":
         out.print("estimate: 0 tokens, $0 (offline drafter, no model calls)")
     else:
+        from generator.drafting.openai_backend import call_deadline
+
         out.print(f"estimate: ~{plan.est_input_tokens:,} input + ~{plan.est_output_tokens:,} output tokens, "
                   f"~${plan.est_cost_usd:.4f} (price table for {plan.model})")
-    settings = State.settings()
+        if not settings.price(plan.model):
+            from rich.markup import escape
+
+            out.print(f"[yellow]warning:[/] {escape(repr(plan.model))} is not in the price table, so costs read as "
+                      + escape(f'$0; add [prices."{plan.model}"] input = ... output = ... (USD per million tokens) '
+                               f"to hocvu.toml"))
+        stop = (f"stops after {stop_after} lessons in a row fail with the same server error" if stop_after
+                else "never stops early")
+        out.print(f"limits: each request at most {settings.timeout:g} s; each call at most "
+                  f"{call_deadline(settings):g} s with {settings.max_retries} retries and their waits; "
+                  f"up to {settings.max_reasks} re-asks a lesson; the build {stop}")
     if settings.images != "sketch":
         from generator.render.images import estimate_images
 
@@ -82,20 +100,44 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
 
     out = console()
     t = report.totals()
-    table = Table("generated", "cached", "failed", "LLM calls", "tokens in/out", "cost", "time",
-                  title=f"build {report.name}")
-    table.add_row(str(t["generated"]), str(t["cached"]), str(t["failed"]), str(t["llm_calls"]),
+    table = Table("generated", "cached", "failed", "failed checks", "not attempted", "LLM requests",
+                  "re-asks", "tokens in/out", "cost", "time", title=f"build {report.name}")
+    table.add_row(str(t["generated"]), str(t["cached"]), str(t["failed"]), str(t["failed_checks"]),
+                  str(t["not_attempted"]), str(t["llm_calls"]), str(t["reasks"]),
                   f"{t['input_tokens']:,}/{t['output_tokens']:,}", f"${t['cost_usd']:.4f}", f"{t['seconds']:.1f} s")
     out.print(table)
     for x in report.lessons:
         if x.status == "failed":
             out.print(f"  [red]✗[/] {x.id} failed at {x.stage}: {x.error}")
+        elif x.status == "failed_checks":
+            out.print(f"  [red]✗[/] {x.id} failed checks ({', '.join(x.failed_checks)}): in review with its "
+                      f"failures (hocvu review show {x.id}); the next build asks the model again")
+    if report.stopped:
+        out.print(f"[red]{report.stopped}[/]")
     if report_path:
         out.print(f"report: {report_path}")
 
 
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM stops a build as Ctrl-C does: lessons in flight are cancelled, the render workers end, no
+    staging folder is left and the report is written (exit 130)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
-         backend: str | None) -> tuple[Any, Any]:
+         backend: str | None, accept_failed: bool = False, stop_after: int | None = None,
+         retry_failed: bool = False) -> tuple[Any, Any]:
     from generator.batch.build import plan_build, run_build
     from generator.batch.run import render_workers_default
     from generator.review.store import ReviewStore, default_author
@@ -106,18 +148,20 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
     if not dry_run or settings.database_url or db.exists():
         store = ReviewStore.open(settings)
     try:
-        plan = plan_build(spec, library, settings, store, backend=backend, force=force)
-        _print_plan(plan)
+        plan = plan_build(spec, library, settings, store, backend=backend, force=force, accept_failed=accept_failed,
+                          retry_failed=retry_failed)
+        stop = spec.stop_after if stop_after is None else stop_after
+        _print_plan(plan, settings, stop)
         if dry_run:
             console().print("dry run: nothing written, nothing called")
             return plan, None
         assert store is not None
-        n = sum(1 for p in plan.lessons if p.status != "cached")
-        with RichProgress(n) as progress:
+        n = plan.count("generate")
+        with RichProgress(n) as progress, _sigterm_as_ctrl_c():
             report = run_build(plan, library, settings, store, default_author(settings),
-                               concurrency or spec.concurrency, progress,
+                               spec.concurrency if concurrency is None else concurrency, progress,
                                render_workers=workers if workers is not None else render_workers_default(),
-                               force=force)
+                               force=force, accept_failed=accept_failed, stop_after=stop)
         return plan, report
     finally:
         if store is not None:
@@ -130,7 +174,8 @@ def build(
         bool, typer.Option("--dry-run", help="Print the plan and estimate; write and call nothing.")
     ] = False,
     concurrency: Annotated[
-        Optional[int], typer.Option("--concurrency", "-j", help="Model calls at once (default: the spec's).")  # noqa: UP045
+        Optional[int], typer.Option("--concurrency", "-j", min=1, max=64,  # noqa: UP045
+                                    help="Model calls at once, 1-64 (default: the spec's).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate every lesson, even unchanged ones.")] = False,
     workers: Annotated[
@@ -139,14 +184,31 @@ def build(
     backend: Annotated[
         Optional[str], typer.Option("--backend", "-b", help="Override the spec's backend: offline or openai.")  # noqa: UP045
     ] = None,
+    accept_failed: Annotated[
+        bool, typer.Option("--accept-failed", help="Keep lessons that failed their checks instead of asking "
+                                                   "the model again.")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Redo only the lessons whose last model draft failed its "
+                                                  "checks.")
+    ] = False,
+    stop_after: Annotated[
+        Optional[int], typer.Option("--stop-after", min=0, help="Stop sending after this many lessons in a "  # noqa: UP045
+                                    "row fail with the same server error (default: the spec's, 5; 0: never).")
+    ] = None,
 ) -> None:
-    """Build every lesson a batch spec names; unchanged lessons are skipped, a rerun resumes."""
+    """Build every lesson a batch spec names; unchanged lessons are skipped, a rerun resumes.
+
+    Exits 3 when a lesson failed, failed its checks, or was not attempted."""
     from generator.batch.spec import load_spec
 
-    _, report = _run(load_spec(spec_file), dry_run, concurrency, force, workers, backend)
+    if retry_failed and (accept_failed or force):
+        raise typer.BadParameter("--retry-failed cannot go with --accept-failed or --force; choose one")
+    _, report = _run(load_spec(spec_file), dry_run, concurrency, force, workers, backend, accept_failed,
+                     stop_after, retry_failed)
     if report is not None:
         _print_report(report, getattr(report, "path", None))
-        if report.count("failed"):
+        if not report.ok:
             raise typer.Exit(3)
 
 
@@ -165,7 +227,7 @@ def demo() -> None:
               f"slides.pptx, narration.mp3, index.html)")
     out.print("review them:  .venv/bin/hocvu users add reviewer1 --role reviewer && .venv/bin/hocvu serve")
     out.print("then open http://127.0.0.1:8000 (or: .venv/bin/hocvu review list)")
-    if report.count("failed"):
+    if not report.ok:
         raise typer.Exit(3)
 
 

@@ -110,8 +110,11 @@ def list_(
     outdated: Annotated[
         bool, typer.Option("--outdated", help="Only lessons whose sources changed since.")
     ] = False,
+    failed_checks: Annotated[
+        bool, typer.Option("--failed-checks", help="Only lessons whose current version failed a check.")
+    ] = False,
 ) -> None:
-    """List lessons in the review store with their status; outdated ones are flagged."""
+    """List lessons in the review store with their status; outdated ones and failed checks are flagged."""
     from rich.table import Table
 
     with open_store() as store:
@@ -126,11 +129,15 @@ def list_(
             outdated_only=outdated,
             library=State.library(),
         )
+        failing = {s.id for s in states if not store.get_version(s.id).checks_passed}
+    if failed_checks:
+        states = [s for s in states if s.id in failing]
     out = console()
     if not states:
         out.print(
             "no lessons match"
-            + ("" if status or group or framework or outdated else "; draft one with `hocvu draft`")
+            + ("" if status or group or framework or outdated or failed_checks
+               else "; draft one with `hocvu draft`")
         )
         return
     table = Table("lesson", "title", "status", "v", "updated (UTC)", "notes")
@@ -141,7 +148,8 @@ def list_(
             styled(s.status),
             str(s.current_version),
             when(s.updated_at),
-            "[yellow]outdated[/]" if s.outdated else "",
+            ", ".join(n for n, on in (("[yellow]outdated[/]", s.outdated),
+                                      ("[red]checks failed[/]", s.id in failing)) if on),
         )
     out.print(table)
     out.print(f"{len(states)} lesson(s)")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -84,6 +86,51 @@ class LLMBackend(Protocol):
     async def arevise(self, request: RevisionRequest) -> DraftResult:
         """Revise one section of a lesson."""
         ...
+
+
+@dataclass
+class Meter:
+    """Requests sent and tokens billed while drafting one lesson, failed and retried requests included.
+
+    A backend counts into the innermost meter of the running task (``current_meter``); a meter that
+    closes adds its figures to the one around it, so a batch build's per-lesson meter sees every request
+    even when the draft ends in an error.
+    """
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def usage(self) -> Usage:
+        """The figures as a lesson's usage (``calls`` is the number of requests)."""
+        return Usage(calls=self.requests, input_tokens=self.input_tokens, output_tokens=self.output_tokens)
+
+    def add(self, other: Meter) -> None:
+        """Add another meter's figures to this one."""
+        self.requests += other.requests
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+
+
+_METER: ContextVar[Meter | None] = ContextVar("hocvu_meter", default=None)
+
+
+def current_meter() -> Meter | None:
+    """The meter of the running task (None when nobody is counting)."""
+    return _METER.get()
+
+
+@contextmanager
+def metering() -> Iterator[Meter]:
+    """Count the requests and tokens of the code inside; the figures also reach any enclosing meter."""
+    outer, meter = _METER.get(), Meter()
+    token = _METER.set(meter)
+    try:
+        yield meter
+    finally:
+        _METER.reset(token)
+        if outer is not None:
+            outer.add(meter)
 
 
 def run_sync(coro):  # type: ignore[no-untyped-def]

@@ -1,16 +1,21 @@
 """The ``openai`` backend: langchain-openai ChatOpenAI with structured output into the lesson schema.
 
 Any OpenAI-compatible server works (OpenAI, Ollama, vLLM, llama.cpp server): set OPENAI_BASE_URL.
-Structured output tries json_schema first and falls back to function calling, then JSON mode, when a
-server says it lacks one. Transport retries (429, 5xx, connection errors, with backoff honouring
-Retry-After) are the OpenAI SDK's own; a reply that fails validation is sent back with the errors and
-asked again, a bounded number of times.
+The structured-output method is detected once per backend (so once per batch build) on the first call:
+json_schema first, then function calling, then JSON mode. The decision rests on the response, never on
+words in an error message: a 400 or 422 to a method means the server lacks it, and a reply in prose
+(no JSON object, no tool call) means the server ignored ``response_format``. Transport retries (429, 5xx,
+connection errors, with backoff honouring Retry-After) are the OpenAI SDK's own; every request has a
+total deadline that a slow or trickling server cannot stretch, and every request and its tokens are
+counted (``backend.Meter``), failed ones included. A reply that fails validation or the quality checks is
+sent back with the errors and asked again, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import AbstractAsyncContextManager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +25,8 @@ from generator.drafting.backend import (
     DraftRequest,
     DraftResult,
     RevisionRequest,
+    current_meter,
+    metering,
     register_backend,
 )
 from generator.drafting.prompts import LANGUAGE_NAMES, PromptSet, fence
@@ -66,10 +73,63 @@ def _schema_json() -> str:
     return json.dumps(schema, ensure_ascii=False)
 
 
-def _unsupported(exc: Exception) -> bool:
-    """Did the server refuse a structured-output mode (so another should be tried)?"""
-    text = str(exc).lower()
-    return any(w in text for w in ("response_format", "json_schema", "tool", "function", "not supported"))
+#: Statuses by which a server refuses a structured-output method it lacks (OpenAI and vLLM say 400,
+#: servers with strict request schemas such as llama.cpp's or TGI's say 422).
+REFUSED = (400, 422)
+
+FORMAT_HELP = ("set HOCVU_STRUCTURED_OUTPUT=json_mode (the server seems to ignore response_format), "
+               "or try another model")
+
+
+def _ignored(out: dict[str, Any], method: str) -> bool:
+    """Did the server answer without the structure ``method`` asks for (prose instead of JSON)?"""
+    if out.get("parsing_error") is None and out.get("parsed") is not None:
+        return False
+    raw = out.get("raw")
+    if method == "function_calling":
+        return not getattr(raw, "tool_calls", None)
+    return not str(getattr(raw, "content", "") or "").lstrip().startswith("{")
+
+
+def call_deadline(settings: Settings) -> float:
+    """The longest one model call can take, retries and their waits included (shown in the build plan).
+
+    Each request has ``timeout`` seconds in all; between tries the SDK waits at most 8 s, or what the
+    server asks in Retry-After (the SDK obeys at most 60 s); 5 s more lets a request's own deadline speak
+    first."""
+    return settings.timeout * (settings.max_retries + 1) + 60.0 * settings.max_retries + 5.0
+
+
+class _DeadlineTransport:
+    """An httpx transport that counts every request and gives each one a total deadline (headers and
+    body), so a server that sends a byte now and then cannot stretch a call past ``seconds``."""
+
+    def __init__(self, inner: Any, seconds: float) -> None:
+        self.inner = inner
+        self.seconds = seconds
+
+    async def handle_async_request(self, request: Any) -> Any:
+        """Send one request and read its whole answer before the deadline."""
+        import httpx
+
+        meter = current_meter()
+        if meter is not None:
+            meter.requests += 1
+        try:
+            async with asyncio.timeout(self.seconds):
+                response = await self.inner.handle_async_request(request)
+                try:
+                    body = b"".join([chunk async for chunk in response.stream])
+                finally:
+                    await response.aclose()
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(f"no complete answer within {self.seconds:g} s", request=request) from exc
+        return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(body),
+                              extensions=response.extensions)
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.inner.aclose()
 
 
 class OpenAIBackend:
@@ -85,17 +145,21 @@ class OpenAIBackend:
         self.prompts = PromptSet.load(settings.workspace)
         self._chat: Any = None
         self._runnables: dict[str, Any] = {}
-        #: Set by a batch build to bound the model calls in flight across all its lessons.
-        self.limiter: asyncio.Semaphore | None = None
+        #: Set by a batch build to bound the model calls in flight across all its lessons (and to stop
+        #: sending when its circuit breaker opens: entering the limiter then raises).
+        self.limiter: AbstractAsyncContextManager[Any] | None = None
         self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
+        self._detecting: asyncio.Lock | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
     def chat(self) -> Any:
         """The shared ChatOpenAI client (created on first use)."""
         if self._chat is None:
+            import httpx
             from langchain_openai import ChatOpenAI
 
             s = self.settings
+            transport = _DeadlineTransport(httpx.AsyncHTTPTransport(), s.timeout)
             self._chat = ChatOpenAI(
                 model=self.model,
                 api_key=s.openai_api_key,
@@ -103,6 +167,7 @@ class OpenAIBackend:
                 timeout=s.timeout,
                 max_retries=s.max_retries,
                 temperature=s.temperature,
+                http_async_client=httpx.AsyncClient(transport=transport, timeout=s.timeout),  # type: ignore[arg-type]
             )
         return self._chat
 
@@ -118,6 +183,12 @@ class OpenAIBackend:
         import openai
 
         where, s = self._where(), self.settings
+        if isinstance(exc, TimeoutError):
+            return BackendUnavailableError(
+                f"the model server at {where} did not finish one call within {call_deadline(s):g} s "
+                f"({s.max_retries} retries of {s.timeout:g} s each, with waits); check the server, or use "
+                f"--backend offline"
+            )
         if isinstance(exc, openai.APITimeoutError):
             return BackendUnavailableError(
                 f"the model server at {where} did not answer within {s.timeout:g} s "
@@ -147,67 +218,106 @@ class OpenAIBackend:
         return BackendError(f"the model call failed: {exc}")
 
     async def _invoke(self, messages: list[Any], method: str) -> dict[str, Any]:
+        """One structured call (SDK retries included) within its total deadline; tokens are counted."""
         if method not in self._runnables:
             self._runnables[method] = self.chat().with_structured_output(lesson_schema(), method=method,
                                                                          include_raw=True)
         if self.limiter is None:
-            return await self._runnables[method].ainvoke(messages)  # type: ignore[no-any-return]
-        async with self.limiter:  # bounds the calls in flight, not the work around them
+            out = await self._bounded(messages, method)
+        else:
+            async with self.limiter:  # bounds the calls in flight, not the work around them
+                out = await self._bounded(messages, method)
+        meta = getattr(out.get("raw"), "usage_metadata", None) or {}
+        meter = current_meter()
+        if meter is not None:
+            meter.input_tokens += meta.get("input_tokens", 0)
+            meter.output_tokens += meta.get("output_tokens", 0)
+        return out
+
+    async def _bounded(self, messages: list[Any], method: str) -> dict[str, Any]:
+        async with asyncio.timeout(call_deadline(self.settings)):
             return await self._runnables[method].ainvoke(messages)  # type: ignore[no-any-return]
 
-    async def _call(self, messages: list[Any]) -> dict[str, Any]:
-        """One structured call, falling back across methods when the server lacks one."""
+    async def _call(self, messages: list[Any], method: str) -> dict[str, Any]:
+        """One structured call with a known method; errors translated onto hocvu's tree."""
         import openai
 
-        methods = [self._method] if self._method else list(METHODS)
-        for i, method in enumerate(methods):
-            try:
-                out = await self._invoke(messages, method)
-                self._method = method
-                return out
-            except openai.BadRequestError as exc:
-                if i + 1 < len(methods) and _unsupported(exc):
+        try:
+            return await self._invoke(messages, method)
+        except (openai.OpenAIError, TimeoutError) as exc:
+            raise self._translate(exc) from exc
+
+    async def _first(self, prompt: Any) -> tuple[str, dict[str, Any] | None]:
+        """The structured-output method, detected on the first call of this backend when it is 'auto':
+        a 400/422 or a reply that ignores the format moves on to the next method. Returns the method and,
+        when detection made a call, its reply (the first attempt of the lesson)."""
+        import openai
+
+        if self._method:
+            return self._method, None
+        if self._detecting is None:
+            self._detecting = asyncio.Lock()
+        async with self._detecting:  # one lesson detects; the others wait and use its answer
+            if self._method:
+                return self._method, None
+            last: Exception | None = None
+            for i, method in enumerate(METHODS):
+                try:
+                    out = await self._invoke(_messages(*prompt(_hint(method))), method)
+                except openai.APIStatusError as exc:
+                    if exc.status_code in REFUSED and i + 1 < len(METHODS):
+                        last = exc
+                        continue
+                    raise self._translate(exc) from exc
+                except (openai.OpenAIError, TimeoutError) as exc:
+                    raise self._translate(exc) from exc
+                if _ignored(out, method) and i + 1 < len(METHODS):
                     continue
-                raise self._translate(exc) from exc
-            except openai.OpenAIError as exc:
-                raise self._translate(exc) from exc
-        raise BackendError("no structured-output method worked")  # pragma: no cover
+                self._method = method
+                return method, out
+            raise self._translate(last or BackendError("no structured-output method worked"))  # pragma: no cover
 
     def _cost(self, usage: Usage) -> float:
         price = self.settings.price(self.model)
         return (usage.input_tokens * price.get("input", 0.0) + usage.output_tokens * price.get("output", 0.0)) / 1e6
 
     # -- the re-ask loop ------------------------------------------------------------------------
-    async def _structured(self, system: str, user: str, limits: Limits,
-                          accept: Any = None) -> tuple[LessonDraft, Usage, int]:
+    async def _structured(self, prompt: Any, limits: Limits, accept: Any = None) -> tuple[LessonDraft, Usage, int]:
         """Call, validate against the schema and the limits and the quality checks, and re-ask with the
-        errors (bounded). A lesson that is valid but still fails checks after the last re-ask is returned
-        as it is: it is recorded with its failing checks, never lost."""
-        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+        errors (bounded). ``prompt(schema_hint)`` gives the system and user messages. A lesson that is
+        valid but still fails checks after the last re-ask is returned as it is: it is recorded with its
+        failing checks, never lost. The usage counts every request, failed and retried ones included."""
+        with metering() as meter:
+            draft, attempt = await self._ask(prompt, limits, accept)
+        return draft, meter.usage(), attempt
 
-        messages: list[Any] = [SystemMessage(system), HumanMessage(user)]
-        usage = Usage()
+    async def _ask(self, prompt: Any, limits: Limits, accept: Any) -> tuple[LessonDraft, int]:
+        from langchain_core.messages import AIMessage, HumanMessage
+
+        method, out = await self._first(prompt)
+        messages = _messages(*prompt(_hint(method)))
         attempts: list[dict[str, object]] = []
+        ignored = 0
         for attempt in range(1, self.settings.max_reasks + 2):
-            out = await self._call(messages)
+            if out is None:
+                out = await self._call(messages, method)
             raw = out.get("raw")
-            meta = getattr(raw, "usage_metadata", None) or {}
-            usage = usage.add(Usage(calls=1, input_tokens=meta.get("input_tokens", 0),
-                                    output_tokens=meta.get("output_tokens", 0)))
+            ignored += _ignored(out, method)
             data, error = out.get("parsed"), out.get("parsing_error")
+            out = None
             reply = _reply_text(raw, data)
             if error is None and data is not None:
                 try:
                     draft = LessonDraft.model_validate(data, context=limits.context())
                     if accept is not None:
                         draft = accept(draft)
-                    return draft, usage, attempt
+                    return draft, attempt
                 except (ValidationError, ValueError) as exc:
                     error = exc
             problem = _problems(error)
             attempts.append({"attempt": attempt, "error": problem, "reply": reply[:2000]})
             if isinstance(error, ChecksFailedError) and attempt == self.settings.max_reasks + 1:
-                return error.draft, usage, attempt
+                return error.draft, attempt
             messages += [
                 AIMessage(reply or "(empty reply)"),
                 HumanMessage(
@@ -215,17 +325,27 @@ class OpenAIBackend:
                     f"complete corrected lesson as JSON only, keeping within the limits."
                 ),
             ]
+        if ignored == len(attempts) and method != "json_mode":
+            advice = FORMAT_HELP
+        elif ignored == len(attempts):
+            advice = "the model does not answer in JSON even in JSON mode; try another model"
+        else:
+            advice = "try another model, or raise HOCVU_MAX_REASKS"
         raise InvalidOutputError(
             f"the model's reply failed validation {len(attempts)} times (last: {str(attempts[-1]['error'])[:300]}); "
-            f"try another model, or raise HOCVU_MAX_REASKS",
+            f"{advice}",
             attempts,
         )
 
-    def _schema_hint(self) -> str:
-        return _schema_json() if self._method in (None, "json_mode") else ""
+    def _prompt(self, req: DraftRequest, template: str, **extra: Any) -> Any:
+        """``schema_hint -> (system, user)`` for a request and a user template."""
 
-    def _common(self, req: DraftRequest) -> dict[str, Any]:
-        return prompt_values(req, self.settings.link_allow, self._schema_hint())
+        def render(hint: str) -> tuple[str, str]:
+            values = prompt_values(req, self.settings.link_allow, hint)
+            values.update(extra)
+            return self.prompts.render("system", **values), self.prompts.render(template, **values)
+
+        return render
 
     def _fitness(self, req: DraftRequest) -> Any:
         """A validator that refuses a draft failing the quality checks, with their messages."""
@@ -241,10 +361,8 @@ class OpenAIBackend:
 
     async def adraft(self, request: DraftRequest) -> DraftResult:
         """Draft one lesson through the model."""
-        values = self._common(request)
-        system = self.prompts.render("system", **values)
-        user = self.prompts.render("lesson", **values)
-        draft, usage, attempts = await self._structured(system, user, request.limits, self._fitness(request))
+        draft, usage, attempts = await self._structured(self._prompt(request, "lesson"), request.limits,
+                                                        self._fitness(request))
         return DraftResult(draft=draft, backend=self.name, model=self.model,
                            prompt_hash=self.prompts.hash("system", "lesson"), usage=usage,
                            cost_usd=self._cost(usage), attempts=attempts)
@@ -252,11 +370,9 @@ class OpenAIBackend:
     async def arevise(self, request: RevisionRequest) -> DraftResult:
         """Regenerate one section (or all) following the comments; other sections stay byte-identical."""
         req = request.request
-        values = self._common(req)
-        values.update(lesson_json=json.dumps(request.lesson.draft_part(), ensure_ascii=False, indent=1),
-                      comments=request.comments, section=request.section)
-        system = self.prompts.render("system", **values)
-        user = self.prompts.render("revise", **values)
+        prompt = self._prompt(req, "revise",
+                              lesson_json=json.dumps(request.lesson.draft_part(), ensure_ascii=False, indent=1),
+                              comments=request.comments, section=request.section)
         keep = request.lesson.draft_part()
 
         fitness = self._fitness(req)
@@ -268,7 +384,7 @@ class OpenAIBackend:
                 draft = LessonDraft.model_validate(merged, context=req.limits.context())
             return fitness(draft)  # type: ignore[no-any-return]
 
-        draft, usage, attempts = await self._structured(system, user, req.limits, accept)
+        draft, usage, attempts = await self._structured(prompt, req.limits, accept)
         return DraftResult(draft=draft, backend=self.name, model=self.model,
                            prompt_hash=self.prompts.hash("system", "revise"), usage=usage,
                            cost_usd=self._cost(usage), attempts=attempts)
@@ -291,6 +407,17 @@ def estimate_prompt_tokens(prompts: PromptSet, req: DraftRequest, link_allow: li
     values = prompt_values(req, link_allow)
     text = prompts.render("system", **values) + prompts.render("lesson", **values)
     return (len(text) + len(_schema_json())) // 4
+
+
+def _hint(method: str) -> str:
+    """The schema written into the prompt: only JSON mode needs it (the others send it alongside)."""
+    return _schema_json() if method == "json_mode" else ""
+
+
+def _messages(system: str, user: str) -> list[Any]:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    return [SystemMessage(system), HumanMessage(user)]
 
 
 def _reply_text(raw: Any, parsed: Any) -> str:
