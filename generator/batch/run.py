@@ -3,7 +3,9 @@ in order (draft → check → render → submit), failures recorded per lesson, 
 
 Resume: every finished draft is cached atomically under ``outputs/builds/cache/<draft-key>.json`` before
 rendering, so a rerun never repeats a finished LLM call; a version folder appears only whole (staged in a
-hidden folder, then renamed), and stale staging folders are removed at the start of a run.
+hidden folder that names its owning process, then renamed to the number the store gives it, see
+``generator.review.versioning``). Staging folders whose owner is gone are removed; a live build's or
+draft's are never touched, so builds with overlapping plans can run at once.
 """
 
 from __future__ import annotations
@@ -28,15 +30,15 @@ from generator.drafting.service import (
     assemble,
     build_request,
     check_lesson,
-    commit_version,
     discard_staging,
     draft_dir,
     fill_version,
-    stage_version,
 )
 from generator.errors import HocvuError
-from generator.fsutil import write_text_atomic
+from generator.fsutil import remove_stale_staging, write_text_atomic
 from generator.lesson import Lesson
+from generator.review.versioning import place_and_record
+from generator.review.versioning import stage as stage_version
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -51,6 +53,10 @@ class VersionSink(Protocol):
     def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
                artifacts: dict[str, Path]) -> str:
         """Record a new version (in review); returns a short status line."""
+        ...
+
+    def next_number(self, lesson_id: str) -> int:
+        """The number the next version of ``lesson_id`` will get (its folder is ``v<N>``)."""
         ...
 
 
@@ -145,6 +151,7 @@ class BatchRunner:
     render_workers: int = 0  # 0: render in a thread of this process
     reuse_drafts: bool = True  # False (--force): every lesson gets a fresh draft
     _pool: Executor | None = None
+    _staged: set[Path] = field(default_factory=set)
     _helper: Executor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
 
     @property
@@ -158,7 +165,7 @@ class BatchRunner:
     # -- stages ---------------------------------------------------------------------------------
     async def _draft(self, p: PlannedLesson, sem: asyncio.Semaphore, out: LessonOutcome) -> Drafted:
         """Stage 'draft' (with retrieval and checks): from the draft cache, or one backend call."""
-        cached = self.cache_dir / f"{draft_key(p.cache_key)}.json"
+        cached = self.cache_dir / f"{draft_key(p.draft_key or p.cache_key)}.json"
         if self.reuse_drafts and cached.exists():
             data = json.loads(cached.read_text(encoding="utf-8"))
             lesson = Lesson.model_validate(data["lesson"])
@@ -222,6 +229,7 @@ class BatchRunner:
             self.progress.stage("render", p.id, "start")
             t = time.perf_counter()
             tmp = stage_version(self.outputs, p.id)
+            self._staged.add(tmp)
             rendered = await self._render(p, drafted, tmp)
             if rendered["notes"]:
                 drafted.lesson.provenance.notes.extend(rendered["notes"])
@@ -233,10 +241,13 @@ class BatchRunner:
             stage = "submit"
             self.progress.stage("submit", p.id, "start")
             t = time.perf_counter()
-            final = commit_version(tmp)
-            tmp = None
-            artifacts = {fmt: final / name for fmt, name in rendered["files"].items()}
-            self.sink.submit(drafted.lesson, drafted.checks, final, artifacts)
+            files = rendered["files"]
+            final, _ = place_and_record(
+                tmp,
+                lambda: self.sink.next_number(p.id),
+                lambda final: self.sink.submit(drafted.lesson, drafted.checks, final,
+                                               {fmt: final / name for fmt, name in files.items()}),
+            )
             out.version_dir = str(final)
             out.timings["submit"] = time.perf_counter() - t
             self.progress.stage("submit", p.id, "done")
@@ -246,16 +257,15 @@ class BatchRunner:
             self.progress.stage(stage, p.id, "fail")
         finally:
             if tmp is not None:
-                discard_staging(tmp)
+                discard_staging(tmp)  # gone already when it was placed
         out.seconds = time.perf_counter() - start
         return out
 
     # -- the whole plan -------------------------------------------------------------------------
     def clean_stale(self, plan: Plan) -> None:
-        """Remove staging folders left by a run that was killed."""
+        """Remove the staging folders of the plan's lessons whose owner (a killed run) is gone."""
         for p in plan.lessons:
-            for stale in draft_dir(self.outputs, p.id).glob(".incoming-*"):
-                shutil.rmtree(stale, ignore_errors=True)
+            remove_stale_staging(draft_dir(self.outputs, p.id))
 
     async def arun(self, plan: Plan, concurrency: int) -> BuildReport:
         """Run every lesson of ``plan`` whose status is not 'cached'."""
@@ -291,10 +301,11 @@ class BatchRunner:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
-            if report.interrupted:
-                # A cancelled lesson drops its staging folder at once, while a worker may still be
-                # writing into it; now that the workers have stopped, nothing half-made is left.
-                self.clean_stale(plan)
+            # A cancelled lesson drops its staging folder at once, while a worker may still be writing
+            # into it; now that the workers have stopped, none of this run's half-made folders is left.
+            for tmp in self._staged:
+                shutil.rmtree(tmp, ignore_errors=True)
+            self._staged.clear()
             report.seconds = time.perf_counter() - start
             order = {p.id: i for i, p in enumerate(plan.lessons)}
             report.lessons.sort(key=lambda x: order.get(x.id, 0))

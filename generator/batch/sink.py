@@ -27,6 +27,13 @@ class StoreSink:
         known = self.store.known_cache_keys(p.cache_key for p in lessons)
         return ["cached" if known.get(p.cache_key) == p.id else "generate" for p in lessons]
 
+    def next_number(self, lesson_id: str) -> int:
+        """The number the store gives the lesson's next version."""
+        from generator.review.versioning import next_number
+
+        assert self.store is not None
+        return next_number(self.store, lesson_id)
+
     def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
                artifacts: dict[str, Path]) -> str:
         """Record the version in the review store, in review."""
