@@ -117,7 +117,7 @@ def is_stale_staging(folder: Path, now: float | None = None) -> bool:
 
 def remove_stale_staging(base: Path) -> list[Path]:
     """Remove the staging folders in ``base`` whose owner is gone; live owners' folders are never touched."""
-    removed = []
+    removed: list[Path] = []
     if not base.is_dir():
         return removed
     for folder in sorted(base.glob(f"{STAGING_PREFIX}*")):

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from generator.drafting.service import Drafted, draft_dir, fill_version
 from generator.errors import NotFoundError
 from generator.fsutil import (
+    is_stale_staging,
     make_staging,
     remove_stale_staging,
     set_aside,
@@ -216,3 +217,81 @@ def write_render_record(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already when it was placed
     return NewVersion(record, drafted, path, notes)
+
+
+@dataclass
+class VersionRepair:
+    """A disagreement between the store and ``outputs/drafts`` (and, when repairing, what was done)."""
+
+    path: Path
+    problem: str
+    action: str = ""
+
+
+def _adopt_version(store: ReviewStore, folder: Path, by: str) -> VersionRecord:
+    """Record a whole, unrecorded version folder as the lesson's next version."""
+    from generator.drafting.checks import CheckResult
+    from generator.lesson import Lesson
+
+    lesson = Lesson.model_validate_json((folder / "lesson.json").read_text(encoding="utf-8"))
+    if lesson.id != folder.parent.name:
+        raise ValueError(f"it holds lesson {lesson.id}")
+    checks_file = folder / "checks.json"
+    checks = ([CheckResult(**c) for c in json.loads(checks_file.read_text(encoding="utf-8"))]
+              if checks_file.exists() else [])
+    return store.submit_version(lesson, checks, collect_artifacts(folder), by, kind="draft", folder=folder,
+                                cache_key=lesson.provenance.cache_key or None,
+                                note="adopted by hocvu repair after an interrupted save")
+
+
+def repair_versions(outputs: Path, store: ReviewStore, by: str, *, fix: bool) -> list[VersionRepair]:
+    """Check every lesson folder against the store: folders it does not know (adopted when they are the
+    next number and whole, else set aside into ``.unrecorded/``), versions whose folder is gone (reported;
+    nothing can bring the files back) and staging folders of dead processes (removed)."""
+    from generator.errors import HocvuError
+
+    out: list[VersionRepair] = []
+    root = outputs / "drafts"
+    if not root.is_dir():
+        return out
+    for base in sorted(p for p in root.iterdir() if p.is_dir()):
+        with lesson_lock(base):
+            try:
+                records = store.versions(base.name)
+            except NotFoundError:
+                records = []
+            known = {r.folder.resolve() for r in records if r.folder is not None}
+            for r in records:
+                if r.folder is not None and not r.folder.is_dir():
+                    out.append(VersionRepair(r.folder, f"version {r.number} is recorded but its folder is "
+                                             f"missing; make a new version (hocvu draft or edit)"))
+            folders = sorted((p for p in base.glob("v*") if p.is_dir() and p.name[1:].isdigit()),
+                             key=lambda p: int(p.name[1:]))
+            for folder in folders:
+                if folder.resolve() in known:
+                    continue
+                found = VersionRepair(folder, "version folder not recorded in the store")
+                out.append(found)
+                if not fix:
+                    continue
+                current = len(records) and max(r.number for r in records)
+                why = "it is not the next version number" if int(folder.name[1:]) != current + 1 else ""
+                if not why and not folder_whole(folder):
+                    why = "its files do not match their checksums"
+                if not why:
+                    try:
+                        rec = _adopt_version(store, folder, by)
+                        records.append(rec)
+                        found.action = f"adopted as version {rec.number}"
+                        continue
+                    except (HocvuError, ValueError, OSError) as exc:
+                        why = str(exc)
+                found.action = f"set aside to {set_aside(folder)} ({why})"
+            for tmp in sorted(base.glob(".incoming-*")):
+                if tmp.is_dir() and is_stale_staging(tmp):
+                    stale = VersionRepair(tmp, "staging folder of a process that is no longer running")
+                    out.append(stale)
+                    if fix:
+                        shutil.rmtree(tmp, ignore_errors=True)
+                        stale.action = "removed"
+    return out
