@@ -123,6 +123,18 @@ def test_second_run_is_cached_and_a_changed_group_regenerates_only_its_lessons(w
     assert data["totals"]["generated"] == 4 and data["totals"]["cached"] == 4
 
 
+def test_a_new_format_is_rendered_without_a_new_llm_call(workspace, openai_env):
+    one = SPEC.format(backend="openai").replace("[elderly, farmers]", "[elderly]").replace('["4.2", "6.*"]', '["4.2"]')
+    _, first, _ = _build(workspace, _spec(workspace, text=one))
+    assert first.count("generated") == 1 and openai_env.calls == 1
+    # Before: the key ignored formats, so this said "cached" and never made the handout.
+    _, more, _ = _build(workspace, _spec(workspace, text=one.replace("[page]", "[handout, page]")))
+    assert more.count("generated") == 1 and more.llm_calls == 0 and openai_env.calls == 1
+    assert (Path(more.lessons[0].version_dir) / "handout.docx").exists()
+    _, same, _ = _build(workspace, _spec(workspace, text=one.replace("[page]", "[page, handout]")))
+    assert same.count("cached") == 1 and openai_env.calls == 1
+
+
 def test_offline_build_and_force(workspace):
     spec = _spec(workspace)
     _, report, states = _build(workspace, spec)

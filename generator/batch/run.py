@@ -169,6 +169,7 @@ class BatchRunner:
         if self.reuse_drafts and cached.exists():
             data = json.loads(cached.read_text(encoding="utf-8"))
             lesson = Lesson.model_validate(data["lesson"])
+            lesson.provenance.cache_key = p.cache_key  # the same draft, maybe rendered in other formats
             return Drafted(lesson, [CheckResult(**c) for c in data["checks"]])
         req = build_request(self.library, p.framework, p.competence, p.level, p.group, p.lang)
         sources_hash = ""
