@@ -202,3 +202,41 @@ def test_an_unrecorded_release_that_no_longer_holds_is_set_aside_and_its_name_re
         build_release(store, library, approved, "r1", by="boss")
         assert [r.items[0].version for r in store.list_releases()] == [2]
     assert list((workspace / "outputs/published/.unrecorded").iterdir())
+
+
+# -- no process outlives its command ------------------------------------------------------------------
+def _children(pid: int) -> set[int]:
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text[text.rfind(")") + 2:].split()[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def test_render_workers_exit_when_the_build_is_killed(workspace):
+    import time
+
+    spec = workspace / "spec.yaml"
+    spec.write_text("name: t1\nframework: vn-dcf-2025\ngroups: [elderly]\ncompetences: ['*']\nlevels: [1]\n"
+                    "languages: [vi]\nformats: [page, handout]\nbackend: offline\n", encoding="utf-8")
+    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([HOCVU, "build", str(spec), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while time.monotonic() < deadline and len(workers) < 2:
+        workers = {c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()}
+        time.sleep(0.1)
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.1)
+    alive = {w for w in workers if Path(f"/proc/{w}").exists()
+             and Path(f"/proc/{w}/stat").read_text().split(") ")[1][0] != "Z"}
+    assert not alive

@@ -281,9 +281,10 @@ class BatchRunner:
         if self.render_workers and todo:
             import multiprocessing
 
-            from generator.batch.worker import warm_up
+            from generator.batch.worker import warm_up, watch_parent
 
-            self._pool = ProcessPoolExecutor(self.render_workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.render_workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=watch_parent, initargs=(os.getpid(),))
             loop = asyncio.get_running_loop()
             for _ in range(self.render_workers):  # start the workers now, while the first calls are out
                 loop.run_in_executor(self._pool, warm_up)
