@@ -103,6 +103,7 @@ class BuildReport:
     interrupted: bool = False
     lessons: list[LessonOutcome] = field(default_factory=list)
     path: Path | None = None
+    write_error: str = ""  # why the JSON report could not be written (the results are still reported)
 
     def count(self, status: str) -> int:
         """Lessons with ``status``."""
@@ -311,7 +312,11 @@ class BatchRunner:
             report.seconds = time.perf_counter() - start
             order = {p.id: i for i, p in enumerate(plan.lessons)}
             report.lessons.sort(key=lambda x: order.get(x.id, 0))
-            self.write_report(report)
+            try:
+                self.write_report(report)
+            except OSError as exc:  # e.g. a full disk: the per-lesson results must still reach the user
+                report.write_error = (f"{exc.strerror or exc} ({self.outputs / 'builds'}); "
+                                      f"free some space — every finished version is kept")
         return report
 
     def write_report(self, report: BuildReport) -> Path:

@@ -84,6 +84,8 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
             out.print(f"  [red]✗[/] {x.id} failed at {x.stage}: {x.error}")
     if report_path:
         out.print(f"report: {report_path}")
+    elif report.write_error:
+        out.print(f"[red]the report was not written:[/] {report.write_error}")
 
 
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
