@@ -240,3 +240,23 @@ def test_render_workers_exit_when_the_build_is_killed(workspace):
     alive = {w for w in workers if Path(f"/proc/{w}").exists()
              and Path(f"/proc/{w}/stat").read_text().split(") ")[1][0] != "Z"}
     assert not alive
+
+
+def test_two_builds_with_overlapping_plans_both_complete_with_whole_versions(workspace):
+    spec = workspace / "spec.yaml"
+    spec.write_text("name: t1\nframework: vn-dcf-2025\ngroups: [elderly]\ncompetences: ['4.*']\nlevels: [1]\n"
+                    "languages: [vi]\nformats: [page]\nbackend: offline\n", encoding="utf-8")
+    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "PYTHONPATH": str(REPO)}
+    runs = [subprocess.Popen([HOCVU, "build", str(spec), "--force", "--workers", "0"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0] for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], outs
+    with ReviewStore.open(load_settings()) as store:
+        lessons = store.list_lessons()
+        assert len(lessons) >= 4
+        for state in lessons:
+            versions = store.versions(state.id)
+            assert [v.folder.name for v in versions if v.folder] == [f"v{v.number}" for v in versions]
+            for v in versions:
+                assert all(a.path.is_file() for a in v.artifacts.values()) and "index.html" in v.artifacts
+    assert "agree" in hocvu(workspace, "repair", "--check").stdout
