@@ -82,10 +82,11 @@ def stage(outputs: Path, lesson_id: str) -> Path:
 
 @contextmanager
 def lesson_lock(base: Path) -> Iterator[None]:
-    """Hold the lesson folder's lock (``.lock``, flock): one placement at a time per lesson, across processes.
-    The kernel drops it when the holder dies, however it dies."""
-    base.mkdir(parents=True, exist_ok=True)
-    fd = os.open(base / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    """Hold the lesson's lock (``outputs/.locks/<lesson-id>.lock``, flock): one placement at a time per
+    lesson, across processes. The kernel drops it when the holder dies, however it dies."""
+    locks = base.parent.parent / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    fd = os.open(locks / f"{base.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
