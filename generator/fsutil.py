@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 
 _UMASK = os.umask(0)
@@ -44,3 +48,93 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 16), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+# -- staging folders that belong to their owner ---------------------------------------------------
+#: Hidden folders where a version or release is assembled before it is renamed into place. Their name
+#: carries the owner (host, pid and the process's start time, which tells a reused pid apart), so a later
+#: command removes only the folders of owners that are gone, never a live job's work in progress.
+STAGING_PREFIX = ".incoming-"
+_OWNER = re.compile(r"^\.incoming-(?P<host>[A-Za-z0-9-]{1,32})_(?P<pid>\d+)_(?P<start>\d+)-")
+#: Staging folders of an older hocvu (no owner in the name) are stale once this old (seconds).
+LEGACY_STALE_AFTER = 3600.0
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
+
+
+def process_start(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot (Linux ``/proc``); None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    try:
+        return int(fields[19])  # field 22 of stat(5); fields 1-2 are cut off with the command name
+    except (IndexError, ValueError):
+        return None
+
+
+def owner_tag() -> str:
+    """``<host>_<pid>_<start>`` of this process, as written into staging folder names."""
+    pid = os.getpid()
+    return f"{_host()}_{pid}_{process_start(pid) or 0}"
+
+
+def make_staging(base: Path, label: str = "") -> Path:
+    """A new hidden staging folder in ``base`` that names this process as its owner."""
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{owner_tag()}-{label}{'-' if label else ''}", dir=base))
+
+
+def staging_owner_alive(folder: Path) -> bool | None:
+    """True when the process that owns a staging folder still runs (or runs on another host, which cannot
+    be checked); False when it is gone; None for a folder without an owner in its name."""
+    m = _OWNER.match(folder.name)
+    if m is None:
+        return None
+    if m["host"] != _host():
+        return True
+    start = process_start(int(m["pid"]))
+    if start is None:
+        return False
+    return int(m["start"]) in (0, start)
+
+
+def is_stale_staging(folder: Path, now: float | None = None) -> bool:
+    """A staging folder whose owner is gone (or, without an owner in the name, untouched for an hour)."""
+    alive = staging_owner_alive(folder)
+    if alive is not None:
+        return not alive
+    try:
+        age = (now if now is not None else time.time()) - folder.stat().st_mtime
+    except OSError:
+        return False
+    return age > LEGACY_STALE_AFTER
+
+
+def remove_stale_staging(base: Path) -> list[Path]:
+    """Remove the staging folders in ``base`` whose owner is gone; live owners' folders are never touched."""
+    removed: list[Path] = []
+    if not base.is_dir():
+        return removed
+    for folder in sorted(base.glob(f"{STAGING_PREFIX}*")):
+        if folder.is_dir() and is_stale_staging(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def set_aside(folder: Path, reason: str = "unrecorded") -> Path:
+    """Move ``folder`` into ``<its parent>/.<reason>/<name>-<UTC time>`` (kept, never deleted)."""
+    shelf = folder.parent / f".{reason}"
+    shelf.mkdir(exist_ok=True)
+    target = shelf / f"{folder.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = shelf / f"{folder.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{n}"
+    os.rename(folder, target)
+    return target

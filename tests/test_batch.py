@@ -128,6 +128,36 @@ def test_second_run_is_cached_and_a_changed_group_regenerates_only_its_lessons(w
     assert data["totals"]["generated"] == 4 and data["totals"]["cached"] == 4
 
 
+def test_a_new_format_is_rendered_without_a_new_llm_call(workspace, openai_env):
+    one = SPEC.format(backend="openai").replace("[elderly, farmers]", "[elderly]").replace('["4.2", "6.*"]', '["4.2"]')
+    _, first, _ = _build(workspace, _spec(workspace, text=one))
+    assert first.count("generated") == 1 and openai_env.calls == 1
+    # Before: the key ignored formats, so this said "cached" and never made the handout.
+    _, more, _ = _build(workspace, _spec(workspace, text=one.replace("[page]", "[handout, page]")))
+    assert more.count("generated") == 1 and more.llm_calls == 0 and openai_env.calls == 1
+    assert (Path(more.lessons[0].version_dir) / "handout.docx").exists()
+    _, same, _ = _build(workspace, _spec(workspace, text=one.replace("[page]", "[page, handout]")))
+    assert same.count("cached") == 1 and openai_env.calls == 1
+
+
+def test_a_full_disk_at_the_report_keeps_the_results(workspace, monkeypatch):
+    import errno
+
+    from generator.batch import run
+
+    def full(path, text, mode=None):  # type: ignore[no-untyped-def]
+        if "builds" in str(path) and "cache" not in str(path):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return orig(path, text, mode)
+
+    orig = run.write_text_atomic
+    monkeypatch.setattr(run, "write_text_atomic", full)
+    one = SPEC.format(backend="offline").replace("[elderly, farmers]", "[elderly]").replace('["4.2", "6.*"]', '["4.2"]')
+    _, report, states = _build(workspace, _spec(workspace, text=one))
+    assert report.count("generated") == 1 and report.path is None and set(states.values()) == {"in_review"}
+    assert report.write_error.startswith("No space left on device")
+
+
 def test_offline_build_and_force(workspace):
     spec = _spec(workspace)
     _, report, states = _build(workspace, spec)

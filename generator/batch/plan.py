@@ -29,7 +29,8 @@ class PlannedLesson:
     group: str
     lang: str
     formats: list[str]
-    cache_key: str = ""
+    cache_key: str = ""  # the version's inputs, formats included: a lesson is 'cached' when a version has it
+    draft_key: str = ""  # the draft's inputs only: a new format re-renders but never repeats the LLM call
     status: Status = "generate"
 
     @property
@@ -76,13 +77,19 @@ def prompt_hash_for(backend: str, workspace: object) -> str:
 
 def cache_key(library: Library, p: PlannedLesson, backend: str, model: str, prompt_hash: str,
               sources_fingerprint: str) -> str:
-    """Hash of the framework entry, group profile, content library, prompt, backend and model, sources."""
+    """Hash of the framework entry, group profile, content library, prompt, backend and model, sources:
+    what shapes the draft (the rendered formats are added by ``version_key``)."""
     parts = [
         __version__, p.id, library.competence_hash(p.framework, p.competence), library.group_hash(p.group),
         library.content_hash(p.framework, p.competence) if backend == "offline" else "", prompt_hash,
         backend, model, sources_fingerprint,
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]
+
+
+def version_key(draft: str, formats: list[str]) -> str:
+    """The key of a built version: its draft's key and the formats rendered (order does not matter)."""
+    return hashlib.sha256(f"{draft}\x1fformats:{','.join(sorted(set(formats)))}".encode()).hexdigest()[:24]
 
 
 def make_plan(spec: BatchSpec, library: Library, backend: str, model: str, prompt_hash: str,
@@ -98,7 +105,8 @@ def make_plan(spec: BatchSpec, library: Library, backend: str, model: str, promp
             for level in spec.levels:
                 for lang in spec.languages:
                     p = PlannedLesson(spec.framework, code, level, group, lang, formats)
-                    p.cache_key = cache_key(library, p, backend, model, prompt_hash, sources_fingerprint)
+                    p.draft_key = cache_key(library, p, backend, model, prompt_hash, sources_fingerprint)
+                    p.cache_key = version_key(p.draft_key, formats)
                     plan.lessons.append(p)
     for p, status in zip(plan.lessons, current(plan.lessons), strict=True):
         p.status = "generate" if force else status

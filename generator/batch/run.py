@@ -1,10 +1,11 @@
 """Run a batch plan: LLM calls concurrently (bounded), rendering in a worker pool, each lesson's stages
 in order (draft → check → render → submit), failures recorded per lesson, resumable after any crash.
 
-Resume: every finished draft that passed its checks is cached atomically under
-``outputs/builds/cache/<draft-key>.json`` before rendering, so a rerun never repeats a finished LLM call;
-a version folder appears only whole (staged in a hidden folder, then renamed), and stale staging folders
-are removed at the start of a run.
+Resume: every finished draft is cached atomically under ``outputs/builds/cache/<draft-key>.json`` before
+rendering, so a rerun never repeats a finished LLM call; a version folder appears only whole (staged in a
+hidden folder that names its owning process, then renamed to the number the store gives it, see
+``generator.review.versioning``). Staging folders whose owner is gone are removed; a live build's or
+draft's are never touched, so builds with overlapping plans can run at once.
 
 Truth in reporting: a model-drafted lesson still failing its checks after the last re-ask is 'failed_checks' (it is
 rendered and submitted, so a reviewer sees it with its failures, but it is not a cache hit: the next run
@@ -35,15 +36,15 @@ from generator.drafting.service import (
     assemble,
     build_request,
     check_lesson,
-    commit_version,
     discard_staging,
     draft_dir,
     fill_version,
-    stage_version,
 )
 from generator.errors import BackendUnavailableError, HocvuError
-from generator.fsutil import write_text_atomic
+from generator.fsutil import remove_stale_staging, write_text_atomic
 from generator.lesson import Lesson
+from generator.review.versioning import place_and_record
+from generator.review.versioning import stage as stage_version
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -60,6 +61,10 @@ class VersionSink(Protocol):
     def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
                artifacts: dict[str, Path]) -> str:
         """Record a new version (in review); returns a short status line."""
+        ...
+
+    def next_number(self, lesson_id: str) -> int:
+        """The number the next version of ``lesson_id`` will get (its folder is ``v<N>``)."""
         ...
 
 
@@ -110,6 +115,7 @@ class BuildReport:
     stopped: str = ""  # why the circuit breaker stopped the build ("" when it did not)
     lessons: list[LessonOutcome] = field(default_factory=list)
     path: Path | None = None
+    write_error: str = ""  # why the JSON report could not be written (the results are still reported)
 
     def count(self, status: str) -> int:
         """Lessons with ``status``."""
@@ -216,6 +222,7 @@ class BatchRunner:
     stop_after: int = 5  # the circuit breaker: lessons in a row failing alike before the build stops
     breaker: Breaker = field(default_factory=Breaker)
     _pool: Executor | None = None
+    _staged: set[Path] = field(default_factory=set)
     _helper: Executor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
 
     @property
@@ -229,12 +236,14 @@ class BatchRunner:
     # -- stages ---------------------------------------------------------------------------------
     async def _draft(self, p: PlannedLesson, gate: Gate, out: LessonOutcome) -> Drafted:
         """Stage 'draft' (with retrieval and checks): from the draft cache, or one backend call."""
-        cached = self.cache_dir / f"{draft_key(p.cache_key)}.json"
+        cached = self.cache_dir / f"{draft_key(p.draft_key or p.cache_key)}.json"
         if self.reuse_drafts and cached.exists():
             data = json.loads(cached.read_text(encoding="utf-8"))
             checks = [CheckResult(**c) for c in data["checks"]]
             if self.accept_failed or all(c.passed for c in checks):
-                return Drafted(Lesson.model_validate(data["lesson"]), checks)
+                lesson = Lesson.model_validate(data["lesson"])
+                lesson.provenance.cache_key = p.cache_key  # the same draft, maybe rendered in other formats
+                return Drafted(lesson, checks)
         req = build_request(self.library, p.framework, p.competence, p.level, p.group, p.lang)
         sources_hash = ""
         if self.retrieve is not None:
@@ -318,6 +327,7 @@ class BatchRunner:
             self.progress.stage("render", p.id, "start")
             t = time.perf_counter()
             tmp = stage_version(self.outputs, p.id)
+            self._staged.add(tmp)
             rendered = await self._render(p, drafted, tmp)
             if rendered["notes"]:
                 drafted.lesson.provenance.notes.extend(rendered["notes"])
@@ -329,10 +339,13 @@ class BatchRunner:
             stage = "submit"
             self.progress.stage("submit", p.id, "start")
             t = time.perf_counter()
-            final = commit_version(tmp)
-            tmp = None
-            artifacts = {fmt: final / name for fmt, name in rendered["files"].items()}
-            self.sink.submit(drafted.lesson, drafted.checks, final, artifacts)
+            files = rendered["files"]
+            final, _ = place_and_record(
+                tmp,
+                lambda: self.sink.next_number(p.id),
+                lambda final: self.sink.submit(drafted.lesson, drafted.checks, final,
+                                               {fmt: final / name for fmt, name in files.items()}),
+            )
             out.version_dir = str(final)
             out.timings["submit"] = time.perf_counter() - t
             self.progress.stage("submit", p.id, "done")
@@ -348,16 +361,15 @@ class BatchRunner:
             self.progress.stage(stage, p.id, "fail")
         finally:
             if tmp is not None:
-                discard_staging(tmp)
+                discard_staging(tmp)  # gone already when it was placed
         out.seconds = time.perf_counter() - start
         return out
 
     # -- the whole plan -------------------------------------------------------------------------
     def clean_stale(self, plan: Plan) -> None:
-        """Remove staging folders left by a run that was killed."""
+        """Remove the staging folders of the plan's lessons whose owner (a killed run) is gone."""
         for p in plan.lessons:
-            for stale in draft_dir(self.outputs, p.id).glob(".incoming-*"):
-                shutil.rmtree(stale, ignore_errors=True)
+            remove_stale_staging(draft_dir(self.outputs, p.id))
 
     async def arun(self, plan: Plan, concurrency: int) -> BuildReport:
         """Run every lesson of ``plan`` whose status is 'generate'."""
@@ -373,9 +385,10 @@ class BatchRunner:
         if self.render_workers and todo:
             import multiprocessing
 
-            from generator.batch.worker import warm_up
+            from generator.batch.worker import warm_up, watch_parent
 
-            self._pool = ProcessPoolExecutor(self.render_workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.render_workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=watch_parent, initargs=(os.getpid(),))
             loop = asyncio.get_running_loop()
             for _ in range(self.render_workers):  # start the workers now, while the first calls are out
                 loop.run_in_executor(self._pool, warm_up)
@@ -394,15 +407,20 @@ class BatchRunner:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
-            if report.interrupted:
-                # A cancelled lesson drops its staging folder at once, while a worker may still be
-                # writing into it; now that the workers have stopped, nothing half-made is left.
-                self.clean_stale(plan)
+            # A cancelled lesson drops its staging folder at once, while a worker may still be writing
+            # into it; now that the workers have stopped, none of this run's half-made folders is left.
+            for tmp in self._staged:
+                shutil.rmtree(tmp, ignore_errors=True)
+            self._staged.clear()
             report.seconds = time.perf_counter() - start
             report.stopped = self.breaker.reason
             order = {p.id: i for i, p in enumerate(plan.lessons)}
             report.lessons.sort(key=lambda x: order.get(x.id, 0))
-            self.write_report(report)
+            try:
+                self.write_report(report)
+            except OSError as exc:  # e.g. a full disk: the per-lesson results must still reach the user
+                report.write_error = (f"{exc.strerror or exc} ({self.outputs / 'builds'}); "
+                                      f"free some space — every finished version is kept")
         return report
 
     def write_report(self, report: BuildReport) -> Path:

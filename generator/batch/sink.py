@@ -41,6 +41,13 @@ class StoreSink:
                 out.append("cached" if hit and not failed else "generate")
         return out
 
+    def next_number(self, lesson_id: str) -> int:
+        """The number the store gives the lesson's next version."""
+        from generator.review.versioning import next_number
+
+        assert self.store is not None
+        return next_number(self.store, lesson_id)
+
     def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
                artifacts: dict[str, Path]) -> str:
         """Record the version in the review store, in review."""

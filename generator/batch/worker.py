@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+
+#: How often a worker checks that the build which started it still runs (seconds).
+WATCH_INTERVAL = 0.5
 
 
 def render_into(out_dir: str, lesson_json: str, group_json: str, formats: list[str], workspace: str,
@@ -33,3 +37,17 @@ def warm_up() -> bool:
     import generator.render  # noqa: F401
 
     return True
+
+
+def watch_parent(parent: int) -> None:
+    """Pool initializer: end this worker as soon as the build that started it is gone, however it died
+    (kill -9 included), instead of rendering on for minutes with nobody to take the result."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_INTERVAL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hocvu-watch-parent", daemon=True).start()

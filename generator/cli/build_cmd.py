@@ -116,6 +116,8 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
         out.print(f"[red]{report.stopped}[/]")
     if report_path:
         out.print(f"report: {report_path}")
+    elif report.write_error:
+        out.print(f"[red]the report was not written:[/] {report.write_error}")
 
 
 @contextmanager

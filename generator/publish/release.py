@@ -1,8 +1,10 @@
 """Building an immutable release of approved lessons: select → verify → assemble → manifest → place.
 
-The release is assembled in a hidden folder beside its destination and renamed into place inside the
-store transaction that records it, so a crash leaves either a whole release or none, and a name is
-never used twice.
+The release is assembled in a hidden folder beside its destination (named for its owning process, so
+only a dead owner's is ever removed) and renamed into place inside the store transaction that records
+it. A crash between the rename and the commit leaves a release folder the store does not know:
+``repair_releases`` (``hocvu repair``) adopts it when its manifest and lessons still hold, or sets it
+aside, and its name can be published again.
 """
 
 from __future__ import annotations
@@ -10,15 +12,22 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.errors import PublishError
-from generator.fsutil import sha256_file, write_text_atomic
+from generator.errors import HocvuError, PublishError
+from generator.fsutil import (
+    STAGING_PREFIX,
+    is_stale_staging,
+    make_staging,
+    remove_stale_staging,
+    set_aside,
+    sha256_file,
+    write_text_atomic,
+)
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -206,8 +215,14 @@ def build_release(
     check_release_name(name)
     base = published_dir(settings)
     target = base / name
-    if target.exists() or any(r.name == name for r in store.list_releases()):
+    recorded = any(r.name == name for r in store.list_releases())
+    if recorded:
         raise PublishError(f"release {name!r} already exists; releases are immutable, choose a new name")
+    if target.exists():
+        raise PublishError(
+            f"release folder {target} exists but the store has no record of it (an interrupted publish); "
+            f"run `hocvu repair` to adopt or set it aside, then publish again"
+        )
     filters = {k: v for k, v in (("group", group), ("framework", framework), ("competence", competence)) if v}
     chosen = select_approved(store, group=group, framework=framework, competence=competence)
     if not chosen:
@@ -215,8 +230,8 @@ def build_release(
         raise PublishError(f"no approved lessons in {where}; approve some with `hocvu review approve` first")
     for c in chosen:
         verify_candidate(c)
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".incoming-{name}-", dir=base))
+    remove_stale_staging(base)
+    tmp = make_staging(base, name)
     placed = False
     try:
         entries = [assemble_lesson(c, library, tmp, page) for c in chosen]
@@ -261,6 +276,9 @@ def build_release(
             try:
                 os.rename(tmp, target)
                 placed = True
+                from generator.review.versioning import crash_point
+
+                crash_point("release-placed")
             except OSError as exc:
                 raise PublishError(f"cannot place release {name} at {target}: {exc.strerror}") from exc
 
@@ -305,3 +323,72 @@ def release_path(settings: Settings, store: ReviewStore | None, name: str) -> tu
     if not as_path.is_dir():
         raise PublishError(f"no release {name!r} in {published_dir(settings)}")
     return as_path, record
+
+
+@dataclass
+class ReleaseRepair:
+    """What ``repair_releases`` found (and, when repairing, did) for one folder of ``outputs/published``."""
+
+    path: Path
+    problem: str
+    action: str = ""
+
+
+def unrecorded_releases(settings: Settings, store: ReviewStore) -> list[Path]:
+    """Release folders the store has no record of (left by a publish that died after placing them)."""
+    base = published_dir(settings)
+    if not base.is_dir():
+        return []
+    known = {r.path.resolve() for r in store.list_releases()}
+    return [p for p in sorted(base.iterdir())
+            if p.is_dir() and not p.name.startswith(".") and p.resolve() not in known]
+
+
+def adopt_release(store: ReviewStore, root: Path, by: str) -> ReleaseRecord:
+    """Record an unrecorded release folder when its files match its manifest and each lesson is still the
+    approved version it holds (PublishError or ConflictError otherwise; nothing is recorded then)."""
+    from generator.publish.manifest import read_manifest, verify_release
+    from generator.review.records import ReleaseItem
+
+    report = verify_release(root)
+    if not report.ok:
+        raise PublishError(f"release {root.name} does not match its manifest: {'; '.join(report.problems()[:3])}")
+    data = read_manifest(root)
+    if data.get("release") != root.name:
+        raise PublishError(f"release folder {root.name} holds the manifest of {data.get('release')!r}")
+    lessons = data.get("lessons")
+    if not isinstance(lessons, list) or not all(isinstance(e, dict) for e in lessons):
+        raise PublishError(f"release {root.name}: its manifest has no valid list of lessons")
+    items = [ReleaseItem(str(e["id"]), int(e["version"]), str(e["content_hash"])) for e in lessons]
+    filters = data.get("filters") if isinstance(data.get("filters"), dict) else {}
+    author = str(data.get("created_by") or by)
+    return store.create_release(root.name, items, by=author, path=root,
+                                manifest_sha256=sha256_file(root / "manifest.json"),
+                                hocvu_version=str(data.get("hocvu_version", "")), filters=filters)
+
+
+def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: bool) -> list[ReleaseRepair]:
+    """Unrecorded release folders (adopted, else set aside into ``published/.unrecorded/``) and staging
+    folders of dead publishes (removed). With ``fix`` False, only report."""
+    base = published_dir(settings)
+    out: list[ReleaseRepair] = []
+    for root in unrecorded_releases(settings, store):
+        found = ReleaseRepair(root, "release folder not recorded in the store")
+        out.append(found)
+        if not fix:
+            continue
+        try:
+            adopt_release(store, root, by)
+            found.action = "adopted (manifest and approved versions match)"
+        except (HocvuError, KeyError, ValueError, TypeError) as exc:
+            moved = set_aside(root)
+            found.action = f"set aside to {moved} ({exc}); the name can be published again"
+    if base.is_dir():
+        for tmp in sorted(base.glob(f"{STAGING_PREFIX}*")):
+            if tmp.is_dir() and is_stale_staging(tmp):
+                found = ReleaseRepair(tmp, "staging folder of a publish that is no longer running")
+                out.append(found)
+                if fix:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    found.action = "removed"
+    return out
