@@ -7,8 +7,6 @@ Each stage is a function that can be called and tested alone; library functions 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,13 +114,6 @@ def draft_dir(outputs: Path, lesson_id: str) -> Path:
     return outputs / "drafts" / lesson_id
 
 
-def stage_version(outputs: Path, lesson_id: str) -> Path:
-    """A hidden temporary folder beside the lesson's versions, to fill and then ``commit_version``."""
-    base = draft_dir(outputs, lesson_id)
-    base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))
-
-
 def fill_version(tmp: Path, drafted: Drafted) -> None:
     """Write lesson.json, checks.json and preview.md into a staged version folder."""
     from generator.drafting.preview import to_markdown
@@ -131,25 +122,6 @@ def fill_version(tmp: Path, drafted: Drafted) -> None:
     write_text_atomic(tmp / "checks.json", json.dumps([c.to_dict() for c in drafted.checks], ensure_ascii=False,
                                                       indent=2))
     write_text_atomic(tmp / "preview.md", to_markdown(drafted.lesson, drafted.checks))
-
-
-def commit_version(tmp: Path) -> Path:
-    """Rename a filled staging folder to the next free ``v<N>`` (atomic; never overwrites)."""
-    base = tmp.parent
-    os.chmod(tmp, 0o755)
-    while True:
-        target = base / f"v{latest_version(base) + 1}"
-        try:
-            os.rename(tmp, target)  # fails if another writer took v<N> first
-            return target
-        except OSError:
-            if not target.exists():
-                raise
-
-
-def latest_version(base: Path) -> int:
-    """Highest N of the ``v<N>`` folders in ``base`` (0 when none)."""
-    return max((int(p.name[1:]) for p in base.glob("v*") if p.name[1:].isdigit()), default=0)
 
 
 def discard_staging(tmp: Path) -> None:
