@@ -115,15 +115,18 @@ def is_stale_staging(folder: Path, now: float | None = None) -> bool:
     return age > LEGACY_STALE_AFTER
 
 
+def stale_staging(base: Path) -> list[Path]:
+    """The staging folders in ``base`` whose owner is gone (live owners' folders are never listed)."""
+    if not base.is_dir():
+        return []
+    return [f for f in sorted(base.glob(f"{STAGING_PREFIX}*")) if f.is_dir() and is_stale_staging(f)]
+
+
 def remove_stale_staging(base: Path) -> list[Path]:
     """Remove the staging folders in ``base`` whose owner is gone; live owners' folders are never touched."""
-    removed: list[Path] = []
-    if not base.is_dir():
-        return removed
-    for folder in sorted(base.glob(f"{STAGING_PREFIX}*")):
-        if folder.is_dir() and is_stale_staging(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+    removed = stale_staging(base)
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
     return removed
 
 

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from generator.errors import HocvuError, PublishError
 from generator.fsutil import (
-    STAGING_PREFIX,
-    is_stale_staging,
     make_staging,
     remove_stale_staging,
     set_aside,
     sha256_file,
+    stale_staging,
     write_text_atomic,
 )
 
@@ -383,12 +382,10 @@ def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: boo
         except (HocvuError, KeyError, ValueError, TypeError) as exc:
             moved = set_aside(root)
             found.action = f"set aside to {moved} ({exc}); the name can be published again"
-    if base.is_dir():
-        for tmp in sorted(base.glob(f"{STAGING_PREFIX}*")):
-            if tmp.is_dir() and is_stale_staging(tmp):
-                found = ReleaseRepair(tmp, "staging folder of a publish that is no longer running")
-                out.append(found)
-                if fix:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    found.action = "removed"
+    for tmp in stale_staging(base):
+        found = ReleaseRepair(tmp, "staging folder of a publish that is no longer running")
+        out.append(found)
+        if fix:
+            shutil.rmtree(tmp, ignore_errors=True)
+            found.action = "removed"
     return out

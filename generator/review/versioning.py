@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from generator.drafting.service import Drafted, draft_dir, fill_version
 from generator.errors import NotFoundError
 from generator.fsutil import (
-    is_stale_staging,
     make_staging,
     remove_stale_staging,
     set_aside,
     sha256_file,
+    stale_staging,
     write_text_atomic,
 )
 
@@ -288,11 +288,10 @@ def repair_versions(outputs: Path, store: ReviewStore, by: str, *, fix: bool) ->
                     except (HocvuError, ValueError, OSError) as exc:
                         why = str(exc)
                 found.action = f"set aside to {set_aside(folder)} ({why})"
-            for tmp in sorted(base.glob(".incoming-*")):
-                if tmp.is_dir() and is_stale_staging(tmp):
-                    stale = VersionRepair(tmp, "staging folder of a process that is no longer running")
-                    out.append(stale)
-                    if fix:
-                        shutil.rmtree(tmp, ignore_errors=True)
-                        stale.action = "removed"
+            for tmp in stale_staging(base):
+                stale = VersionRepair(tmp, "staging folder of a process that is no longer running")
+                out.append(stale)
+                if fix:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    stale.action = "removed"
     return out
