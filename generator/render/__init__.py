@@ -93,7 +93,7 @@ def render_lesson(
 
         tts = make_tts(settings)
     ctx = RenderContext.from_settings(settings, tts)
-    if getattr(settings, "images", "sketch") != "sketch" and PICTURED & set(order):
+    if settings.images != "sketch" and PICTURED & set(order):
         from generator.render.images import make_image_backend
         from generator.render.pictures import step_pictures
 

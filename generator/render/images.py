@@ -113,7 +113,7 @@ IMAGE_BACKENDS: dict[str, Callable[[Settings], ImageBackend]] = {
 
 def make_image_backend(settings: Settings) -> ImageBackend:
     """The image backend the settings choose (``images``: sketch by default)."""
-    name = getattr(settings, "images", "sketch") or "sketch"
+    name = settings.images
     if name not in IMAGE_BACKENDS:
         raise NotFoundError.unknown("image backend", name, list(IMAGE_BACKENDS))
     return IMAGE_BACKENDS[name](settings)

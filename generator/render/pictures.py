@@ -122,7 +122,8 @@ def _draw_cached(key: str, data: str) -> bytes:
 
 # -- drawing ------------------------------------------------------------------------------------------
 @lru_cache(maxsize=32)
-def _font(size: int, bold: bool = False) -> Any:
+def font_at(size: int, bold: bool = False) -> Any:
+    """The lesson font (Be Vietnam Pro, or DejaVu Sans) at ``size`` pixels, for Pillow."""
     from PIL import ImageFont
 
     from generator.render.fonts import find_font
@@ -172,14 +173,14 @@ class _Painter:
     def _frame(self) -> None:
         d = self.d
         d.rounded_rectangle((0, 0, WIDTH - 1, HEIGHT - 1), radius=56, outline="#1A1A1A", width=14)
-        d.text((60, 34), "9:41", font=_font(26, True), fill="#1A1A1A")
+        d.text((60, 34), "9:41", font=font_at(26, True), fill="#1A1A1A")
         d.rounded_rectangle((WIDTH - 120, 38, WIDTH - 64, 62), radius=6, outline="#1A1A1A", width=3)
         d.rectangle((WIDTH - 116, 42, WIDTH - 78, 58), fill="#1A1A1A")
 
     def _top_bar(self) -> int:
         top, h = 80, 150
         self.d.rectangle((14, top, WIDTH - 15, top + h), fill=self.colour)
-        self.d.text((self.PAD, top + 18), self.s.app, font=_font(34, True), fill="#FFFFFF")
+        self.d.text((self.PAD, top + 18), self.s.app, font=font_at(34, True), fill="#FFFFFF")
         if self.s.title:
             self._text_in((self.PAD, top + 70, WIDTH - self.PAD, top + h - 8), self.s.title, 40, True, "#FFFFFF")
         return top + h + 18
@@ -190,7 +191,7 @@ class _Painter:
         self.d.rounded_rectangle((self.PAD, y, WIDTH - self.PAD, y + h), radius=14, fill="#FFF4CE",
                                  outline="#E0B000", width=3)
         for i, line in enumerate(lines):
-            self.d.text((self.PAD + 16, y + 12 + 38 * i), line, font=_font(28), fill="#3A2E00")
+            self.d.text((self.PAD + 16, y + 12 + 38 * i), line, font=font_at(28), fill="#3A2E00")
         return y + h + 18
 
     # layouts
@@ -214,7 +215,7 @@ class _Painter:
             if on is not None:
                 self._switch(WIDTH - self.PAD - 96, y0 + row // 2 - 26, on)
             else:
-                self.d.text((WIDTH - self.PAD - 26, y0 + row // 2 - 24), "›", font=_font(44), fill="#9AA0A6")
+                self.d.text((WIDTH - self.PAD - 26, y0 + row // 2 - 24), "›", font=font_at(44), fill="#9AA0A6")
             if item == self.s.tap:
                 self.target = box
 
@@ -225,7 +226,7 @@ class _Painter:
             y0 = top + i * row
             if y0 + row > bottom:
                 break
-            self.d.text((self.PAD, y0), item, font=_font(28, True), fill="#3C4043")
+            self.d.text((self.PAD, y0), item, font=font_at(28, True), fill="#3C4043")
             box = (self.PAD, y0 + 42, WIDTH - self.PAD, y0 + row - 14)
             self.d.rounded_rectangle(box, radius=12, outline="#9AA0A6", width=3)
             if item == self.s.tap:
@@ -245,7 +246,7 @@ class _Painter:
             box = (x0, yy, x0 + w, yy + h)
             self.d.rounded_rectangle(box, radius=24, fill="#D2E3FC" if mine else "#F1F3F4")
             for j, line in enumerate(lines):
-                self.d.text((x0 + 24, yy + 14 + 42 * j), line, font=_font(32), fill="#1A1A1A")
+                self.d.text((x0 + 24, yy + 14 + 42 * j), line, font=font_at(32), fill="#1A1A1A")
             if item == self.s.tap:
                 self.target = (box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8)
             yy += h + 20
@@ -259,7 +260,7 @@ class _Painter:
             colour = APP_COLOURS.get(item.strip().lower(), "#5F6368")
             self.d.rounded_rectangle((x0 + 20, y0, x0 + size - 20, y0 + size - 40), radius=28, fill=colour)
             initial = item.strip()[:1].upper()
-            self.d.text((x0 + size // 2, y0 + (size - 40) // 2), initial, font=_font(56, True), fill="#FFFFFF",
+            self.d.text((x0 + size // 2, y0 + (size - 40) // 2), initial, font=font_at(56, True), fill="#FFFFFF",
                         anchor="mm")
             self._text_in((x0 - 6, y0 + size - 34, x0 + size + 6, y0 + size + 40), item, 26, False, "#1A1A1A",
                           center=True)
@@ -274,7 +275,7 @@ class _Painter:
         box = (self.PAD, top, WIDTH - self.PAD, top + h)
         self.d.rounded_rectangle(box, radius=24, fill="#E8F0FE")
         for i, line in enumerate(lines):
-            self.d.text((self.PAD + 30, top + 30 + 54 * i), line, font=_font(40, True), fill="#1A1A1A")
+            self.d.text((self.PAD + 30, top + 30 + 54 * i), line, font=font_at(40, True), fill="#1A1A1A")
         self.target = (box[0] - 10, box[1] - 10, box[2] + 10, box[3] + 10)
 
     def _dialog(self, y: int) -> None:
@@ -285,7 +286,7 @@ class _Painter:
         top = max(y + 40, (HEIGHT - h) // 2)
         self.d.rounded_rectangle((self.PAD, top, WIDTH - self.PAD, top + h), radius=28, fill="#FFFFFF")
         for i, line in enumerate(lines):
-            self.d.text((self.PAD + 40, top + 30 + 44 * i), line, font=_font(32), fill="#1A1A1A")
+            self.d.text((self.PAD + 40, top + 30 + 44 * i), line, font=font_at(32), fill="#1A1A1A")
         yy = top + 50 + 44 * len(lines)
         for label in [*self.s.items, *self.s.buttons]:
             box = (self.PAD + 40, yy, WIDTH - self.PAD - 40, yy + 78)
@@ -345,7 +346,7 @@ class _Painter:
 
     # text helpers
     def _width(self, text: str, size: int, bold: bool = False) -> float:
-        return float(_font(size, bold).getlength(text))
+        return float(font_at(size, bold).getlength(text))
 
     def _wrap(self, text: str, size: int, width: int, bold: bool = False) -> list[str]:
         words, lines, cur = text.split(), [], ""
@@ -376,5 +377,5 @@ class _Painter:
         y = y0 + (height - total) // 2 if valign else y0
         for line in lines:
             x = x0 + (width - self._width(line, s, bold)) / 2 if center else x0
-            self.d.text((x, y), line, font=_font(s, bold), fill=fill)
+            self.d.text((x, y), line, font=font_at(s, bold), fill=fill)
             y += line_h

@@ -82,7 +82,7 @@ def draw_slide(pl: Placed, theme: Theme, n: int, total: int) -> Any:
 
     from generator.render.fit import LINE_EM, gap_pts, indent_pts
     from generator.render.fonts import text_measure
-    from generator.render.pictures import _font
+    from generator.render.pictures import font_at
     from generator.render.slide_plan import BAR_H, FOOTER_H, INSET_X, INSET_Y, MARGIN, SLIDE_W
 
     k = W / SLIDE_W
@@ -101,7 +101,7 @@ def draw_slide(pl: Placed, theme: Theme, n: int, total: int) -> Any:
                 y += gap_pts(p, size)
             ind = indent_pts(p, size)
             lines = m.wrap(p.text, s, (w - ind) * 0.98, p.bold)
-            font = _font(max(8, round(s * k)), p.bold)
+            font = font_at(max(8, round(s * k)), p.bold)
             if p.kind in ("bullet", "number", "letter"):
                 mark = "•" if p.kind == "bullet" else (f"{p.start}." if p.kind == "number" else f"{chr(64 + p.start)}.")
                 d.text((px(x), px(y)), mark, font=font, fill="#" + theme.accent)
@@ -130,7 +130,7 @@ def draw_slide(pl: Placed, theme: Theme, n: int, total: int) -> Any:
         x, y, w, h = pl.picture_box
         pic = Image.open(io.BytesIO(pl.spec.picture)).convert("RGB").resize((px(w), px(h)))
         img.paste(pic, (px(x), px(y)))
-    d.text((W - px(MARGIN), px(540 - FOOTER_H / 2 - 6)), f"{n}/{total}", font=_font(18), fill="#" + theme.text,
+    d.text((W - px(MARGIN), px(540 - FOOTER_H / 2 - 6)), f"{n}/{total}", font=font_at(18), fill="#" + theme.text,
            anchor="rm")
     return img
 

@@ -28,6 +28,7 @@ from generator.review.models import SessionRow, SignInFailureRow, UserRow, utcno
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from generator.config import Settings
     from generator.review.records import User
     from generator.review.store import ReviewStore
 
@@ -46,11 +47,10 @@ class Limits:
     hours: int = 12
 
     @classmethod
-    def from_settings(cls, settings: object) -> Limits:
+    def from_settings(cls, settings: Settings) -> Limits:
         """The limits ``settings`` name."""
-        return cls(getattr(settings, "signin_max_failures", 5), getattr(settings, "signin_max_per_address", 100),
-                   getattr(settings, "signin_window_seconds", 900), getattr(settings, "session_idle_minutes", 120),
-                   getattr(settings, "session_hours", 12))
+        return cls(settings.signin_max_failures, settings.signin_max_per_address, settings.signin_window_seconds,
+                   settings.session_idle_minutes, settings.session_hours)
 
 
 def user_key(name: str) -> str:
