@@ -140,7 +140,7 @@ class Library:
 
     def content(self, fid: str, code: str):  # type: ignore[no-untyped-def]
         """The offline content entry for a competence (``CompetenceContent``)."""
-        from generator.drafting.content import CompetenceContent
+        from generator.content import CompetenceContent
 
         key = (fid, code)
         if key not in self._content:
@@ -176,7 +176,7 @@ class Library:
 def check_content(lib: Library, fid: str, code: str) -> list[str]:
     """Cross-check a content entry against its framework and the groups it is written for: problems as
     readable lines (empty when the entry can serve every level and group)."""
-    from generator.drafting.content import CompetenceContent, content_problems
+    from generator.content import CompetenceContent, content_problems
 
     comp: Competence = lib.framework(fid).competence(code)
     entry: CompetenceContent = lib.content(fid, code)
