@@ -53,6 +53,7 @@ class Library:
     _content: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
     _frameworks: dict[str, Framework] = field(default_factory=dict, repr=False)
     _listing: dict[tuple[str, str], dict[str, Path]] = field(default_factory=dict, repr=False)
+    _hashes: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False)
 
     def _files(self, sub: str, pattern: str = "*.yaml") -> dict[str, Path]:
         key = (sub, pattern)
@@ -102,6 +103,10 @@ class Library:
         """Cross-framework code equivalences, if shipped."""
         path = self._files("").get("equivalences")
         return load_model(path, Equivalence) if path else None
+
+    def framework_ids(self) -> set[str]:
+        """The ids of the frameworks in the library, without loading them."""
+        return set(self._framework_paths)
 
     def framework(self, fid: str) -> Framework:
         """The framework ``fid``; NotFoundError listing the valid ids otherwise."""
@@ -159,12 +164,18 @@ class Library:
         return sorted(self._files(f"content/{fid}"))
 
     def competence_hash(self, fid: str, code: str) -> str:
-        """Hash of one framework entry (for outdated detection)."""
-        return model_hash(self.framework(fid).competence(code))
+        """Hash of one framework entry (for outdated detection); kept, as the loaded framework is."""
+        key = ("fw", fid, code)
+        if key not in self._hashes:
+            self._hashes[key] = model_hash(self.framework(fid).competence(code))
+        return self._hashes[key]
 
     def group_hash(self, gid: str) -> str:
-        """Hash of one group profile."""
-        return model_hash(self.group(gid))
+        """Hash of one group profile; kept, as the loaded profile is."""
+        key = ("group", gid)
+        if key not in self._hashes:
+            self._hashes[key] = model_hash(self.group(gid))
+        return self._hashes[key]
 
     def content_hash(self, fid: str, code: str) -> str:
         """Hash of one content library entry, or '' when there is none."""

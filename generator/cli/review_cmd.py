@@ -113,12 +113,18 @@ def list_(
     failed_checks: Annotated[
         bool, typer.Option("--failed-checks", help="Only lessons whose current version failed a check.")
     ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most this many lessons.")
+    ] = 500,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many lessons first (with --limit: the next page).")
+    ] = 0,
 ) -> None:
     """List lessons in the review store with their status; outdated ones and failed checks are flagged."""
     from rich.table import Table
 
     with open_store() as store:
-        states = store.list_lessons(
+        found = store.lesson_page(
             status=status,
             group=group,
             framework=framework,
@@ -128,10 +134,11 @@ def list_(
             search=search,
             outdated_only=outdated,
             library=State.library(),
+            failed_checks=failed_checks,
+            limit=limit,
+            offset=offset,
         )
-        failing = {s.id for s in states if not store.get_version(s.id).checks_passed}
-    if failed_checks:
-        states = [s for s in states if s.id in failing]
+    states = found.items
     out = console()
     if not states:
         out.print(
@@ -149,10 +156,14 @@ def list_(
             str(s.current_version),
             when(s.updated_at),
             ", ".join(n for n, on in (("[yellow]outdated[/]", s.outdated),
-                                      ("[red]checks failed[/]", s.id in failing)) if on),
+                                      ("[red]checks failed[/]", not s.checks_passed)) if on),
         )
     out.print(table)
-    out.print(f"{len(states)} lesson(s)")
+    if len(states) < found.total:
+        nxt = f"; --offset {offset + len(states)} shows the next ones" if offset + len(states) < found.total else ""
+        out.print(f"lessons {offset + 1}-{offset + len(states)} of {found.total}{nxt}")
+    else:
+        out.print(f"{len(states)} lesson(s)")
 
 
 @app.command("show")

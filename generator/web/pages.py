@@ -24,7 +24,7 @@ from generator.web.context import (
 from generator.web.security import client_address, verify_csrf
 
 if TYPE_CHECKING:
-    from generator.review.store import ReviewStore
+    from generator.frameworks import Library
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
@@ -85,33 +85,26 @@ def logout(request: Request, everywhere: Annotated[str, Form()] = "") -> Respons
 
 
 # -- dashboard ------------------------------------------------------------------------------------
-def waiting_for(store: ReviewStore, user: User, lessons: list[LessonState]) -> list[LessonState]:
-    """In-review lessons this user may decide on (under four-eyes, not those whose version they made)."""
-    out: list[LessonState] = []
-    for s in lessons:
-        if len(out) >= LIST_LIMIT:
-            break
-        if not store.four_eyes or store.get_version(s.id).author != user.name:
-            out.append(s)
-    return out
-
-
 @router.get("/")
 def dashboard(request: Request, user: Annotated[User, Depends(page_user)]) -> Response:
-    """Counts per status, what waits for this user, and outdated lessons."""
+    """Counts per status (one grouped query), what waits for this user, and outdated lessons: each list
+    a short page from the store, never the whole store."""
     ctx = web(request)
-    counts = ctx.store.counts()
+    store = ctx.store
+    counts = store.counts()
     statuses = [s.value for s in wf.Status]
+    outdated = store.lesson_page(outdated_only=True, library=ctx.library, limit=LIST_LIMIT)
     waiting: list[LessonState] = []
     if user.role in (wf.Role.REVIEWER, wf.Role.ADMIN):
-        waiting = waiting_for(ctx.store, user, ctx.store.list_lessons(status=wf.Status.IN_REVIEW))
-    to_revise = []
+        # under four-eyes, not those whose current version they made
+        waiting = store.list_lessons(status=wf.Status.IN_REVIEW, limit=LIST_LIMIT,
+                                     not_author=user.name if store.four_eyes else None)
+    to_revise: list[LessonState] = []
     if user.role in (wf.Role.EDITOR, wf.Role.ADMIN):
-        to_revise = ctx.store.list_lessons(status=wf.Status.CHANGES_REQUESTED)[:LIST_LIMIT]
-    outdated = ctx.store.list_lessons(outdated_only=True, library=ctx.library)
+        to_revise = store.list_lessons(status=wf.Status.CHANGES_REQUESTED, limit=LIST_LIMIT)
     return render(request, "dashboard.html", nav="dashboard", counts=counts, statuses=statuses,
                   total=sum(counts.values()), waiting=waiting, to_revise=to_revise,
-                  outdated=outdated[:LIST_LIMIT], outdated_total=len(outdated), groups=ctx.library.groups)
+                  outdated=outdated.items, outdated_total=outdated.total, groups=ctx.library.groups)
 
 
 # -- queue ----------------------------------------------------------------------------------------
@@ -125,25 +118,29 @@ def queue(request: Request, user: Annotated[User, Depends(page_user)],
           level: str | None = None, group: str | None = None, language: str | None = None,
           q: Annotated[str | None, Query(max_length=200)] = None, outdated: str | None = None,
           page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    """Lessons matching the filters, with search, a page at a time."""
+    """Lessons matching the filters, with search, a page at a time (filtered and paged by the store)."""
     ctx = web(request)
     lvl = int(level) if level and level.isdigit() else None
     filters = {"status": _opt(status), "framework": _opt(framework), "competence": _opt(competence),
                "level": lvl, "group": _opt(group), "language": _opt(language)}
     if filters["status"] not in (None, *[s.value for s in wf.Status]):
         raise NotFoundError.unknown("status", status, [s.value for s in wf.Status])
-    found = ctx.store.list_lessons(**filters, search=_opt(q), outdated_only=bool(outdated),  # type: ignore[arg-type]
-                                   library=ctx.library)
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(page, pages)
-    codes = sorted({c.code for fw in ctx.library.frameworks.values() for c in fw.competences},
-                   key=lambda c: [int(x) if x.isdigit() else x for x in c.split(".")])
-    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render(request, "queue.html", nav="queue", lessons=shown, total=len(found), page=page, pages=pages,
-                  filters=filters, q=q or "", outdated=bool(outdated),
+    query = dict(filters, search=_opt(q), outdated_only=bool(outdated), library=ctx.library)
+    found = ctx.store.lesson_page(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+    if page > found.pages:  # past the end: show the last page
+        page = found.pages
+        found = ctx.store.lesson_page(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+    return render(request, "queue.html", nav="queue", lessons=found.items, total=found.total, page=page,
+                  pages=found.pages, filters=filters, q=q or "", outdated=bool(outdated),
                   statuses=[s.value for s in wf.Status], frameworks=sorted(ctx.library.frameworks),
-                  competences=codes, levels=list(range(1, 9)), groups=ctx.library.groups,
-                  lesson_langs=LESSON_LANGS)
+                  competences=_competence_codes(ctx.library), levels=list(range(1, 9)),
+                  groups=ctx.library.groups, lesson_langs=LESSON_LANGS)
+
+
+def _competence_codes(library: Library) -> list[str]:
+    """Every competence code of every framework, in outline order (for the queue's filter)."""
+    return sorted({c.code for fw in library.frameworks.values() for c in fw.competences},
+                  key=lambda c: [int(x) if x.isdigit() else x for x in c.split(".")])
 
 
 # -- coverage -------------------------------------------------------------------------------------

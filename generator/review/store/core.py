@@ -253,7 +253,8 @@ class StoreCore:
             out[v] = st or ""
         return out
 
-    def _state(self, row: LessonRow, approval: tuple[str, Any] | None = None) -> LessonState:
+    def _state(self, row: Any, approval: tuple[str, Any] | None = None) -> LessonState:
+        """A LessonState from a lessons row (or a row of its shown columns)."""
         return LessonState(
             id=row.id,
             framework=row.framework,
@@ -269,6 +270,8 @@ class StoreCore:
             updated_at=row.updated_at,
             approved_by=approval[0] if approval else None,
             approved_at=approval[1] if approval else None,
+            author=row.author,
+            checks_passed=bool(row.checks_passed),
         )
 
     @staticmethod

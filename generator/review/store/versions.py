@@ -116,6 +116,10 @@ class VersionsPart(StoreCore):
                     now,
                 )
                 row.search_key = fold(f"{lesson.title} {lesson.id}")[:800]
+                row.author, row.checks_passed = author, all(c.passed for c in checks)
+                # A new version is made from the sources as they are: current until they change, which
+                # the next list's refresh finds (the empty stamp asks it to check this lesson).
+                row.outdated, row.outdated_reasons, row.outdated_stamp = False, "[]", ""
             else:
                 number = 1
                 row = LessonRow(
@@ -131,6 +135,11 @@ class VersionsPart(StoreCore):
                     current_version=1,
                     created_at=now,
                     updated_at=now,
+                    author=author,
+                    checks_passed=all(c.passed for c in checks),
+                    outdated=False,
+                    outdated_reasons="[]",
+                    outdated_stamp="",
                 )
                 s.add(row)
             s.flush()
