@@ -180,8 +180,15 @@ class Library:
     def content_hash(self, fid: str, code: str) -> str:
         """Hash of one content library entry, or '' when there is none."""
         path = self._files(f"content/{fid}").get(code)
-        # The file's bytes: as good a fingerprint as the parsed entry, without parsing it.
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path else ""
+        if path is None:
+            return ""
+        # The file's bytes: as good a fingerprint as the parsed entry, without parsing it. Read again
+        # only when the file's size or modification time changed (an edit counts at once).
+        st = path.stat()
+        key = ("content", str(path), str(st.st_size), str(st.st_mtime_ns))
+        if key not in self._hashes:
+            self._hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return self._hashes[key]
 
 
 def check_content(lib: Library, fid: str, code: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from markupsafe import Markup
 from starlette.responses import Response
 
 from generator.errors import NotFoundError
@@ -84,6 +85,22 @@ def logout(request: Request, everywhere: Annotated[str, Form()] = "") -> Respons
     return redirect("/login")
 
 
+# -- lists ----------------------------------------------------------------------------------------
+def lesson_items(request: Request, lessons: list[LessonState]) -> Markup:
+    """The lessons as the list the pages show, rendered once for the same lessons in the same state and
+    interface language (rendering is most of a list page's time; the key is what the items show)."""
+    ctx, ui = web(request), ui_lang(request)
+    key = ("items", ui, tuple((s.id, s.row_version, s.status, s.current_version, s.title, s.group, s.level,
+                               tuple(s.outdated)) for s in lessons))
+    html = ctx.fragments.get(key)
+    if html is None:
+        t = i18n.translator(ui)
+        html = Markup(ctx.templates.get_template("_lesson_items.html").render(
+            lessons=lessons, groups=ctx.library.groups, lang=ui, _=t, t_status=lambda s: t(f"status_{s}")))
+        ctx.fragments.put(key, html)
+    return html
+
+
 # -- dashboard ------------------------------------------------------------------------------------
 @router.get("/")
 def dashboard(request: Request, user: Annotated[User, Depends(page_user)]) -> Response:
@@ -104,7 +121,9 @@ def dashboard(request: Request, user: Annotated[User, Depends(page_user)]) -> Re
         to_revise = store.list_lessons(status=wf.Status.CHANGES_REQUESTED, limit=LIST_LIMIT)
     return render(request, "dashboard.html", nav="dashboard", counts=counts, statuses=statuses,
                   total=sum(counts.values()), waiting=waiting, to_revise=to_revise,
-                  outdated=outdated.items, outdated_total=outdated.total, groups=ctx.library.groups)
+                  outdated=outdated.items, outdated_total=outdated.total, groups=ctx.library.groups,
+                  items_waiting=lesson_items(request, waiting), items_to_revise=lesson_items(request, to_revise),
+                  items_outdated=lesson_items(request, outdated.items))
 
 
 # -- queue ----------------------------------------------------------------------------------------
@@ -130,7 +149,8 @@ def queue(request: Request, user: Annotated[User, Depends(page_user)],
     if page > found.pages:  # past the end: show the last page
         page = found.pages
         found = ctx.store.lesson_page(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
-    return render(request, "queue.html", nav="queue", lessons=found.items, total=found.total, page=page,
+    return render(request, "queue.html", nav="queue", lessons=found.items, items=lesson_items(request, found.items),
+                  total=found.total, page=page,
                   pages=found.pages, filters=filters, q=q or "", outdated=bool(outdated),
                   statuses=[s.value for s in wf.Status], frameworks=sorted(ctx.library.frameworks),
                   competences=_competence_codes(ctx.library), levels=list(range(1, 9)),
@@ -157,8 +177,17 @@ def coverage(request: Request, user: Annotated[User, Depends(page_user)], framew
     lang = language if language in LESSON_LANGS else "vi"
     lvl = int(level) if level and level.isdigit() else None
     grp = group if group in ctx.library.groups else None
-    cov = build_coverage(ctx.store, ctx.library, fw, lang, levels=[lvl] if lvl else None,
-                         groups=[grp] if grp else None, ui_lang=ui_lang(request))
-    return render(request, "coverage.html", nav="coverage", cov=cov, states=STATES, frameworks=frameworks,
+    ui = ui_lang(request)
+    key = ("coverage", ctx.store.change_marker(), fw, lang, lvl, grp, ui)
+    matrix = ctx.fragments.get(key)
+    if matrix is None:  # the matrix is the page's bulk (thousands of cells): rendered once per change
+        cov = build_coverage(ctx.store, ctx.library, fw, lang, levels=[lvl] if lvl else None,
+                             groups=[grp] if grp else None, ui_lang=ui)
+        t = i18n.translator(ui)
+        matrix = Markup(ctx.templates.get_template("_coverage_matrix.html").render(
+            cov=cov, states=STATES, lang=ui, _=t, t_status=lambda s: t(f"status_{s}")))
+        ctx.fragments.put(key, matrix)
+    return render(request, "coverage.html", nav="coverage", fw_id=fw, lesson_lang=lang, matrix=matrix,
+                  frameworks=frameworks,
                   framework=ctx.library.framework(fw), level=lvl, group=grp, groups=ctx.library.groups,
                   lesson_langs=LESSON_LANGS, all_levels=[lv.level for lv in ctx.library.framework(fw).levels])

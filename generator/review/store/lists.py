@@ -10,17 +10,20 @@ recorded since the last check.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from generator.errors import NotFoundError, ReviewError
 from generator.review import workflow as wf
-from generator.review.models import LessonRow, VersionRow
+from generator.review.models import EventRow, LessonRow, VersionRow
 from generator.review.records import LessonPage, LessonState
 from generator.review.store.core import StoreCore
 from generator.textfold import fold
@@ -42,6 +45,13 @@ _SHOWN = (LessonRow.id, LessonRow.framework, LessonRow.competence, LessonRow.lev
           LessonRow.checks_passed, LessonRow.outdated_reasons)
 #: A sources stamp is reused for this long (seconds): under load, one computation serves many requests.
 STAMP_TTL = 1.0
+#: A list answer is reused while the store has recorded no new event, for at most this long (seconds):
+#: twenty reviewers opening the same queue page cost one query. (The age bound covers PostgreSQL, where
+#: event ids may become visible out of order.)
+LIST_TTL = 2.0
+LIST_CACHE_SIZE = 256
+_CACHE_LOCK = threading.Lock()
+_MARKER = select(func.max(EventRow.id))
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,8 @@ class ListsPart(StoreCore):
     """Lessons matching filters, a page at a time, and counts."""
 
     _stamp_memo: tuple[weakref.ref[Library], float, str] | None = None
+    _list_cache: OrderedDict[tuple[Any, ...], tuple[float, Any]] | None = None
+    _refreshed: tuple[str, int] | None = None
 
     def list_lessons(
         self,
@@ -117,8 +129,12 @@ class ListsPart(StoreCore):
         ``limit`` from ``offset``; ``outdated`` filled (and brought up to date) when ``library`` is given."""
         flt = self._filter(status, group, framework, competence, level, language, search, outdated_only,
                            library, failed_checks, not_author)
-        with self._ro() as s:
-            return self._page(s, flt, sort, limit, offset, with_outdated=library is not None)
+
+        def read() -> list[LessonState]:
+            with self._ro() as s:
+                return self._page(s, flt, sort, limit, offset, with_outdated=library is not None)
+
+        return list(self._cached(("list", flt, sort, limit, offset, library is not None), library, read))
 
     def lesson_page(
         self,
@@ -141,32 +157,68 @@ class ListsPart(StoreCore):
         """One page of the lessons matching the filters, with how many match in all (two queries)."""
         flt = self._filter(status, group, framework, competence, level, language, search, outdated_only,
                            library, failed_checks, not_author)
-        with self._ro() as s:
-            total = s.scalar(flt.apply(select(func.count()).select_from(LessonRow))) or 0
-            items = self._page(s, flt, sort, limit, offset, with_outdated=library is not None) if total else []
-        return LessonPage(items, total, limit, offset)
+
+        def read() -> LessonPage:
+            with self._ro() as s:
+                total = s.scalar(flt.apply(select(func.count()).select_from(LessonRow))) or 0
+                items = self._page(s, flt, sort, limit, offset, with_outdated=library is not None) if total else []
+            return LessonPage(items, total, limit, offset)
+
+        page: LessonPage = self._cached(("page", flt, sort, limit, offset, library is not None), library, read)
+        return LessonPage(list(page.items), page.total, page.limit, page.offset)
 
     def count_lessons(self, status: str | Iterable[str] | None = None, *, outdated_only: bool = False,
                       library: Library | None = None, **fields: Any) -> int:
         """How many lessons match the filters (``list_lessons``' keywords)."""
         flt = self._filter(status, outdated_only=outdated_only, library=library, **fields)
-        with self._ro() as s:
-            return s.scalar(flt.apply(select(func.count()).select_from(LessonRow))) or 0
+
+        def read() -> int:
+            with self._ro() as s:
+                return s.scalar(flt.apply(select(func.count()).select_from(LessonRow))) or 0
+
+        return int(self._cached(("count", flt), library, read))
 
     def counts(self) -> dict[str, int]:
         """Number of lessons per status (for dashboards): one grouped query."""
-        with self._ro() as s:
-            rows = s.execute(select(LessonRow.status, func.count()).group_by(LessonRow.status)).all()
-            return {st: n for st, n in rows}
+        def read() -> dict[str, int]:
+            with self._ro() as s:
+                rows = s.execute(select(LessonRow.status, func.count()).group_by(LessonRow.status)).all()
+                return {st: n for st, n in rows}
+
+        return dict(self._cached(("counts",), None, read))
 
     def coverage_cells(self, framework: str, language: str) -> list[tuple[str, str, int, str, str]]:
         """(competence, group, level, lesson id, status) of every lesson of ``framework`` in ``language``."""
-        with self._ro() as s:
-            q = (select(LessonRow.competence, LessonRow.target_group, LessonRow.level, LessonRow.id,
-                        LessonRow.status)
-                 .where(LessonRow.framework == framework, LessonRow.language == language)
-                 .order_by(LessonRow.id))
-            return [(c, g, lv, lid, st) for c, g, lv, lid, st in s.execute(q)]
+        def read() -> list[tuple[str, str, int, str, str]]:
+            with self._ro() as s:
+                q = (select(LessonRow.competence, LessonRow.target_group, LessonRow.level, LessonRow.id,
+                            LessonRow.status)
+                     .where(LessonRow.framework == framework, LessonRow.language == language)
+                     .order_by(LessonRow.id))
+                return [(c, g, lv, lid, st) for c, g, lv, lid, st in s.execute(q)]
+
+        return list(self._cached(("cells", framework, language), None, read))
+
+    def change_marker(self) -> int:
+        """A number that grows with every change a list can show (the newest event's id: every new
+        version, decision, comment and publication records one); equal markers, equal lists."""
+        try:
+            with self.engine.connect() as conn:  # a bare connection: this runs on every list request
+                return int(conn.execute(_MARKER).scalar() or 0)
+        except SQLAlchemyError as exc:
+            raise ReviewError(f"the review store failed: {exc}") from exc
+
+    def list_token(self, library: Library | None) -> tuple[int, str]:
+        """(change marker, sources stamp) for the lists as they are now, after bringing the outdated flags
+        up to date: two equal tokens, two equal answers (the key of every cached list and page part)."""
+        marker = self.change_marker()
+        if library is None:
+            return marker, ""
+        stamp = self.sources_stamp(library)
+        if self._refreshed != (stamp, marker):  # no new version and the same sources: nothing is stale
+            self.refresh_outdated(library)
+            self._refreshed = (stamp, marker)  # a refresh records no event: the marker still holds
+        return marker, stamp
 
     # -- outdated flags ------------------------------------------------------------------------------
     def sources_stamp(self, library: Library) -> str:
@@ -216,6 +268,23 @@ class ListsPart(StoreCore):
         return len(params)
 
     # -- helpers -------------------------------------------------------------------------------------
+    def _cached(self, key: tuple[Any, ...], library: Library | None, read: Callable[[], Any]) -> Any:
+        """``read()``, or its answer for the same key while nothing changed (see ``LIST_TTL``)."""
+        full, now = (*key, *self.list_token(library)), time.monotonic()
+        with _CACHE_LOCK:
+            if self._list_cache is None:
+                self._list_cache = OrderedDict()
+            hit = self._list_cache.get(full)
+            if hit is not None and now - hit[0] < LIST_TTL:
+                return hit[1]
+        value = read()
+        with _CACHE_LOCK:
+            self._list_cache[full] = (now, value)
+            self._list_cache.move_to_end(full)
+            while len(self._list_cache) > LIST_CACHE_SIZE:
+                self._list_cache.popitem(last=False)
+        return value
+
     def _filter(self, status: str | Iterable[str] | None = None, group: str | None = None,
                 framework: str | None = None, competence: str | None = None, level: int | None = None,
                 language: str | None = None, search: str | None = None, outdated_only: bool = False,
@@ -226,8 +295,6 @@ class ListsPart(StoreCore):
                               failed_checks=failed_checks, not_author=not_author)
         if outdated_only and library is None:
             raise ReviewError("outdated detection needs the framework library")
-        if library is not None:
-            self.refresh_outdated(library)
         return flt
 
     def _page(self, s: Any, flt: LessonFilter, sort: str, limit: int | None, offset: int, *,
