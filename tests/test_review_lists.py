@@ -16,6 +16,7 @@ from generator.review.db import migrate
 from generator.review.models import LessonRow
 from generator.review.store import ReviewStore
 from tests.conftest import REPO, offline_lesson
+from tests.postgres import store_backend  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,8 @@ def drafts(library):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def store(workspace):  # type: ignore[no-untyped-def]
-    """The workspace's store with an editor, two reviewers and an admin."""
+def store(workspace, store_backend):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The workspace's store (SQLite, then PostgreSQL when one is given) with editors, a reviewer, an admin."""
     with ReviewStore.open(load_settings()) as s:
         for name, role in (("ed", "editor"), ("ed2", "editor"), ("rev1", "reviewer"), ("boss", "admin")):
             s.add_user(name, role)

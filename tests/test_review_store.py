@@ -18,6 +18,7 @@ from generator.review.records import lesson_content_hash
 from generator.review.store import ReviewStore
 from generator.review.workflow import Status
 from tests.conftest import REPO, offline_lesson
+from tests.postgres import store_backend  # noqa: F401  (a fixture)
 
 TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version",
           "content_verifications", "sessions", "sign_in_failures"}
@@ -34,8 +35,8 @@ def drafts(library):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def store(workspace):  # type: ignore[no-untyped-def]
-    """The workspace's review store."""
+def store(workspace, store_backend):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The workspace's review store, on SQLite and (when one is given) on PostgreSQL."""
     with ReviewStore.open(load_settings()) as s:
         yield s
 
@@ -109,6 +110,8 @@ def test_product_code_never_creates_tables_itself():
 
 
 def test_default_store_is_sqlite_wal_in_the_workspace(store, workspace):
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("about the default SQLite store")
     db = workspace / ".hocvu" / "hocvu.db"
     assert db.exists()
     with sqlite3.connect(db) as conn:
@@ -139,8 +142,8 @@ def test_users_and_argon2_passwords(store, workspace):
     assert store.verify_password("lan", "mật-khẩu-dài").name == "lan"
     assert store.verify_password("lan", "wrong-password") is None
     assert store.verify_password("nobody", "mật-khẩu-dài") is None
-    with sqlite3.connect(workspace / ".hocvu" / "hocvu.db") as conn:
-        stored = conn.execute("select password_hash from users").fetchone()[0]
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("select password_hash from users")).scalar_one()
     assert stored.startswith("$argon2id$") and "mật" not in stored
     store.set_password("lan", "another-secret")
     assert store.verify_password("lan", "mật-khẩu-dài") is None and store.verify_password(
@@ -195,10 +198,10 @@ def test_submit_records_an_immutable_version(store, drafts, workspace):
     import hashlib
 
     assert art.sha256 == hashlib.sha256("<p>bài học</p>".encode()).hexdigest()
-    with sqlite3.connect(workspace / ".hocvu" / "hocvu.db") as conn:  # stored relative to the workspace
+    with store.engine.connect() as conn:  # stored relative to the workspace
         assert (
             '"path": "outputs/v1/index.html"'
-            in conn.execute("select artifacts_json from versions").fetchone()[0]
+            in conn.execute(text("select artifacts_json from versions")).scalar_one()
         )
     p = d.lesson.provenance
     assert (rec.backend, rec.prompt_hash, rec.framework_hash, rec.group_hash, rec.library_hash) == (
@@ -360,6 +363,7 @@ def test_four_eyes_covers_every_version_since_the_last_approval(people, drafts):
     assert people.approve(lid, "rev1").status == "approved"  # someone who wrote none of it
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_four_eyes_can_be_relaxed(workspace, drafts, monkeypatch):
     monkeypatch.setenv("HOCVU_FOUR_EYES", "false")
     with ReviewStore.open(load_settings()) as s:
@@ -435,8 +439,8 @@ def test_a_version_made_meanwhile_is_a_conflict(people, drafts):
 
 def test_a_tampered_version_cannot_be_approved(people, drafts, workspace):
     lid = submit(people, drafts["privacy"]).lesson_id
-    with sqlite3.connect(workspace / ".hocvu" / "hocvu.db") as conn:
-        conn.execute("update versions set lesson_json = replace(lesson_json, 'Giữ kín', 'Bỏ qua')")
+    with people.engine.begin() as conn:
+        conn.execute(text("update versions set lesson_json = replace(lesson_json, 'Giữ kín', 'Bỏ qua')"))
     with pytest.raises(ReviewError, match="does not match its recorded content hash"):
         people.approve(lid, "rev1")
 
