@@ -426,6 +426,47 @@ def test_racing_approvals_in_threads(people, drafts):
     assert sum(e.action == "approve" for e in people.history(lid)) == 1
 
 
+def test_two_approvals_at_the_same_moment_on_postgresql_one_conflict(people, drafts):
+    """Both approvals read the lesson and reach their update while a third connection holds the row; when
+    it lets go, one update lands and the other finds the row changed: a conflict, never two approvals."""
+    if people.engine.dialect.name != "postgresql":
+        pytest.skip("about PostgreSQL's row locks (SQLite serialises writers with BEGIN IMMEDIATE)")
+    import time
+
+    lid = submit(people, drafts["privacy"]).lesson_id
+    row = people.lesson_state(lid).row_version
+    stores = [ReviewStore.open(load_settings()) for _ in range(2)]
+    outcomes: list[str] = []
+
+    def act(s, who):  # type: ignore[no-untyped-def]
+        try:
+            s.approve(lid, who, expected_version=row)
+            outcomes.append("ok")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=act, args=(s, who)) for s, who in zip(stores, ["rev1", "rev2"], strict=True)]
+    waiting = text("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                   "and datname = current_database()")
+    with people.engine.connect() as holder, people.engine.connect() as watcher:
+        hold = holder.begin()
+        holder.execute(text("select id from lessons where id = :i for update"), {"i": lid})
+        for th in threads:
+            th.start()
+        deadline = time.monotonic() + 20
+        while watcher.execute(waiting).scalar_one() < 2:  # both updates wait behind the held row
+            assert time.monotonic() < deadline, "the two approvals never reached their update"
+            watcher.rollback()
+            time.sleep(0.02)
+        hold.commit()
+    for th in threads:
+        th.join()
+    for s in stores:
+        s.close()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    assert sum(e.action == "approve" for e in people.history(lid)) == 1
+
+
 def test_a_version_made_meanwhile_is_a_conflict(people, drafts):
     d = drafts["privacy"]
     lid = submit(people, d).lesson_id
