@@ -9,7 +9,10 @@ keys go to copies of vn-dcf-2025 under other ids in the workspace. The server is
 one process) on loopback; clients are threads with their own HTTP connection, signed in as an admin (the
 dashboard's largest view) or holding an API token.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_web_lists.py [--sizes 2500,25000]
+    PYTHONPATH=. .venv/bin/python bench/bench_web_lists.py [--sizes 2500,25000] [--database-url URL]
+
+With ``--database-url`` (a PostgreSQL database it may empty, e.g. the one ``bash .ci/postgres start``
+makes) the store lives there instead of in the workspace's SQLite file.
 """
 
 from __future__ import annotations
@@ -45,6 +48,18 @@ def _keys(library, n: int):  # type: ignore[no-untyped-def]
                         n -= 1
                         if n == 0:
                             return
+
+
+def _empty(url: str) -> None:
+    from sqlalchemy import inspect
+
+    from generator.review.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for table in inspect(conn).get_table_names():
+            conn.exec_driver_sql(f'drop table if exists "{table}" cascade')
+    engine.dispose()
 
 
 def fill(ws: Path, n: int) -> tuple[float, str]:
@@ -185,6 +200,8 @@ def measure(n: int) -> tuple[list[str], float, float, float]:
     """Rows of the result table for ``n`` lessons, the first refresh time, RSS before and after."""
     with tempfile.TemporaryDirectory(prefix="hocvu-bench-web-") as tmp:
         ws = Path(tmp)
+        if os.environ.get("HOCVU_DATABASE_URL"):
+            _empty(os.environ["HOCVU_DATABASE_URL"])
         refresh, token = fill(ws, n)
         port = _free_port()
         env = dict(os.environ, PYTHONPATH=str(REPO), HOCVU_WORKSPACE=str(ws), HOME=str(ws))
@@ -222,7 +239,10 @@ def measure(n: int) -> tuple[list[str], float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="2500,25000")
+    parser.add_argument("--database-url", default="", help="a PostgreSQL database the benchmark may empty")
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["HOCVU_DATABASE_URL"] = args.database_url
     table = ["| lessons | view | clients | requests | p50 ms | p95 ms |", "|---|---|---|---|---|---|"]
     notes = []
     worst_p95, worst_growth = 0.0, 0.0
@@ -245,7 +265,10 @@ def main() -> None:
     body += (f"\n\nThe machine's load average during the run: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
              f"(1 / 5 / 15 min, {os.cpu_count()} cores shared with other work): the client threads, the server "
              "and everything else running compete for the same cores, so p95 at 20 clients is mostly queueing.")
-    write_section("Web lists at scale", body)
+    where = ("PostgreSQL on loopback (the same machine), through psycopg" if args.database_url
+             else "SQLite (WAL) in the workspace")
+    body = f"Store: {where}.\n\n" + body
+    write_section("Web lists at scale" + (" (PostgreSQL)" if args.database_url else ""), body)
     print(body)
 
 

@@ -30,7 +30,9 @@ def empty_postgres(url: str) -> None:
     from sqlalchemy import inspect
 
     from generator.review.db import make_engine, migrate
+    from generator.review.store.core import MARKERS
 
+    MARKERS.clear()  # emptied behind the stores' backs: no list may trust what it read before
     engine = make_engine(url)
     try:
         with engine.begin() as conn:

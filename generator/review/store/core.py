@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from generator.frameworks import Library
 
 COMMENT_ACTIONS = (wf.Action.REQUEST_CHANGES, wf.Action.REJECT, wf.Action.COMMENT)
+#: Per database, (when read, newest event id) as lists last read it (see lists.py); shared by every
+#: store of the process, so a write through any of them makes the next list read afresh.
+MARKERS: dict[str, tuple[float, int]] = {}
 
 
 def open_comments(events: list[EventRow]) -> list[EventRow]:
@@ -75,6 +78,7 @@ class StoreCore:
         self._write = sessionmaker(engine.execution_options(**WRITE), expire_on_commit=False)
         self._hasher: Any = None
         self._dummy: str | None = None
+        self._db = engine.url.render_as_string(hide_password=True)
 
     @classmethod
     def open(cls, settings: Settings) -> Self:
@@ -104,6 +108,7 @@ class StoreCore:
         try:
             with self._write() as s, s.begin():
                 yield s
+            MARKERS.pop(self._db, None)  # this process changed the store: its next list reads afresh
         except StaleDataError as exc:
             raise ConflictError(
                 "someone else changed this lesson at the same moment; "

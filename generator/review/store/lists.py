@@ -25,7 +25,7 @@ from generator.errors import NotFoundError, ReviewError
 from generator.review import workflow as wf
 from generator.review.models import EventRow, LessonRow, VersionRow
 from generator.review.records import LessonPage, LessonState
-from generator.review.store.core import StoreCore
+from generator.review.store.core import MARKERS, StoreCore
 from generator.textfold import fold
 
 if TYPE_CHECKING:
@@ -49,6 +49,9 @@ STAMP_TTL = 1.0
 #: twenty reviewers opening the same queue page cost one query. (The age bound covers PostgreSQL, where
 #: event ids may become visible out of order.)
 LIST_TTL = 2.0
+#: The change marker is read again after this long (seconds), or at once after this process wrote: a
+#: page's several lists, and a burst of requests, share one read; another process's change shows within it.
+MARKER_TTL = 0.25
 LIST_CACHE_SIZE = 256
 _CACHE_LOCK = threading.Lock()
 _MARKER = select(func.max(EventRow.id))
@@ -202,11 +205,16 @@ class ListsPart(StoreCore):
     def change_marker(self) -> int:
         """A number that grows with every change a list can show (the newest event's id: every new
         version, decision, comment and publication records one); equal markers, equal lists."""
+        memo, now = MARKERS.get(self._db), time.monotonic()
+        if memo is not None and now - memo[0] < MARKER_TTL:
+            return memo[1]
         try:
             with self.engine.connect() as conn:  # a bare connection: this runs on every list request
-                return int(conn.execute(_MARKER).scalar() or 0)
+                marker = int(conn.execute(_MARKER).scalar() or 0)
         except SQLAlchemyError as exc:
             raise ReviewError(f"the review store failed: {exc}") from exc
+        MARKERS[self._db] = (now, marker)
+        return marker
 
     def list_token(self, library: Library | None) -> tuple[int, str]:
         """(change marker, sources stamp) for the lists as they are now, after bringing the outdated flags
