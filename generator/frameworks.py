@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +38,12 @@ def data_dirs(kind: str, workspace: Path | None) -> list[Path]:
         if ws.is_dir() and ws not in [d.resolve() for d in dirs]:
             dirs.append(ws)
     return [d for d in dirs if d.is_dir()]
+
+
+def file_signature(path: Path) -> str:
+    """A file's path, size and modification time: changes when the file is written."""
+    st = path.stat()
+    return f"{path} {st.st_size} {st.st_mtime_ns}"
 
 
 def model_hash(model: BaseModel) -> str:
@@ -72,6 +79,7 @@ class Library:
 
     def _load_framework(self, fid: str, path: Path) -> Framework:
         if fid not in self._frameworks:
+            self._hashes[("file", "fw", fid)] = file_signature(path)
             fw = load_model(path, Framework)
             if fw.id != fid:
                 raise DataError(f"{path}: id {fw.id!r} must match the file name {fid!r}")
@@ -92,6 +100,7 @@ class Library:
         """Target-group profiles by id."""
         out: dict[str, TargetGroup] = {}
         for stem, path in self._files("groups").items():
+            self._hashes[("file", "group", stem)] = file_signature(path)
             g = load_model(path, TargetGroup)
             if g.id != stem:
                 raise DataError(f"{path}: id {g.id!r} must match the file name {stem!r}")
@@ -103,6 +112,25 @@ class Library:
         """Cross-framework code equivalences, if shipped."""
         path = self._files("").get("equivalences")
         return load_model(path, Equivalence) if path else None
+
+    def source_signatures(self, frameworks: Iterable[str]) -> list[str]:
+        """The files the entries of ``frameworks``, their content and every group profile come from, each
+        with its size and modification time — as loaded for what this library keeps loaded (frameworks,
+        groups), as they are now for what it reads afresh (content). Equal lists, equal hashes: a cheap
+        fingerprint (no file is parsed) of what ``competence_hash``, ``group_hash`` and ``content_hash``
+        would answer."""
+        out: list[str] = []
+        for fid in sorted(set(frameworks)):
+            path = self._framework_paths.get(fid)
+            if path is None:
+                out.append(f"framework {fid}: none")
+                continue
+            out.append(self._hashes.get(("file", "fw", fid)) or file_signature(path))
+            out += [file_signature(p) for _, p in sorted(self._files(f"content/{fid}").items())]
+        loaded = "groups" in self.__dict__
+        for stem, path in sorted(self._files("groups").items()):
+            out.append(self._hashes.get(("file", "group", stem), "") if loaded else file_signature(path))
+        return out
 
     def framework_ids(self) -> set[str]:
         """The ids of the frameworks in the library, without loading them."""

@@ -4,10 +4,11 @@ A version is outdated when the framework entry, the group profile, the content l
 offline drafts, the only ones made from it) or the prompt / composer it was made from has changed.
 
 Lists do not recompute this per request. The store keeps each lesson's flag and reasons with the
-*sources stamp* they were computed against (``sources_stamp``: one hash over every framework entry, group
-profile, content entry, prompt and the composer as the library sees them now). A list first asks the
-store for lessons whose stamp differs from the current one — none, unless a source changed or a version
-was recorded since — and rechecks only those (``ReviewStore.refresh_outdated``).
+*sources stamp* they were computed against (``sources_stamp``: one hash over the files of the framework
+entries, group profiles, content entries, prompts and composer as the library sees them — their sizes and
+times, nothing parsed). A list first asks the store for lessons whose stamp differs from the current one —
+none, unless a source changed or a version was recorded since — and rechecks only those
+(``ReviewStore.refresh_outdated``), loading the library only then.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from generator.errors import HocvuError
@@ -39,6 +41,10 @@ class MadeFrom(Protocol):
     def library_hash(self) -> str: ...
 
 
+#: The modules the offline composer's hash is made of (``drafting.offline._composer_hash``).
+_COMPOSER_MODULES = ("offline.py", "compose.py")
+
+
 @cache
 def composer_hash() -> str:
     """The offline composer's hash (its source code does not change while a process runs)."""
@@ -58,27 +64,24 @@ def _prompt_hashes(library: Library) -> set[str]:
 
 
 def sources_stamp(library: Library, frameworks: Iterable[str]) -> str:
-    """One hash over every source outdated detection compares lessons of ``frameworks`` with: equal
-    stamps, equal verdicts. A framework missing from the library counts as such.
-
-    Frameworks and groups are hashed once per library (it keeps them loaded); content files and prompts
-    are read again each time, so an edited file counts at once (a few milliseconds).
+    """One hash over every source outdated detection compares lessons of ``frameworks`` with: the files
+    of their framework entries and content, every group profile and the prompt templates (path, size and
+    modification time, as the library sees them), and the composer. Equal stamps, equal verdicts; no file
+    is parsed, so a command that lists lessons pays a few stat calls, not a framework load.
     """
+    from generator.drafting.prompts import TEMPLATES
+    from generator.frameworks import data_dirs, file_signature
+
     h = hashlib.sha256()
-    known = library.framework_ids()
-    for fid in sorted(set(frameworks)):
-        if fid not in known:
-            h.update(f"fw {fid} missing\n".encode())
-            continue
-        for comp in library.framework(fid).competences:
-            h.update(f"fw {fid} {comp.code} {library.competence_hash(fid, comp.code)}\n".encode())
-        for code in library.content_codes(fid):
-            h.update(f"content {fid} {code} {library.content_hash(fid, code)}\n".encode())
-    for gid in sorted(library.groups):
-        h.update(f"group {gid} {library.group_hash(gid)}\n".encode())
-    for p in sorted(_prompt_hashes(library)):
-        h.update(f"prompt {p}\n".encode())
-    h.update(f"composer {composer_hash()}\n".encode())
+    for line in library.source_signatures(frameworks):
+        h.update(f"{line}\n".encode())
+    for folder in data_dirs("prompts", library.workspace):
+        for name in TEMPLATES:
+            if (folder / f"{name}.j2").is_file():
+                h.update(f"prompt {file_signature(folder / f'{name}.j2')}\n".encode())
+    drafting = Path(__file__).resolve().parents[1] / "drafting"
+    for module in _COMPOSER_MODULES:  # what _composer_hash reads, without importing the drafter
+        h.update(f"composer {file_signature(drafting / module)}\n".encode())
     return h.hexdigest()[:32]
 
 
