@@ -71,7 +71,9 @@ def parse_formats(value: str | None) -> list[str] | None:
 
 def styled(status: str) -> str:
     """A status with its colour."""
-    return f"[{STATUS_STYLE.get(status, '')}]{status.replace('_', ' ')}[/]"
+    from rich.markup import escape
+
+    return f"[{STATUS_STYLE.get(status, 'default')}]{escape(status.replace('_', ' '))}[/]"
 
 
 def when(dt: object) -> str:

@@ -366,9 +366,11 @@ def adopt_release(store: ReviewStore, root: Path, by: str) -> ReleaseRecord:
                                 hocvu_version=str(data.get("hocvu_version", "")), filters=filters)
 
 
-def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: bool) -> list[ReleaseRepair]:
-    """Unrecorded release folders (adopted, else set aside into ``published/.unrecorded/``) and staging
-    folders of dead publishes (removed). With ``fix`` False, only report."""
+def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: bool,
+                    keep: bool = False) -> list[ReleaseRepair]:
+    """Unrecorded release folders (adopted, else set aside into ``published/.unrecorded/``, or with
+    ``keep`` left where they are) and staging folders of dead publishes (removed). With ``fix`` False,
+    only report."""
     base = published_dir(settings)
     out: list[ReleaseRepair] = []
     for root in unrecorded_releases(settings, store):
@@ -380,6 +382,9 @@ def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: boo
             adopt_release(store, root, by)
             found.action = "adopted (manifest and approved versions match)"
         except (HocvuError, KeyError, ValueError, TypeError) as exc:
+            if keep:
+                found.action = f"kept in place ({exc}); restore a backup of the store to record it"
+                continue
             moved = set_aside(root)
             found.action = f"set aside to {moved} ({exc}); the name can be published again"
     for tmp in stale_staging(base):
