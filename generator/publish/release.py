@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from generator.errors import HocvuError, PublishError
 from generator.fsutil import (
+    is_no_space,
     make_staging,
+    no_space,
     remove_stale_staging,
     set_aside,
     sha256_file,
@@ -291,10 +293,12 @@ def build_release(
             filters=filters,
             place=place,
         )
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if placed:  # renamed into place but not recorded: take it back
             shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, HocvuError) and is_no_space(exc):
+            raise no_space(target, f"release {name}") from exc  # copies, pages and SCORM zips alike
         raise
     return Release(name, target, record, entries, manifest_sha)
 

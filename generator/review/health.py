@@ -11,12 +11,13 @@ revision, every row that must parse); ``generator.doctor_store`` repairs what it
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.errors import ReviewError
+from generator.errors import HocvuError, ReviewError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -80,7 +81,7 @@ def sqlite_state(path: Path) -> tuple[str, str]:
     try:
         con = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=30)
     except sqlite3.Error as exc:
-        return "damaged", f"{path} cannot be opened ({exc})"
+        return _unreadable(path, exc)
     try:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
         if not tables:
@@ -90,9 +91,22 @@ def sqlite_state(path: Path) -> tuple[str, str]:
         rev = con.execute("select version_num from alembic_version").fetchone()
         return "ok", f"migration {rev[0] if rev else '(none)'}"
     except sqlite3.Error as exc:
-        return "damaged", f"{path} is damaged ({exc})"
+        return _unreadable(path, exc)
     finally:
         con.close()
+
+
+def _unreadable(path: Path, exc: sqlite3.Error) -> tuple[str, str]:
+    """'damaged' only when SQLite says the file is not a database or is malformed; anything else (a full
+    disk, no permission, a lock) is not the store's fault and is raised as it is."""
+    from generator.fsutil import is_no_space, no_space
+
+    text = str(exc)
+    if "malformed" in text or "not a database" in text:
+        return "damaged", f"{path} is damaged ({text})"
+    if is_no_space(exc) or ("disk I/O error" in text and shutil.disk_usage(path.parent).free < (1 << 20)):
+        raise no_space(path, "the review store") from exc
+    raise ReviewError(f"cannot open the review store {path}: {text}; check the folder's permissions and space")
 
 
 def guard_open(settings: Settings, engine: Engine) -> None:
@@ -131,11 +145,15 @@ def _server_state(engine: Engine) -> tuple[str, str]:
     return "ok", ""
 
 
-def store_error(exc: BaseException) -> ReviewError:
+def store_error(exc: BaseException) -> HocvuError:
     """A one-line ReviewError for a failure while reading or writing the store: a damaged file, a row that
     does not parse (invalid JSON, an unknown status), or another database error."""
+    from generator.fsutil import is_no_space, no_space
+
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).splitlines()[0] if str(orig) else orig.__class__.__name__
+    if is_no_space(exc):
+        return no_space(None, "the review store")
     if "malformed" in text or "not a database" in text:
         return StoreDamagedError(f"the review store is damaged ({text}); {RESTORE_HINT}")
     if isinstance(exc, (ValueError, KeyError, TypeError)):
