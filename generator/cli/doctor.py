@@ -49,7 +49,7 @@ def _workspace(fix: bool, user: str | None) -> bool:
     from generator.cli.review_cmd import actor
     from generator.repair import doctor_workspace
 
-    found = doctor_workspace(State.settings(), actor(user), fix=fix)
+    found = doctor_workspace(State.settings(), actor(user, registered=False), fix=fix)
     show_findings(found, fix, "hocvu doctor --repair")
     return not found or (fix and all(f.action for f in found))
 

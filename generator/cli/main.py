@@ -31,7 +31,7 @@ def _version(value: bool) -> None:
 def root(
     workspace: Annotated[
         Optional[Path],  # noqa: UP045 - typer needs Optional here
-        typer.Option("--workspace", "-w", envvar="HOCVU_WORKSPACE",
+        typer.Option("--workspace", "-w", envvar="HOCVU_WORKSPACE", file_okay=False,
                      help="Workspace folder (default: the current folder). State lives in <workspace>/.hocvu/."),
     ] = None,
     version: Annotated[

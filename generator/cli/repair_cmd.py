@@ -21,7 +21,7 @@ def repair(
     from generator.cli.review_cmd import actor
     from generator.repair import doctor_workspace
 
-    found = doctor_workspace(State.settings(), actor(user), fix=not check)
+    found = doctor_workspace(State.settings(), actor(user, registered=False), fix=not check)
     show_findings(found, not check, "hocvu repair")
     if found and (check or not all(f.action for f in found)):
         raise typer.Exit(1)

@@ -53,11 +53,26 @@ def open_store() -> ReviewStore:
     return ReviewStore.open(State.settings())
 
 
-def actor(name: str | None) -> str:
-    """The ``--as`` name, or the default author from the settings / OS."""
-    from generator.review.store import default_author
+def actor(name: str | None, *, registered: bool = True) -> str:
+    """The ``--as`` name, which must be a registered user (exit 2 otherwise), or the default author from
+    the settings / OS (an unregistered local name may still author, as the workflow allows)."""
+    from generator.errors import DataError, NotFoundError
+    from generator.review.store import check_user_name, default_author
 
-    return name or default_author(State.settings())
+    if name is None:
+        return default_author(State.settings())
+    try:
+        check_user_name(name)
+    except Exception:
+        shown = name[:40] + ("…" if len(name) > 40 else "")
+        raise DataError(f"--as {shown!r} is not a valid user name: use letters, digits and . _ @ - "
+                        "(up to 64 characters)") from None
+    if registered:
+        with open_store() as store:
+            if store.find_user(name) is None:
+                raise NotFoundError(f"--as {name!r} is not a registered user; add them with "
+                                    f"`hocvu users add {name} --role editor` or see `hocvu users list`")
+    return name
 
 
 def parse_formats(value: str | None) -> list[str] | None:
