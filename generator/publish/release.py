@@ -271,14 +271,15 @@ def build_release(
             },
         )
         os.chmod(tmp, 0o755)
+        from generator.review.versioning import crash_point
+
+        crash_point("release-staged")
 
         def place() -> None:
             nonlocal placed
             try:
                 os.rename(tmp, target)
                 placed = True
-                from generator.review.versioning import crash_point
-
                 crash_point("release-placed")
             except OSError as exc:
                 raise PublishError(f"cannot place release {name} at {target}: {exc.strerror}") from exc
@@ -293,6 +294,7 @@ def build_release(
             filters=filters,
             place=place,
         )
+        crash_point("release-recorded")
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if placed:  # renamed into place but not recorded: take it back
