@@ -219,7 +219,8 @@ def main() -> None:
         if kills and kills % 10 == 0:
             print(f"{kills} kills, {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
     out = {"kills": kills, "rounds": rounds, "seconds": round(time.monotonic() - start),
-           "durations": {k: round(v, 1) for k, v in loop.durations.items()}, "figures": dict(sorted(loop.stats.items())),
+           "durations": {k: round(v, 1) for k, v in loop.durations.items()},
+           "figures": dict(sorted(loop.stats.items())),
            "problems": loop.problems[:20], "workspace": str(ws)}
     print(json.dumps(out, indent=1, ensure_ascii=False))
 
