@@ -48,3 +48,34 @@ def test_an_import_never_silently_replaces_a_framework(cli, workspace):
 @pytest.mark.parametrize("option", ["--group", "--framework"])
 def test_publish_with_an_unknown_filter_names_it(cli, option):
     refused(cli("publish", "--release", "r1", option, "nosuch"), "unknown", "nosuch")
+
+
+def test_a_manifest_entry_that_is_not_a_mapping_is_reported_not_a_crash(tmp_path):
+    import json
+
+    from generator.publish.manifest import FORMAT, MANIFEST, verify_release
+
+    root = tmp_path / "r1"
+    root.mkdir()
+    (root / "a.html").write_text("x", encoding="utf-8")
+    (root / MANIFEST).write_text(json.dumps({"format": FORMAT, "files": {"a.html": "not a mapping"}}),
+                                 encoding="utf-8")
+    assert verify_release(root).changed == ["a.html"]
+
+
+def test_review_diff_and_show_name_the_real_problem(cli, workspace, library):
+    from generator.config import load_settings
+    from generator.review.store import ReviewStore
+    from generator.review.versioning import write_render_record
+    from tests.conftest import offline_lesson
+
+    lid = "vn-dcf-2025.4.2.L1.elderly.vi"
+    with ReviewStore.open(load_settings()) as store:
+        for _ in range(2):
+            write_render_record(offline_lesson(library), library, load_settings(), store, author="ed",
+                                kind="draft", formats=[])
+    refused(cli("review", "diff", lid, "0", "2"), "start at 1")
+    (workspace / "outputs/drafts" / lid / "v2/preview.md").unlink()
+    shown = cli("review", "show", lid)
+    line = next(x for x in shown.output.splitlines() if "preview.md" in x)
+    assert "missing" in line

@@ -210,7 +210,8 @@ def show(
     if v.artifacts:
         out.print("files:")
         for a in v.artifacts.values():
-            out.print(f"  {a.name} ({a.size:,} bytes)  [dim]{a.path}[/]")
+            gone = "" if a.path.is_file() else "  [red]missing: run `hocvu doctor`[/]"
+            out.print(f"  {a.name} ({a.size:,} bytes)  [dim]{a.path}[/]{gone}")
     if comments:
         out.print("open comments:")
         for cm in comments:
@@ -337,6 +338,9 @@ def diff(
     from generator.errors import NotFoundError
     from generator.review.diff import diff_lessons
 
+    for given in (v1, v2):
+        if given is not None and given < 1:  # not "has only version N": the number itself is wrong
+            raise typer.BadParameter(f"version numbers start at 1, not {given}")
     with open_store() as store:
         new = store.get_version(lesson_id, v2)
         old_n = v1 if v1 is not None else (new.parent_version or new.number - 1)
