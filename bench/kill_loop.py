@@ -206,6 +206,7 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--workspace", type=Path, default=None)
+    ap.add_argument("--progress", type=Path, default=None, help="Rewrite the figures so far here after each round.")
     args = ap.parse_args()
     ws = args.workspace or Path(tempfile.mkdtemp(prefix="hocvu-kill-loop-"))
     ws.mkdir(parents=True, exist_ok=True)
@@ -213,16 +214,19 @@ def main() -> None:
     start = time.monotonic()
     loop.setup()
     kills = rounds = 0
+
+    def figures() -> str:
+        return json.dumps({"kills": kills, "rounds": rounds, "seconds": round(time.monotonic() - start),
+                           "durations": {k: round(v, 1) for k, v in loop.durations.items()},
+                           "figures": dict(sorted(loop.stats.items())),
+                           "problems": loop.problems[:20], "workspace": str(ws)}, indent=1, ensure_ascii=False)
+
     while kills < args.kills:
         rounds += 1
         kills += loop.round()
-        if kills and kills % 10 == 0:
-            print(f"{kills} kills, {time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
-    out = {"kills": kills, "rounds": rounds, "seconds": round(time.monotonic() - start),
-           "durations": {k: round(v, 1) for k, v in loop.durations.items()},
-           "figures": dict(sorted(loop.stats.items())),
-           "problems": loop.problems[:20], "workspace": str(ws)}
-    print(json.dumps(out, indent=1, ensure_ascii=False))
+        if args.progress:  # the figures so far, so a loop stopped early still has them
+            args.progress.write_text(figures() + "\n", encoding="utf-8")
+    print(figures())
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ def root(
 
 app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(groups.app, name="groups")
-app.command("doctor", help="Check every required and optional part and print the fix for each missing one.")(
+app.command("doctor", help="Check the installation and the workspace (store and output folders); --repair fixes "
+                           "the workspace.")(
     doctor.doctor
 )
 
