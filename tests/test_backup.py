@@ -114,3 +114,65 @@ def test_export_holds_every_version_and_the_review_history(filled, tmp_path, cli
     assert "lesson.json" in lesson["versions"][1]["artifacts"]
     assert [e["action"] for e in lesson["history"]].count("comment") == 1
     assert any(e.get("comment") == "Câu 2 dài quá." for e in lesson["history"])
+
+
+@pytest.fixture
+def postgres_url(tmp_path):  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl, as the postgres user when run as root)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    pytest.importorskip("psycopg")
+    tools = [shutil.which(t) or next(iter(Path("/usr/lib/postgresql").glob(f"*/bin/{t}")), None)
+             for t in ("initdb", "pg_ctl", "pg_dump", "psql")]
+    if not all(tools):
+        pytest.skip("PostgreSQL (initdb, pg_ctl, pg_dump, psql) is not installed")
+    initdb, pg_ctl = str(tools[0]), str(tools[1])
+    prefix: list[str] = []
+    root = Path(tempfile.mkdtemp(prefix="hocvu-pgt-"))
+    root.chmod(0o755)
+    if os.geteuid() == 0:
+        import pwd
+
+        pw = pwd.getpwnam("postgres")
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, sock = root / "data", root
+    subprocess.run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+                   check=True, capture_output=True)
+    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o",
+                    f"-c listen_addresses='' -k {sock} -c fsync=off", "start"], check=True, capture_output=True)
+    try:
+        subprocess.run(["psql", "-h", str(sock), "-U", "postgres", "-c", "create database hocvu"], check=True,
+                       capture_output=True)
+        yield f"postgresql+psycopg://postgres@/hocvu?host={sock}"
+    finally:
+        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_backup_and_restore_on_postgresql(postgres_url, workspace, library, tmp_path, cli, monkeypatch):
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setenv("HOCVU_DATABASE_URL", postgres_url)
+    drafted = offline_lesson(library)
+    with ReviewStore.open(load_settings()) as store:
+        store.add_user("ed", "editor")
+        write_render_record(drafted, library, load_settings(), store, author="ed", kind="draft", formats=[])
+    archive = tmp_path / "pg.tar.gz"
+    made = cli("backup", str(archive))
+    assert made.exit_code == 0 and "postgresql store" in made.output, made.output
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("delete from events"))
+        conn.execute(text("delete from versions"))
+        conn.execute(text("delete from lessons"))
+    refused = cli("restore", str(archive))
+    assert refused.exit_code == 2 and "--force" in refused.output  # the users are still there
+    assert cli("restore", str(archive), "--force").exit_code == 0
+    with ReviewStore.open(load_settings()) as store:
+        assert [v.number for v in store.versions(LID)] == [1]
+        assert [u.name for u in store.list_users()] == ["ed"]
+    engine.dispose()
