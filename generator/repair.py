@@ -69,6 +69,14 @@ def check_store(settings: Settings, *, fix: bool = False) -> list[Finding]:
         found[0].action = _salvage(url)
     elif "migration" in kinds:
         found[0].action = _record_migration(url)
+    elif "behind" in kinds:
+        from generator.review.db import migrate
+
+        engine = _engine(url)
+        try:
+            found[0].action = f"upgraded to migration {migrate(engine)}"
+        finally:
+            engine.dispose()
     else:
         from generator.review.health import bad_rows
 

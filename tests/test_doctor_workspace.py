@@ -97,3 +97,20 @@ def test_a_moved_outputs_folder_with_an_empty_store_is_refused_for_every_command
         out = cli(*args)
         assert out.exit_code == 1 and "hocvu restore" in out.output, (args, out.output)
     assert not (db / "hocvu.db").exists(), "nothing made a new, empty store"
+
+
+def test_a_store_behind_the_newest_migration_is_named_and_upgraded(workspace, cli):
+    from generator.review.db import current_revision, make_engine, migrate
+
+    db = workspace / ".hocvu/hocvu.db"
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine, "0003")
+    engine.dispose()
+    checked = cli("doctor")
+    assert checked.exit_code == 1 and "at migration '0003'" in checked.output
+    fixed = cli("doctor", "--repair")
+    assert fixed.exit_code == 0 and "upgraded to migration 0004" in fixed.output, fixed.output
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert current_revision(conn) == "0004"
+    engine.dispose()

@@ -255,7 +255,7 @@ def inspect_store(settings: Settings, url: str) -> list[StoreProblem]:
         with engine.connect() as conn:
             rev = current_revision(conn)
         if rev != HEAD:
-            problems.append(StoreProblem("migration", f"the store is at migration {rev!r}, this hocvu at {HEAD!r}",
+            problems.append(StoreProblem("behind", f"the store is at migration {rev!r}, this hocvu at {HEAD!r}",
                                          "`hocvu doctor --repair` (or any command) upgrades it"))
             return problems
         for table, key, why in bad_rows(engine):
