@@ -112,6 +112,14 @@ def _unreadable(path: Path, exc: sqlite3.Error) -> tuple[str, str]:
 def guard_open(settings: Settings, engine: Engine) -> None:
     """Refuse to open (and so to create) a store that is missing, empty or damaged while ``outputs/``
     holds versions or releases; refuse a store whose tables lack their migration record. One line each."""
+    try:
+        _guard(settings, engine)
+    except HocvuError:
+        engine.dispose()
+        raise
+
+
+def _guard(settings: Settings, engine: Engine) -> None:
     path = sqlite_path(str(engine.url))
     if path is not None:
         state, detail = sqlite_state(path)
@@ -120,7 +128,7 @@ def guard_open(settings: Settings, engine: Engine) -> None:
     if state == "ok":
         return
     if state == "damaged":
-        raise StoreDamagedError(f"the review store is damaged: {detail}; {RESTORE_HINT}")
+        raise StoreDamagedError(f"the review store {detail}; {RESTORE_HINT}")
     if state == "unmigrated":
         raise StoreDamagedError(f"the review store {detail}; run `hocvu doctor --repair` to record the "
                                 "migration its tables match, or restore it with `hocvu restore BACKUP`")
