@@ -145,7 +145,7 @@ def _server_state(engine: Engine) -> tuple[str, str]:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
     except SQLAlchemyError as exc:
-        return "damaged", f"cannot read {engine.url.render_as_string(hide_password=True)} ({exc.__class__.__name__})"
+        return "damaged", f"{engine.url.render_as_string(hide_password=True)} cannot be read ({exc.__class__.__name__})"
     if not tables:
         return "empty", "the database holds no tables"
     if "alembic_version" not in tables:
