@@ -145,7 +145,10 @@ def _server_state(engine: Engine) -> tuple[str, str]:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
     except SQLAlchemyError as exc:
-        return "damaged", f"{engine.url.render_as_string(hide_password=True)} cannot be read ({exc.__class__.__name__})"
+        where = engine.url.render_as_string(hide_password=True)
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1] or [exc.__class__.__name__]
+        raise ReviewError(f"cannot reach the database {where} ({first[0]}); check HOCVU_DATABASE_URL and that "
+                          "the server runs") from exc
     if not tables:
         return "empty", "the database holds no tables"
     if "alembic_version" not in tables:
