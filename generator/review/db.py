@@ -144,9 +144,11 @@ def migrate(engine: Engine, revision: str = "head") -> str:
             command.upgrade(_alembic_config(conn), revision)
             return current_revision(conn) or ""
     except SQLAlchemyError as exc:
-        raise ReviewError(
-            f"cannot open or migrate the review store: {exc.__class__.__name__}: {exc}"
-        ) from exc
+        from generator.review.health import store_error
+
+        err = store_error(exc)
+        raise (ReviewError(f"cannot open or migrate the review store: {err}") if type(err) is ReviewError
+               else err) from exc
 
 
 def _known_revisions() -> set[str]:

@@ -16,12 +16,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from generator.drafting.checks import CheckResult
 from generator.errors import (
     ConflictError,
+    HocvuError,
     NotFoundError,
     PermissionError_,
     ReviewError,
 )
 from generator.review import workflow as wf
 from generator.review.db import WRITE, database_url, make_engine, migrate
+from generator.review.health import store_error
 from generator.review.models import (
     EventRow,
     LessonRow,
@@ -83,9 +85,11 @@ class StoreCore:
     @classmethod
     def open(cls, settings: Settings) -> Self:
         """The store configured by ``settings`` (SQLite under ``<workspace>/.hocvu/`` by default)."""
-        return cls(
-            make_engine(database_url(settings)), four_eyes=settings.four_eyes, base_dir=settings.workspace
-        )
+        from generator.review.health import guard_open
+
+        engine = make_engine(database_url(settings))
+        guard_open(settings, engine)  # an empty or damaged store is never taken for a new one
+        return cls(engine, four_eyes=settings.four_eyes, base_dir=settings.workspace)
 
     @classmethod
     def from_url(cls, url: str, *, four_eyes: bool = True, base_dir: Path | None = None) -> Self:
@@ -117,19 +121,25 @@ class StoreCore:
         except OperationalError as exc:
             if "locked" in str(exc).lower():
                 raise ConflictError("the review store is busy (locked by another writer); try again") from exc
-            raise ReviewError(f"the review store failed: {exc.orig}") from exc
+            raise store_error(exc) from exc
         except IntegrityError as exc:
             raise ConflictError(
                 f"someone else made the same change first ({exc.orig}); reload and try again"
             ) from exc
+        except HocvuError:
+            raise
+        except (SQLAlchemyError, ValueError, KeyError, TypeError) as exc:  # a damaged file, a row that does not parse
+            raise store_error(exc) from exc
 
     @contextmanager
     def _ro(self) -> Iterator[Session]:
         try:
             with self._read() as s:
                 yield s
-        except SQLAlchemyError as exc:
-            raise ReviewError(f"the review store failed: {exc}") from exc
+        except HocvuError:
+            raise
+        except (SQLAlchemyError, ValueError, KeyError, TypeError) as exc:  # a damaged file, a row that does not parse
+            raise store_error(exc) from exc
 
     @staticmethod
     def _user(row: UserRow) -> User:
