@@ -12,6 +12,7 @@ import pytest
 
 from generator.backup import verify_backup
 from generator.config import load_settings
+from generator.review.db import HEAD
 from generator.review.store import ReviewStore
 from generator.review.versioning import write_render_record
 from tests.conftest import offline_lesson
@@ -41,7 +42,7 @@ def test_backup_then_restore_into_an_empty_workspace(filled, tmp_path, cli, monk
     assert out.exit_code == 0 and "checked" in out.output, out.output
     assert archive.stat().st_mode & 0o777 == 0o600
     info = verify_backup(archive)
-    assert info.store == "sqlite" and info.revision == "0004"
+    assert info.store == "sqlite" and info.revision == HEAD
 
     fresh = tmp_path / "fresh"
     fresh.mkdir()
