@@ -163,3 +163,47 @@ def test_the_api_pages_with_a_total(filled, workspace):
         assert client.get("/api/lessons?limit=0", headers=h).status_code == 422
         assert client.get("/api/lessons?limit=5000", headers=h).status_code == 422
         assert json.loads(client.get("/api/lessons?sort=updated&limit=1", headers=h).text)[0]["author"] == "ed2"
+
+
+PASSWORD = "mat-khau-dai-123"
+
+
+def _client(app, name: str):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, follow_redirects=False)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+    assert client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf}).status_code == 303
+    return client
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'<span class="id">([^<]+)</span>', html)
+
+
+def test_pages_page_in_sql_and_follow_every_decision(filled, drafts, monkeypatch):
+    from urllib.parse import quote
+
+    from generator.web import pages
+    from generator.web.app import create_app
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    for name in ("rev1", "boss"):
+        filled.set_password(name, PASSWORD)
+    d = drafts[1]
+    filled.submit_version(d.lesson, d.checks, {}, "boss", parent_version=1)  # boss made its current version
+    ids = sorted(x.lesson.id for x in drafts)
+    app = create_app(load_settings(), store=filled)
+    with _client(app, "rev1") as client:
+        assert _ids(client.get("/queue").text) == ids[:2]
+        assert _ids(client.get("/queue?page=2").text) == ids[2:]
+        assert _ids(client.get("/queue?page=9").text) == ids[2:]  # past the end: the last page
+        url = "/coverage?framework=vn-dcf-2025&language=vi&group=elderly"
+        lid = drafts[0].lesson.id
+        assert f'cv-in_review" href="/lessons/{quote(lid)}"' in client.get(url).text
+        filled.approve(lid, "rev1")  # decided elsewhere (not through a page): the cached matrix follows at once
+        assert f'cv-approved" href="/lessons/{quote(lid)}"' in client.get(url).text
+        assert _ids(client.get("/queue?status=approved").text) == [lid]
+    with _client(app, "boss") as client:  # four-eyes: not the lesson boss made, in SQL
+        waiting = client.get("/").text.split('id="h-waiting"')[1].split("</section>")[0]
+        assert _ids(waiting) == [drafts[2].lesson.id]
