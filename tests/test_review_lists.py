@@ -16,7 +16,7 @@ from generator.review.db import migrate
 from generator.review.models import LessonRow
 from generator.review.store import ReviewStore
 from tests.conftest import REPO, offline_lesson
-from tests.postgres import store_backend  # noqa: F401  (a fixture)
+from tests.postgres import SKIP_REASON, drop_everything, postgres_url, store_backend  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,12 @@ def test_failed_checks_are_kept_on_the_lesson(filled, drafts):
     assert filled.list_lessons(failed_checks=True)[0].checks_passed is False
 
 
-def test_migration_0005_backfills_existing_lessons(tmp_path, drafts, library):
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_migration_0005_backfills_existing_lessons(tmp_path, drafts, library, backend):
     url = f"sqlite:///{tmp_path / 'old.db'}"
+    if backend == "postgresql":
+        url = postgres_url() or pytest.skip(SKIP_REASON)
+        drop_everything(url)
     engine = create_engine(url)
     migrate(engine, "0004")
     d = drafts[0]
@@ -130,7 +134,7 @@ def test_migration_0005_backfills_existing_lessons(tmp_path, drafts, library):
             "insert into versions (lesson_id, number, kind, author, created_at, content_hash, lesson_json,"
             " checks_json, checks_passed, artifacts_json, backend, model, prompt_hash, framework_hash,"
             " group_hash, library_hash, sources_hash) values (:id, 1, 'draft', 'hoa', '2026-01-01 00:00:00',"
-            " 'h', :body, '[]', 0, '{}', :b, :m, :ph, :fh, :gh, :lh, '')"),
+            " 'h', :body, '[]', false, '{}', :b, :m, :ph, :fh, :gh, :lh, '')"),
             {"id": d.lesson.id, "body": d.lesson.model_dump_json(), "b": p.backend, "m": p.model,
              "ph": p.prompt_hash, "fh": p.framework_hash, "gh": p.group_hash, "lh": p.content_hash})
     engine.dispose()
