@@ -211,3 +211,17 @@ def test_pages_page_in_sql_and_follow_every_decision(filled, drafts, monkeypatch
     with _client(app, "boss") as client:  # four-eyes: not the lesson boss made, in SQL
         waiting = client.get("/").text.split('id="h-waiting"')[1].split("</section>")[0]
         assert _ids(waiting) == [drafts[2].lesson.id]
+
+
+def test_review_list_pages_and_flags_failed_checks_from_the_lesson_row(filled, drafts, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    ids = sorted(d.lesson.id for d in drafts)
+    first = cli("review", "list", "--limit", "2")
+    assert first.exit_code == 0 and "lessons 1-2 of 3; --offset 2 shows the next ones" in first.output
+    assert ids[0] in first.output and ids[2] not in first.output
+    rest = cli("review", "list", "--limit", "2", "--offset", "2")
+    assert rest.exit_code == 0 and ids[2] in rest.output and "lessons 3-3 of 3" in rest.output
+    d = drafts[1]
+    filled.submit_version(d.lesson, [type(c)(c.name, False, "x") for c in d.checks], {}, "ed", parent_version=1)
+    failed = cli("review", "list", "--failed-checks")
+    assert d.lesson.id in failed.output and "checks failed" in failed.output and "1 lesson(s)" in failed.output
