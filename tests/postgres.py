@@ -50,6 +50,25 @@ def empty_postgres(url: str) -> None:
         engine.dispose()
 
 
+def drop_everything(url: str) -> None:
+    """Leave the database with no tables at all (a test that migrates from an older revision); the next
+    ``empty_postgres`` migrates it again."""
+    from sqlalchemy import inspect
+
+    from generator.review.db import make_engine
+    from generator.review.store.core import MARKERS
+
+    MARKERS.clear()
+    _migrated.discard(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for table in inspect(conn).get_table_names():
+                conn.exec_driver_sql(f'drop table if exists "{table}" cascade')
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_backend(request: pytest.FixtureRequest, workspace: object, monkeypatch: pytest.MonkeyPatch) -> str:
     """The database this test's store lives in: SQLite in the workspace (the default), then PostgreSQL

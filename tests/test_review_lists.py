@@ -16,7 +16,7 @@ from generator.review.db import migrate
 from generator.review.models import LessonRow
 from generator.review.store import ReviewStore
 from tests.conftest import REPO, offline_lesson
-from tests.postgres import store_backend  # noqa: F401  (a fixture)
+from tests.postgres import SKIP_REASON, drop_everything, postgres_url, store_backend  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,12 @@ def test_failed_checks_are_kept_on_the_lesson(filled, drafts):
     assert filled.list_lessons(failed_checks=True)[0].checks_passed is False
 
 
-def test_migration_0005_backfills_existing_lessons(tmp_path, drafts, library):
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_migration_0005_backfills_existing_lessons(tmp_path, drafts, library, backend):
     url = f"sqlite:///{tmp_path / 'old.db'}"
+    if backend == "postgresql":
+        url = postgres_url() or pytest.skip(SKIP_REASON)
+        drop_everything(url)
     engine = create_engine(url)
     migrate(engine, "0004")
     d = drafts[0]
@@ -130,7 +134,7 @@ def test_migration_0005_backfills_existing_lessons(tmp_path, drafts, library):
             "insert into versions (lesson_id, number, kind, author, created_at, content_hash, lesson_json,"
             " checks_json, checks_passed, artifacts_json, backend, model, prompt_hash, framework_hash,"
             " group_hash, library_hash, sources_hash) values (:id, 1, 'draft', 'hoa', '2026-01-01 00:00:00',"
-            " 'h', :body, '[]', 0, '{}', :b, :m, :ph, :fh, :gh, :lh, '')"),
+            " 'h', :body, '[]', false, '{}', :b, :m, :ph, :fh, :gh, :lh, '')"),
             {"id": d.lesson.id, "body": d.lesson.model_dump_json(), "b": p.backend, "m": p.model,
              "ph": p.prompt_hash, "fh": p.framework_hash, "gh": p.group_hash, "lh": p.content_hash})
     engine.dispose()
@@ -163,3 +167,61 @@ def test_the_api_pages_with_a_total(filled, workspace):
         assert client.get("/api/lessons?limit=0", headers=h).status_code == 422
         assert client.get("/api/lessons?limit=5000", headers=h).status_code == 422
         assert json.loads(client.get("/api/lessons?sort=updated&limit=1", headers=h).text)[0]["author"] == "ed2"
+
+
+PASSWORD = "mat-khau-dai-123"
+
+
+def _client(app, name: str):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, follow_redirects=False)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+    assert client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf}).status_code == 303
+    return client
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'<span class="id">([^<]+)</span>', html)
+
+
+def test_pages_page_in_sql_and_follow_every_decision(filled, drafts, monkeypatch):
+    from urllib.parse import quote
+
+    from generator.web import pages
+    from generator.web.app import create_app
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    for name in ("rev1", "boss"):
+        filled.set_password(name, PASSWORD)
+    d = drafts[1]
+    filled.submit_version(d.lesson, d.checks, {}, "boss", parent_version=1)  # boss made its current version
+    ids = sorted(x.lesson.id for x in drafts)
+    app = create_app(load_settings(), store=filled)
+    with _client(app, "rev1") as client:
+        assert _ids(client.get("/queue").text) == ids[:2]
+        assert _ids(client.get("/queue?page=2").text) == ids[2:]
+        assert _ids(client.get("/queue?page=9").text) == ids[2:]  # past the end: the last page
+        url = "/coverage?framework=vn-dcf-2025&language=vi&group=elderly"
+        lid = drafts[0].lesson.id
+        assert f'cv-in_review" href="/lessons/{quote(lid)}"' in client.get(url).text
+        filled.approve(lid, "rev1")  # decided elsewhere (not through a page): the cached matrix follows at once
+        assert f'cv-approved" href="/lessons/{quote(lid)}"' in client.get(url).text
+        assert _ids(client.get("/queue?status=approved").text) == [lid]
+    with _client(app, "boss") as client:  # four-eyes: not the lesson boss made, in SQL
+        waiting = client.get("/").text.split('id="h-waiting"')[1].split("</section>")[0]
+        assert _ids(waiting) == [drafts[2].lesson.id]
+
+
+def test_review_list_pages_and_flags_failed_checks_from_the_lesson_row(filled, drafts, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    ids = sorted(d.lesson.id for d in drafts)
+    first = cli("review", "list", "--limit", "2")
+    assert first.exit_code == 0 and "lessons 1-2 of 3; --offset 2 shows the next ones" in first.output
+    assert ids[0] in first.output and ids[2] not in first.output
+    rest = cli("review", "list", "--limit", "2", "--offset", "2")
+    assert rest.exit_code == 0 and ids[2] in rest.output and "lessons 3-3 of 3" in rest.output
+    d = drafts[1]
+    filled.submit_version(d.lesson, [type(c)(c.name, False, "x") for c in d.checks], {}, "ed", parent_version=1)
+    failed = cli("review", "list", "--failed-checks")
+    assert d.lesson.id in failed.output and "checks failed" in failed.output and "1 lesson(s)" in failed.output
