@@ -5,7 +5,7 @@ Two uses. ``guard_open`` runs every time a command opens the store (``ReviewStor
 missing or damaged store is never silently taken for a new one while ``outputs/`` holds versions or
 releases — the command stops with one line that points to ``hocvu restore`` and ``hocvu doctor``.
 ``inspect_store`` is the longer look ``hocvu doctor`` takes (``PRAGMA integrity_check``, the Alembic
-revision, every row that must parse); ``generator.doctor_store`` repairs what it finds.
+revision, every row that must parse); ``generator.repair`` mends what it finds.
 """
 
 from __future__ import annotations
