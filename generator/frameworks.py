@@ -73,7 +73,7 @@ class Library:
         if fid not in self._frameworks:
             fw = load_model(path, Framework)
             if fw.id != fid:
-                raise DataError(f"{path}: id {fw.id!r} must match the file name {fid!r}")
+                raise DataError("{path}: id {id!r} must match the file name {fid!r}", path=path, id=fw.id, fid=fid)
             self._frameworks[fid] = fw
         return self._frameworks[fid]
 
@@ -93,7 +93,8 @@ class Library:
         for stem, path in self._files("groups").items():
             g = load_model(path, TargetGroup)
             if g.id != stem:
-                raise DataError(f"{path}: id {g.id!r} must match the file name {stem!r}")
+                raise DataError("{path}: id {id!r} must match the file name {stem!r}",
+                                path=path, id=g.id, stem=stem)
             out[g.id] = g
         return out
 
@@ -150,7 +151,8 @@ class Library:
                 raise NotFoundError.unknown(f"offline content for {fid}", code, available)
             entry = load_model(path, CompetenceContent)
             if entry.competence != code or entry.framework != fid:
-                raise DataError(f"{path}: says {entry.framework} {entry.competence}, expected {fid} {code}")
+                raise DataError("{path}: says {framework} {competence}, expected {fid} {code}",
+                                path=path, framework=entry.framework, competence=entry.competence, fid=fid, code=code)
             self._content[key] = entry
         return self._content[key]
 

@@ -41,14 +41,16 @@ def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "file") -> str:
         with open(path, "rb") as fh:
             raw = fh.read(limit + 1)
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        raise DataError("{path}: cannot read ({value})", path=path, value=exc.strerror or exc) from exc
     if len(raw) > limit:
-        raise DataError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MB; "
-                        "give a smaller file (is it the right one?)")
+        raise DataError("{path}: the {what} is larger than {value} MB; "
+                        "give a smaller file (is it the right one?)",
+                        path=path, what=what, value=limit // (1024 * 1024))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from exc
+        raise DataError("{path}: not UTF-8 text ({reason}); save the file as UTF-8", path=path,
+                        reason=exc.reason) from exc
 
 
 def _compose(path: Path) -> tuple[Any, Any]:
@@ -65,19 +67,20 @@ def _check_tree(node: Any, label: str) -> None:
     while stack:
         n, depth = stack.pop()
         if id(n) in seen:
-            raise DataError(f"{label}: line {n.start_mark.line + 1}: YAML aliases (*name) are not allowed; "
-                            "write the value out in full")
+            raise DataError("{label}: line {value}: YAML aliases (*name) are not allowed; "
+                            "write the value out in full", label=label, value=n.start_mark.line + 1)
         seen.add(id(n))
         if depth > MAX_DEPTH:
-            raise DataError(f"{label}: line {n.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
-                            "flatten the data")
+            raise DataError("{label}: line {value}: nested more than {max_depth} levels deep; "
+                            "flatten the data", label=label, value=n.start_mark.line + 1, max_depth=MAX_DEPTH)
         if isinstance(n, yaml.MappingNode):
             keys: set[str] = set()
             for k, v in n.value:
                 if isinstance(k, yaml.ScalarNode):
                     if k.value in keys:
-                        raise DataError(f"{label}: line {k.start_mark.line + 1}: the key {k.value!r} appears "
-                                        "twice in the same mapping; keep one")
+                        raise DataError("{label}: line {value}: the key {value2!r} appears "
+                                        "twice in the same mapping; keep one",
+                                        label=label, value=k.start_mark.line + 1, value2=k.value)
                     keys.add(k.value)
                 stack += [(k, depth + 1), (v, depth + 1)]
         elif isinstance(n, yaml.SequenceNode):
@@ -90,7 +93,8 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
 
     # libyaml's loader when PyYAML was built with it: same nodes and line marks, several times faster.
     if len(text) > MAX_BYTES:
-        raise DataError(f"{label}: the YAML text is larger than {MAX_BYTES // (1024 * 1024)} MB; give less")
+        raise DataError("{label}: the YAML text is larger than {value} MB; give less",
+                        label=label, value=MAX_BYTES // (1024 * 1024))
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
@@ -100,11 +104,12 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f" line {mark.line + 1}" if mark else ""
-        raise DataError(f"{label}:{line}: malformed YAML: {exc.problem}; fix the syntax there") from exc
+        raise DataError("{label}:{line}: malformed YAML: {problem}; fix the syntax there",
+                        label=label, line=line, problem=exc.problem) from exc
     except yaml.YAMLError as exc:
-        raise DataError(f"{label}: malformed YAML: {exc}") from exc
+        raise DataError("{label}: malformed YAML: {exc}", label=label, exc=exc) from exc
     except RecursionError:
-        raise DataError(f"{label}: nested too deeply to read; flatten the data") from None
+        raise DataError("{label}: nested too deeply to read; flatten the data", label=label) from None
     finally:
         loader.dispose()
     return node, data
@@ -157,7 +162,8 @@ def load_model(path: Path, model: type[M]) -> M:
     """Parse the YAML file at ``path`` into ``model``; DataError with file:line: field: problem."""
     node, data = _compose(path)
     if data is None:
-        raise DataError(f"{path}: the file is empty; it must hold a {model.__name__} mapping")
+        raise DataError("{path}: the file is empty; it must hold a {name} mapping",
+                        path=path, name=model.__name__)
     try:
         return model.model_validate(to_nfc(data))
     except ValidationError as exc:

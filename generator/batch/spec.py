@@ -56,7 +56,7 @@ class BatchSpec(Strict):
 def load_spec(path: Path) -> BatchSpec:
     """Read and validate a batch spec; DataError naming file, line and field."""
     if not path.is_file():
-        raise DataError(f"{path}: no such batch spec; give the path of a .yaml file")
+        raise DataError("{path}: no such batch spec; give the path of a .yaml file", path=path)
     return load_model(path, BatchSpec)
 
 

@@ -324,7 +324,8 @@ def diff(
         new = store.get_version(lesson_id, v2)
         old_n = v1 if v1 is not None else (new.parent_version or new.number - 1)
         if old_n < 1:
-            raise NotFoundError(f"{lesson_id} has only version {new.number}; nothing to compare")
+            raise NotFoundError("{lesson_id} has only version {number}; nothing to compare",
+                                lesson_id=lesson_id, number=new.number)
         old = store.get_version(lesson_id, old_n)
     out = console()
     out.print(f"{lesson_id}: version {old.number} → {new.number}")

@@ -119,10 +119,10 @@ def load_document(path: Path) -> LoadedDocument:
         else:
             doc = _load_text(path, markdown=suffix in (".md", ".markdown"))
     except OSError as exc:
-        raise UnreadableFileError(f"cannot read the file: {exc.strerror or exc}") from exc
+        raise UnreadableFileError("cannot read the file: {value}", value=exc.strerror or exc) from exc
     if not any(p.text.strip() for p in doc.pages):
         hint = " (a scanned PDF has no text layer: run OCR on it first)" if suffix == ".pdf" else ""
-        raise UnreadableFileError(f"no text found{hint}")
+        raise UnreadableFileError("no text found{hint}", hint=hint)
     return doc
 
 
@@ -180,7 +180,8 @@ def _read_text(path: Path) -> str:
         return _nfc(data.decode(encoding))
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(
-            f"not UTF-8 text (byte {exc.start}); save it as UTF-8 and add it again"
+            "not UTF-8 text (byte {start}); save it as UTF-8 and add it again",
+            start=exc.start,
         ) from exc
 
 
@@ -300,7 +301,8 @@ def _load_docx(path: Path) -> LoadedDocument:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise UnreadableFileError(
-            f"not a readable .docx file ({type(exc).__name__}); open and save it again in Word or LibreOffice"
+            "not a readable .docx file ({name}); open and save it again in Word or LibreOffice",
+            name=type(exc).__name__,
         ) from exc
     lines: list[str] = []
     title = (document.core_properties.title or "").strip()

@@ -37,13 +37,15 @@ def make_engine(url: str | URL) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
-        raise ConfigError(f"database URL {str(url)!r} is not valid: {exc}; check HOCVU_DATABASE_URL") from exc
+        raise ConfigError("database URL {url!r} is not valid: {exc}; check HOCVU_DATABASE_URL",
+                          url=str(url), exc=exc) from exc
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(parsed, pool_pre_ping=True)
         except Exception as exc:
             raise ConfigError(
-                f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
+                "cannot use database {url}: {exc}",
+                url=parsed.render_as_string(hide_password=True), exc=exc,
             ) from exc
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -125,14 +127,16 @@ def migrate(engine: Engine, revision: str = "head") -> str:
                 return head
             if current is not None and current not in _known_revisions():
                 raise ReviewError(
-                    f"the database is at migration {current!r}, which this hocvu does not know "
-                    f"(made by a newer version?); upgrade hocvu"
+                    "the database is at migration {current!r}, which this hocvu does not know "
+                    "(made by a newer version?); upgrade hocvu",
+                    current=current,
                 )
             command.upgrade(_alembic_config(conn), revision)
             return current_revision(conn) or ""
     except SQLAlchemyError as exc:
         raise ReviewError(
-            f"cannot open or migrate the review store: {exc.__class__.__name__}: {exc}"
+            "cannot open or migrate the review store: {name}: {exc}",
+            name=exc.__class__.__name__, exc=exc,
         ) from exc
 
 

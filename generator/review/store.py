@@ -28,6 +28,7 @@ from generator.errors import (
     ReviewError,
 )
 from generator.fsutil import sha256_file
+from generator.i18n import N_, Message
 from generator.lesson import SECTIONS, Lesson
 from generator.review import workflow as wf
 from generator.review.access import end_sessions
@@ -70,7 +71,8 @@ def check_user_name(name: str) -> str:
     """A user name: letters, digits and . _ @ - (up to 64), starting with a letter or digit."""
     if not _NAME.match(name or ""):
         raise ReviewError(
-            f"invalid user name {name!r}: use letters, digits and . _ @ - (up to 64 characters)"
+            "invalid user name {name!r}: use letters, digits and . _ @ - (up to 64 characters)",
+            name=name,
         )
     return name
 
@@ -125,10 +127,11 @@ class ReviewStore:
         except OperationalError as exc:
             if "locked" in str(exc).lower():
                 raise ConflictError("the review store is busy (locked by another writer); try again") from exc
-            raise ReviewError(f"the review store failed: {exc.orig}") from exc
+            raise ReviewError("the review store failed: {orig}", orig=exc.orig) from exc
         except IntegrityError as exc:
             raise ConflictError(
-                f"someone else made the same change first ({exc.orig}); reload and try again"
+                "someone else made the same change first ({orig}); reload and try again",
+                orig=exc.orig,
             ) from exc
 
     @contextmanager
@@ -137,14 +140,15 @@ class ReviewStore:
             with self._read() as s:
                 yield s
         except SQLAlchemyError as exc:
-            raise ReviewError(f"the review store failed: {exc}") from exc
+            raise ReviewError("the review store failed: {exc}", exc=exc) from exc
 
     # -- users -----------------------------------------------------------------------------------
     def _hash(self, password: str) -> str:
         from argon2 import PasswordHasher
 
         if len(password) < MIN_PASSWORD:
-            raise ReviewError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+            raise ReviewError("the password is too short: use at least {min_password} characters",
+                              min_password=MIN_PASSWORD)
         if self._hasher is None:
             self._hasher = PasswordHasher()
         return self._hasher.hash(password)  # type: ignore[no-any-return]
@@ -165,7 +169,8 @@ class ReviewStore:
             raise ReviewError("no user given; pass --as NAME or set HOCVU_USER")
         row = s.scalar(select(UserRow).where(UserRow.name == name))
         if row is not None and row.disabled:
-            raise PermissionError_(f"{name!r} is disabled; an admin can enable them with `hocvu users enable`")
+            raise PermissionError_("{name!r} is disabled; an admin can enable them with `hocvu users enable`",
+                                   name=name)
         wf.check_permission(name, row.role if row else None, action)
         return row
 
@@ -181,8 +186,9 @@ class ReviewStore:
             same = s.scalar(select(UserRow.name).where(func.lower(UserRow.name) == name.lower()))
             if same is not None:
                 raise ReviewError(
-                    f"user {same!r} already exists (names are the same whatever their case); change the "
-                    "password with `hocvu users set-password`"
+                    "user {same!r} already exists (names are the same whatever their case); change the "
+                    "password with `hocvu users set-password`",
+                    same=same,
                 )
             row = UserRow(name=name, role=role, password_hash=hashed)
             s.add(row)
@@ -224,7 +230,7 @@ class ReviewStore:
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             if row.role == wf.Role.ADMIN and role != wf.Role.ADMIN:
-                self._keep_an_admin(s, name, "change the role of")
+                self._keep_an_admin(s, name, N_("change the role of"))
             if row.role != role:
                 end_sessions(s, name)
             row.role, row.updated_at = role, utcnow()
@@ -235,7 +241,8 @@ class ReviewStore:
         admins = s.scalar(select(func.count()).select_from(UserRow).where(
             UserRow.role == wf.Role.ADMIN, UserRow.disabled.is_(False), UserRow.name != name))
         if not admins:
-            raise ReviewError(f"cannot {what} {name!r}: they are the last admin; make another admin first")
+            raise ReviewError("cannot {what} {name!r}: they are the last admin; make another admin first",
+                              what=Message(what), name=name)
 
     def set_disabled(self, name: str, disabled: bool, *, by: str | None = None) -> User:
         """Disable a user (signed out everywhere, no sign-in, no API token) or enable them again."""
@@ -244,7 +251,7 @@ class ReviewStore:
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             if disabled and row.role == wf.Role.ADMIN:
-                self._keep_an_admin(s, name, "disable")
+                self._keep_an_admin(s, name, N_("disable"))
             row.disabled, row.updated_at = disabled, utcnow()
             end_sessions(s, name)
             return self._user(row)
@@ -256,7 +263,7 @@ class ReviewStore:
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             if row.role == wf.Role.ADMIN:
-                self._keep_an_admin(s, name, "remove")
+                self._keep_an_admin(s, name, N_("remove"))
             end_sessions(s, name)
             s.delete(row)
 
@@ -306,7 +313,8 @@ class ReviewStore:
         """Record that ``user`` (a reviewer or admin) checked this version of an offline content entry;
         verifying it again keeps the first record."""
         if not content_hash:
-            raise ReviewError(f"{framework} {competence} has no offline content to verify")
+            raise ReviewError("{framework} {competence} has no offline content to verify",
+                              framework=framework, competence=competence)
         with self._tx() as s:
             self._authorize(s, user, "verify_content")
             row = s.scalar(select(ContentVerificationRow).where(
@@ -348,11 +356,12 @@ class ReviewStore:
         for name, path in sorted(artifacts.items()):
             if not _FILE.match(name):
                 raise ReviewError(
-                    f"artifact name {name!r} must be a plain file name (letters, digits, . _ -)"
+                    "artifact name {name!r} must be a plain file name (letters, digits, . _ -)",
+                    name=name,
                 )
             p = Path(path)
             if not p.is_file():
-                raise NotFoundError(f"artifact {name} is missing: {p}")
+                raise NotFoundError("artifact {name} is missing: {p}", name=name, p=p)
             out[name] = {"path": self._rel(p), "sha256": sha256_file(p), "size": p.stat().st_size}
         return out
 
@@ -363,8 +372,11 @@ class ReviewStore:
 
             ids = s.scalars(select(LessonRow.id)).all()
             near = get_close_matches(lesson_id, ids, n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(near)}?" if near else "; see `hocvu review list`"
-            raise NotFoundError(f"no lesson {lesson_id!r} in the review store{hint}")
+            if near:
+                raise NotFoundError("no lesson {lesson_id!r} in the review store; did you mean {near}?",
+                                    lesson_id=lesson_id, near=", ".join(near))
+            raise NotFoundError("no lesson {lesson_id!r} in the review store; see `hocvu review list`",
+                                lesson_id=lesson_id)
         return row
 
     def _last_event(self, s: Session, lesson_id: str) -> EventRow | None:
@@ -379,14 +391,16 @@ class ReviewStore:
         if expected_version is not None and row.row_version != expected_version:
             last = self._last_event(s, row.id)
             what = (
-                f"{last.actor} {_past(last.action)} version {last.version} "
-                f"at {last.created_at:%Y-%m-%d %H:%M} UTC"
+                Message("{actor} {did} version {version} at {when} UTC", actor=last.actor,
+                        did=Message(_past(last.action)), version=last.version,
+                        when=f"{last.created_at:%Y-%m-%d %H:%M}")
                 if last
-                else "it changed"
+                else Message("it changed")
             )
             raise ConflictError(
-                f"{row.id} changed since you loaded it: {what}; "
-                f"nothing was changed — reload it and decide again"
+                "{id} changed since you loaded it: {what}; "
+                "nothing was changed — reload it and decide again",
+                id=row.id, what=what,
             )
         if version is not None and version != row.current_version:
             v = s.scalar(
@@ -394,10 +408,10 @@ class ReviewStore:
                     VersionRow.lesson_id == row.id, VersionRow.number == row.current_version
                 )
             )
-            by = f" by {v.author}" if v else ""
             raise ConflictError(
-                f"you reviewed {row.id} version {version}, but version {row.current_version}{by} "
-                f"is current now; review that one (nothing was changed)"
+                "you reviewed {id} version {version}, but version {current_version} (by {author}) "
+                "is current now; review that one (nothing was changed)",
+                id=row.id, version=version, current_version=row.current_version, author=v.author if v else "?",
             )
 
     def preflight_version(self, lesson_id: str, author: str, kind: str) -> LessonState:
@@ -439,7 +453,8 @@ class ReviewStore:
             row = s.get(LessonRow, lesson.id)
             status = wf.Status(row.status) if row else None
             if row is None and parent_version is not None:
-                raise NotFoundError(f"no lesson {lesson.id!r} in the review store to make a version from")
+                raise NotFoundError("no lesson {id!r} in the review store to make a version from",
+                                    id=lesson.id)
             new_status = wf.new_version_status(status, kind, submit=submit, lesson_id=lesson.id)
             if row is not None:
                 if parent_version is not None and parent_version != row.current_version:
@@ -449,9 +464,10 @@ class ReviewStore:
                         )
                     )
                     raise ConflictError(
-                        f"{lesson.id}: you worked from version {parent_version}, but version "
-                        f"{row.current_version}{' by ' + v.author if v else ''} was made meanwhile; "
-                        f"start again from it"
+                        "{id}: you worked from version {parent_version}, but version "
+                        "{current_version} (by {author}) was made meanwhile; start again from it",
+                        id=lesson.id, parent_version=parent_version, current_version=row.current_version,
+                        author=v.author if v else "?",
                     )
                 self._expect(s, row, expected_version)
                 number = row.current_version + 1
@@ -549,8 +565,9 @@ class ReviewStore:
                 still_open = _open_comments(events)
                 if still_open and not resolve_open:
                     raise ReviewError(
-                        f"{len(still_open)} comment(s) on {lesson_id} are still open; resolve them first, or "
-                        "approve with --resolve-open (API: \"resolve_open\": true) to mark them resolved"
+                        "{n_still_open} comment(s) on {lesson_id} are still open; resolve them first, or "
+                        "approve with --resolve-open (API: \"resolve_open\": true) to mark them resolved",
+                        n_still_open=len(still_open), lesson_id=lesson_id,
                     )
                 s.add_all(EventRow(lesson_id=lesson_id, version=e.version, action=wf.Action.RESOLVE, actor=user,
                                    created_at=now, ref_event_id=e.id) for e in still_open)
@@ -559,8 +576,9 @@ class ReviewStore:
                     != current.content_hash
                 ):
                     raise ReviewError(
-                        f"{lesson_id} version {current.number} does not match its recorded content "
-                        f"hash: the store was altered outside hocvu; do not approve it"
+                        "{lesson_id} version {number} does not match its recorded content "
+                        "hash: the store was altered outside hocvu; do not approve it",
+                        lesson_id=lesson_id, number=current.number,
                     )
             s.add(
                 EventRow(
@@ -674,7 +692,8 @@ class ReviewStore:
             self._authorize(s, user, wf.Action.RESOLVE)
             ev = s.get(EventRow, comment_id)
             if ev is None or ev.lesson_id != lesson_id or ev.action not in COMMENT_ACTIONS or not ev.comment:
-                raise NotFoundError(f"no comment {comment_id} on {lesson_id}")
+                raise NotFoundError("no comment {comment_id} on {lesson_id}",
+                                    comment_id=comment_id, lesson_id=lesson_id)
             s.add(
                 EventRow(
                     lesson_id=lesson_id,
@@ -693,7 +712,7 @@ class ReviewStore:
             have = s.scalars(
                 select(VersionRow.number).where(VersionRow.lesson_id == lesson_id).order_by(VersionRow.number)
             ).all()
-            raise NotFoundError.unknown(f"version of {lesson_id}", n, have)
+            raise NotFoundError.unknown(Message("version of {lesson_id}", lesson_id=lesson_id), n, have)
         return row
 
     def _version(self, row: VersionRow, statuses: dict[int, str], current: int) -> VersionRecord:
@@ -970,8 +989,9 @@ class ReviewStore:
             old = s.scalar(select(ReleaseRow).where(ReleaseRow.name == name))
             if old is not None:
                 raise PublishError(
-                    f"release {name!r} already exists (made by {old.created_by} on "
-                    f"{old.created_at:%Y-%m-%d %H:%M} UTC); releases are immutable, choose a new name"
+                    "release {name!r} already exists (made by {created_by} on "
+                    "{created_at:%Y-%m-%d %H:%M} UTC); releases are immutable, choose a new name",
+                    name=name, created_by=old.created_by, created_at=old.created_at,
                 )
             self._authorize(s, by, wf.Action.PUBLISH)
             rel = ReleaseRow(
@@ -994,8 +1014,9 @@ class ReviewStore:
                     or row.status not in wf.PUBLISHABLE
                 ):
                     raise ConflictError(
-                        f"{item.lesson_id} changed while release {name} was built (now version "
-                        f"{row.current_version}, {row.status}); publish again"
+                        "{lesson_id} changed while release {name} was built (now version "
+                        "{current_version}, {status}); publish again",
+                        lesson_id=item.lesson_id, name=name, current_version=row.current_version, status=row.status,
                     )
                 new = wf.next_status(
                     row.status, wf.Action.PUBLISH, lesson_id=row.id, version=row.current_version
@@ -1071,14 +1092,14 @@ def _open_comments(events: list[EventRow]) -> list[EventRow]:
 
 def _past(action: str) -> str:
     return {
-        "create": "made",
-        "approve": "approved",
-        "request_changes": "requested changes on",
-        "reject": "rejected",
-        "publish": "published",
-        "submit": "submitted",
-        "comment": "commented on",
-        "resolve": "resolved a comment on",
+        "create": N_("made"),
+        "approve": N_("approved"),
+        "request_changes": N_("requested changes on"),
+        "reject": N_("rejected"),
+        "publish": N_("published"),
+        "submit": N_("submitted"),
+        "comment": N_("commented on"),
+        "resolve": N_("resolved a comment on"),
     }.get(action, action)
 
 
