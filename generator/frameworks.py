@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from generator.errors import DataError, NotFoundError
+from generator.i18n import Message
 from generator.schema import Competence, Equivalence, Framework, TargetGroup
 from generator.yamlio import load_model
 
@@ -148,7 +149,7 @@ class Library:
             path = self._files(f"content/{fid}").get(code)
             if path is None:
                 available = sorted(self._files(f"content/{fid}"))
-                raise NotFoundError.unknown(f"offline content for {fid}", code, available)
+                raise NotFoundError.unknown(Message("offline content for {framework}", framework=fid), code, available)
             entry = load_model(path, CompetenceContent)
             if entry.competence != code or entry.framework != fid:
                 raise DataError("{path}: says {framework} {competence}, expected {fid} {code}",

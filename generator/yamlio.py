@@ -41,11 +41,11 @@ def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "file") -> str:
         with open(path, "rb") as fh:
             raw = fh.read(limit + 1)
     except OSError as exc:
-        raise DataError("{path}: cannot read ({value})", path=path, value=exc.strerror or exc) from exc
+        raise DataError("{path}: cannot read ({reason})", path=path, reason=exc.strerror or exc) from exc
     if len(raw) > limit:
-        raise DataError("{path}: the {what} is larger than {value} MB; "
+        raise DataError("{path}: the {what} is larger than {mb} MB; "
                         "give a smaller file (is it the right one?)",
-                        path=path, what=what, value=limit // (1024 * 1024))
+                        path=path, what=what, mb=limit // (1024 * 1024))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -67,20 +67,20 @@ def _check_tree(node: Any, label: str) -> None:
     while stack:
         n, depth = stack.pop()
         if id(n) in seen:
-            raise DataError("{label}: line {value}: YAML aliases (*name) are not allowed; "
-                            "write the value out in full", label=label, value=n.start_mark.line + 1)
+            raise DataError("{label}: line {line}: YAML aliases (*name) are not allowed; "
+                            "write the value out in full", label=label, line=n.start_mark.line + 1)
         seen.add(id(n))
         if depth > MAX_DEPTH:
-            raise DataError("{label}: line {value}: nested more than {max_depth} levels deep; "
-                            "flatten the data", label=label, value=n.start_mark.line + 1, max_depth=MAX_DEPTH)
+            raise DataError("{label}: line {line}: nested more than {max_depth} levels deep; "
+                            "flatten the data", label=label, line=n.start_mark.line + 1, max_depth=MAX_DEPTH)
         if isinstance(n, yaml.MappingNode):
             keys: set[str] = set()
             for k, v in n.value:
                 if isinstance(k, yaml.ScalarNode):
                     if k.value in keys:
-                        raise DataError("{label}: line {value}: the key {value2!r} appears "
+                        raise DataError("{label}: line {line}: the key {key!r} appears "
                                         "twice in the same mapping; keep one",
-                                        label=label, value=k.start_mark.line + 1, value2=k.value)
+                                        label=label, line=k.start_mark.line + 1, key=k.value)
                     keys.add(k.value)
                 stack += [(k, depth + 1), (v, depth + 1)]
         elif isinstance(n, yaml.SequenceNode):
@@ -93,8 +93,8 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
 
     # libyaml's loader when PyYAML was built with it: same nodes and line marks, several times faster.
     if len(text) > MAX_BYTES:
-        raise DataError("{label}: the YAML text is larger than {value} MB; give less",
-                        label=label, value=MAX_BYTES // (1024 * 1024))
+        raise DataError("{label}: the YAML text is larger than {mb} MB; give less",
+                        label=label, mb=MAX_BYTES // (1024 * 1024))
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()

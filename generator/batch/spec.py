@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from generator.errors import DataError, NotFoundError
 from generator.frameworks import Library
+from generator.i18n import Message
 from generator.schema import FORMATS, LANGS, Format, Lang, Strict
 from generator.yamlio import load_model
 
@@ -68,7 +69,8 @@ def expand_competences(spec: BatchSpec, library: Library) -> list[str]:
     for pattern in spec.competences:
         matched = [c for c in codes if fnmatch.fnmatchcase(c, pattern)]
         if not matched:
-            raise NotFoundError.unknown(f"competence or pattern in {spec.framework}", pattern, codes)
+            raise NotFoundError.unknown(Message("competence or pattern in {framework}", framework=spec.framework),
+                                        pattern, codes)
         out += [c for c in matched if c not in out]
     return sorted(out, key=codes.index)
 

@@ -46,7 +46,8 @@ class HocvuGroup(TyperGroup):
                 from rich.markup import escape
 
                 lang = cli_language()
-                err_console().print(f"[bold red]{translate('error:', lang)}[/] {escape(exc.render(lang))}",
+                label = translate("error:", lang)
+                err_console().print(f"[bold red]{label}[/] {escape(exc.render(lang))}",
                                     markup=True, highlight=False, soft_wrap=True)
                 raise typer.Exit(exc.exit_code) from None
             except KeyboardInterrupt:

@@ -437,9 +437,8 @@ def fit(data: dict[str, Any], lang: str, limits: Limits, group: TargetGroup) -> 
                 break
         else:
             raise BackendError(
-                "the offline content does not fit this group's limits even at its shortest: "
-                + "; ".join(problems[:3]) + "; shorten the content file or raise the group's limits"
-            )
+                "the offline content does not fit this group's limits even at its shortest: {problems}; shorten "
+                "the content file or raise the group's limits", problems="; ".join(problems[:3]))
 
 
 def _drop_point(points: list[dict[str, Any]], objectives: list[str]

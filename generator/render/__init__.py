@@ -85,9 +85,9 @@ def render_lesson(
     renderers = {fmt: get_renderer(fmt) for fmt in order}  # unknown names fail before any work
     if lesson.group != group.id:
         raise RenderError(
-            "lesson {id} is written for group {group!r}, not {id2!r}; "
+            "lesson {id} is written for group {group!r}, not {other!r}; "
             "render it with its own group",
-            id=lesson.id, group=lesson.group, id2=group.id,
+            id=lesson.id, group=lesson.group, other=group.id,
         )
     if SPEAKING & set(order) and tts is None:
         from generator.render.tts import make_tts
@@ -116,9 +116,9 @@ def render_lesson(
             raise RenderError("{id}: {fmt}: {exc}", id=lesson.id, fmt=fmt, exc=exc) from exc
         except OSError as exc:
             raise RenderError(
-                "{id}: {fmt}: cannot write in {out_dir}: {value}; "
+                "{id}: {fmt}: cannot write in {out_dir}: {reason}; "
                 "check the folder is writable and has space",
-                id=lesson.id, fmt=fmt, out_dir=out_dir, value=exc.strerror or exc,
+                id=lesson.id, fmt=fmt, out_dir=out_dir, reason=exc.strerror or exc,
             ) from exc
         result.timings[fmt] = time.perf_counter() - start
         result.files[fmt] = ctx.files[fmt] = path

@@ -174,9 +174,9 @@ class EspeakTTS:
             if proc.returncode != 0:
                 err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
                 raise RenderError(
-                    "espeak-ng failed for voice {voice!r}: {value}; "
+                    "espeak-ng failed for voice {voice!r}: {reason}; "
                     "check 'espeak-ng --voices' lists it",
-                    voice=voice, value=err[-1] if err else proc.returncode,
+                    voice=voice, reason=err[-1] if err else proc.returncode,
                 )
             return wav_pcm(proc.stdout)
 

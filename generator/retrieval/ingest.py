@@ -119,10 +119,11 @@ def load_document(path: Path) -> LoadedDocument:
         else:
             doc = _load_text(path, markdown=suffix in (".md", ".markdown"))
     except OSError as exc:
-        raise UnreadableFileError("cannot read the file: {value}", value=exc.strerror or exc) from exc
+        raise UnreadableFileError("cannot read the file: {reason}", reason=exc.strerror or exc) from exc
     if not any(p.text.strip() for p in doc.pages):
-        hint = " (a scanned PDF has no text layer: run OCR on it first)" if suffix == ".pdf" else ""
-        raise UnreadableFileError("no text found{hint}", hint=hint)
+        if suffix == ".pdf":
+            raise UnreadableFileError("no text found (a scanned PDF has no text layer: run OCR on it first)")
+        raise UnreadableFileError("no text found")
     return doc
 
 
@@ -380,7 +381,8 @@ def _read_pdf(path: Path, reader_cls: type[PdfReader]) -> LoadedDocument:
     except FileNotDecryptedError as exc:
         raise UnreadableFileError("encrypted PDF; save a copy without a password and add that") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise UnreadableFileError(f"damaged or unreadable PDF ({type(exc).__name__}: {exc})"[:200]) from exc
+        raise UnreadableFileError("damaged or unreadable PDF ({name}: {exc})", name=type(exc).__name__,
+                                  exc=str(exc)[:160]) from exc
     title = str(meta_title).strip()
     if not title or title.lower() in ("untitled", "microsoft word"):
         first = next((p.text for p in pages if p.text.strip()), "")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from generator.errors import EmbedderMismatchError, NotFoundError, RetrievalError
 from generator.fsutil import sha256_file
+from generator.i18n import Message
 from generator.retrieval.embedders import Embedder, make_embedder
 from generator.retrieval.ingest import (
     CHUNKER_VERSION,
@@ -338,8 +339,9 @@ class SourceStore:
             hits = [(name, f) for name, info in infos.items() for f in info.files if _matches(f, wanted)]
             if not hits:
                 known = sorted({f.file for info in infos.values() for f in info.files})
-                where = f"collection {collection!r}" if collection else "the source library"
-                raise NotFoundError.unknown(f"file in {where}", str(wanted), known)
+                where = Message("file in collection {collection!r}", collection=collection) if collection \
+                    else Message("file in the source library")
+                raise NotFoundError.unknown(where, str(wanted), known)
             for name in {n for n, _ in hits}:
                 paths = {f.path for n, f in hits if n == name}
                 if len(paths) > 1:
@@ -586,10 +588,10 @@ class SourceStore:
             built_with = self._persisted_embedder(self._raw(collection))
             if built_with != self.embedder.name:
                 raise EmbedderMismatchError(
-                    "collection {collection!r} was built with the {value} embedder, but "
+                    "collection {collection!r} was built with the {built_with} embedder, but "
                     "{name} is configured; run `hocvu sources reindex --collection "
                     "{collection}` to rebuild it with {name}, or set HOCVU_EMBEDDER back",
-                    collection=collection, value=built_with or 'unknown', name=self.embedder.name,
+                    collection=collection, built_with=built_with or 'unknown', name=self.embedder.name,
                 )
         elif not create:
             return None

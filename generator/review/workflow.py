@@ -116,14 +116,14 @@ _HINT = {
     Status.PUBLISHED: N_("edit or revise it to make a new version, which needs approval again"),
 }
 
-#: Status names inside sentences (the interface shows them as badges with their own labels).
+#: Status names inside sentences: the labels of the interface's badges.
 STATUS_WORDS = {
-    Status.DRAFT: N_("a draft"),
-    Status.IN_REVIEW: N_("in review"),
-    Status.APPROVED: N_("approved"),
-    Status.CHANGES_REQUESTED: N_("waiting for changes"),
-    Status.REJECTED: N_("rejected"),
-    Status.PUBLISHED: N_("published"),
+    Status.DRAFT: N_("Draft"),
+    Status.IN_REVIEW: N_("In review"),
+    Status.APPROVED: N_("Approved"),
+    Status.CHANGES_REQUESTED: N_("Changes requested"),
+    Status.REJECTED: N_("Rejected"),
+    Status.PUBLISHED: N_("Published"),
 }
 
 #: Version kinds as verbs inside sentences.
@@ -158,7 +158,7 @@ def next_status(
     if st not in table:
         what = Message("{lesson_id} version {version}", lesson_id=lesson_id, version=version) if lesson_id \
             else Message("this lesson")
-        raise TransitionError("cannot {verb} {what}: it is {status}; {hint}", verb=Message(_VERB[act]), what=what,
+        raise TransitionError("cannot {verb} {what}: it is “{status}”; {hint}", verb=Message(_VERB[act]), what=what,
                               status=Message(STATUS_WORDS[st]), hint=Message(_HINT[st]))
     return table[st]
 
