@@ -125,3 +125,8 @@ class LanguageMiddleware:
             return
         with i18n.use_language(request_language(scope)):
             await self.app(scope, receive, send)
+
+
+def ui_text(request: Any, msgid: str, **values: Any) -> str:
+    """``msgid`` in the language of ``request`` (for flash messages and inline errors)."""
+    return translator(request_language(request.scope))(msgid, **values)

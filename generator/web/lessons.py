@@ -141,7 +141,8 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, com
     typed = {"comment": comment, "section": section or ""}
     if action in wf.NEEDS_COMMENT and not comment.strip():  # said beside the form; what was typed stays
         return _lesson_view(request, lesson_id, user, typed=typed, status_code=422,
-                            error=t("Write a comment: requesting changes or rejecting needs a reason."))
+                            error=i18n.ui_text(request, "Write a comment: requesting changes or rejecting needs a "
+                                                        "reason."))
     kw = {"expected_version": expected_version, "version": version}
     try:
         if action == wf.Action.APPROVE:
@@ -176,7 +177,7 @@ def verify_content(request: Request, lesson_id: str, user: Annotated[User, Depen
     ctx = web(request)
     lesson = ctx.store.get_version(lesson_id, version or None).lesson
     ctx.store.verify_content(lesson.framework, lesson.competence, lesson.provenance.content_hash, user.name)
-    flash(request, "ok", i18n.translator(ui_lang(request))(
+    flash(request, "ok", i18n.ui_text(request,
         "Recorded: the content of competence {competence} is verified.", competence=lesson.competence))
     return redirect(_lesson_url(lesson_id))
 
@@ -211,7 +212,7 @@ def add_comment(request: Request, lesson_id: str, user: Annotated[User, Depends(
     """A comment that changes no status."""
     allow(user, wf.Action.COMMENT)
     web(request).store.add_comment(lesson_id, user.name, text, section=section or None)
-    flash(request, "ok", i18n.translator(ui_lang(request))("Comment sent."))
+    flash(request, "ok", i18n.ui_text(request, "Comment sent."))
     return redirect(_lesson_url(lesson_id, "comments"))
 
 
@@ -263,7 +264,8 @@ def edit(request: Request, lesson_id: str, user: Annotated[User, Depends(action_
     except ReviewError as exc:  # e.g. nothing changed: show it beside the text
         return _edit_page(request, lesson_id, section, text, str(exc), status_code=400)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("Version {version} made (edited: {sections}); the lesson is back in review.",
+    flash(request, "ok", i18n.ui_text(request, "Version {version} made (edited: {sections}); the lesson is back in "
+                                      "review.",
                            version=done.version.record.number,
                            sections=", ".join(t(f"section_{c}") for c in done.changed)))
     return redirect(_lesson_url(lesson_id))
@@ -284,9 +286,9 @@ def revise(request: Request, lesson_id: str, user: Annotated[User, Depends(actio
     done = revise_lesson(ctx.library, ctx.settings, ctx.store, ctx.make_backend(), lesson_id, section=section,
                          author=user.name, formats=ctx.formats, tts=ctx.tts, render=ctx.render)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("Version {version} made (revised “{section}” from {n} comments); the lesson is back in "
-                           "review.", version=done.version.record.number, section=t(f"section_{section}"),
-                           n=len(done.comments)))
+    flash(request, "ok", i18n.ui_text(request, "Version {version} made (revised “{section}” from {n} comments); the "
+                                  "lesson is back in review.", version=done.version.record.number,
+                                  section=t(f"section_{section}"), n=len(done.comments)))
     for note in done.notes:
         flash(request, "note", describe_note(note, ui_lang(request)))
     return redirect(_lesson_url(lesson_id))
