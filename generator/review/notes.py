@@ -17,6 +17,7 @@ from generator.i18n import N_, Message, format_message
 
 #: Every note and event description hocvu writes, by code.
 NOTES: dict[str, str] = {
+    "drafted": N_("drafted with {backend}"),
     "edited": N_("edited by {author} from version {version}"),
     "edited_sections": N_("edited {sections}"),
     "revised": N_("revised {section} from version {version} following {n} open comment(s)"),
