@@ -177,6 +177,14 @@ class Message:
         return hash(self.msgid)
 
 
+class MessageValueError(ValueError):
+    """A ValueError (for pydantic validators) that carries a message to show in the reader's language."""
+
+    def __init__(self, message: Message | Joined) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
+
+
 class Joined:
     """Several messages shown as one, e.g. "a; b; c", each in the reader's language."""
 

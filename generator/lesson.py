@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from generator.i18n import Message
+from generator.i18n import Joined, Message, MessageValueError
 from generator.schema import Lang, TargetGroup
 from generator.sketch import ScreenSketch
 
@@ -224,9 +224,9 @@ class LessonDraft(Part):
                 raise ValueError(f"quiz question {q.question[:40]!r} checks unknown objective {q.objective!r}")
         limits = (info.context or {}).get("limits") if info else None
         if isinstance(limits, Limits):
-            problems = self.limit_problems(limits)
+            problems = self.limit_messages(limits)
             if problems:
-                raise ValueError("; ".join(problems[:5]))
+                raise MessageValueError(Joined(problems[:5]))
         return self
 
     def cited_source_ids(self) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import DataError
+from generator.i18n import N_, Joined, Message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -104,8 +105,9 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f" line {mark.line + 1}" if mark else ""
-        raise DataError("{label}:{line}: malformed YAML: {problem}; fix the syntax there",
-                        label=label, line=line, problem=exc.problem) from exc
+        problem = _YAML_PROBLEMS.get(str(exc.problem)) or _YAML_PROBLEMS.get(str(exc.problem).split(", but ")[0])
+        raise DataError("{label}:{line}: malformed YAML: {problem}; fix the syntax there", label=label, line=line,
+                        problem=Message(problem) if problem else exc.problem) from exc
     except yaml.YAMLError as exc:
         raise DataError("{label}: malformed YAML: {exc}", label=label, exc=exc) from exc
     except RecursionError:
@@ -139,23 +141,67 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> str:
-    """One line: file, line, field path and what is wrong (first error, with a count of the rest)."""
+#: PyYAML's commonest syntax problems, as people read them (others show PyYAML's own words).
+_YAML_PROBLEMS = {
+    "did not find expected ',' or ']'": N_("a list in [ ] is not closed: a ',' or ']' is missing"),
+    "did not find expected ',' or '}'": N_("a mapping in { } is not closed: a ',' or '}' is missing"),
+    "did not find expected key": N_("a line is not indented like the field before it"),
+    "did not find expected '-' indicator": N_("an item of the list does not start with “- ”"),
+    "mapping values are not allowed here": N_("a “:” where it cannot be (put the text in quotes)"),
+    "could not find expected ':'": N_("a “:” is missing after a field name"),
+    "found character '\\t' that cannot start any token": N_("a tab: indent with spaces"),
+    "found unexpected end of stream": N_("the text ends in the middle (a quote is not closed?)"),
+    "found unexpected ':'": N_("a “:” where it cannot be (put the text in quotes)"),
+    "expected ',' or ']'": N_("a list in [ ] is not closed: a ',' or ']' is missing"),
+    "expected ',' or '}'": N_("a mapping in { } is not closed: a ',' or '}' is missing"),
+    "expected <block end>": N_("a line is not indented like the field before it"),
+}
+
+#: Pydantic's problems by type, as people read them (others show pydantic's own words).
+_PROBLEMS = {
+    "missing": N_("required field is missing"),
+    "extra_forbidden": N_("unknown field (check the spelling)"),
+    "string_too_long": N_("the text is longer than {max_length} characters"),
+    "string_too_short": N_("the text is shorter than {min_length} characters"),
+    "too_long": N_("more than {max_length} items"),
+    "too_short": N_("fewer than {min_length} items"),
+    "string_type": N_("expected text"),
+    "int_parsing": N_("expected a whole number"),
+    "int_type": N_("expected a whole number"),
+    "list_type": N_("expected a list (each item starting with “- ”)"),
+    "dict_type": N_("expected fields (“name: value”)"),
+    "model_type": N_("expected fields (“name: value”)"),
+    "literal_error": N_("expected one of: {expected}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than_equal": N_("must be at most {le}"),
+}
+
+
+def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> Message:
+    """One line: file, line, field path and what is wrong (first error, with a count of the rest), to
+    show in the reader's language."""
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     inner = (err.get("ctx") or {}).get("error")
     loc += tuple(getattr(inner, "loc", ()))
     line = _line_of(node, loc)
-    field = ".".join(str(p) for p in loc) or "(top level)"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "missing":
-        msg = "required field is missing"
-    elif err["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling)"
+    field = ".".join(str(p) for p in loc) or Message("(top level)")
+    problem: Any = err["msg"].removeprefix("Value error, ")
+    if isinstance(getattr(inner, "message", None), Message | Joined):
+        problem = inner.message  # type: ignore[union-attr]
+    elif err["type"] in _PROBLEMS:
+        problem = Message(_PROBLEMS[err["type"]], **{k: v for k, v in (err.get("ctx") or {}).items()
+                                                     if isinstance(v, int | float | str)})
     more = len(exc.errors()) - 1
-    extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    where = f":{line}" if line else ""
-    return f"{path}{where}: {field}: {msg}{extra}"
+    if line and more:
+        return Message("{path}:{line}: {field}: {problem} (and {more} more problem(s))", path=str(path),
+                       line=line, field=field, problem=problem, more=more)
+    if line:
+        return Message("{path}:{line}: {field}: {problem}", path=str(path), line=line, field=field, problem=problem)
+    if more:
+        return Message("{path}: {field}: {problem} (and {more} more problem(s))", path=str(path), field=field,
+                       problem=problem, more=more)
+    return Message("{path}: {field}: {problem}", path=str(path), field=field, problem=problem)
 
 
 def load_model(path: Path, model: type[M]) -> M:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import DataError, HocvuError, NotFoundError
+from generator.i18n import current_language, translate
 from generator.lesson import SECTIONS, Lesson
+from generator.web.i18n import translator
 from generator.yamlio import compose_text
 
 if TYPE_CHECKING:
@@ -47,7 +49,12 @@ def parse_section(section: str, text: str) -> Any:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if section in TEXT_SECTIONS:
         return text.strip()
-    return compose_text(text, f"section {section}")[1]
+    return compose_text(text, _section_label(section))[1]
+
+
+def _section_label(section: str) -> str:
+    """“section «Steps»” in the reader's language, to name the section in an error."""
+    return translate("section “{section}”", section=translator(current_language())(f"section_{section}"))
 
 
 def edit_section(ctx: WebContext, lesson_id: str, section: str, text: str, *, author: str,
@@ -61,9 +68,10 @@ def edit_section(ctx: WebContext, lesson_id: str, section: str, text: str, *, au
     current = ctx.store.get_version(lesson_id)
     data = current.lesson.draft_part()
     data[section] = parse_section(section, text)
+    label = _section_label(section)
     return edit_lesson(ctx.library, ctx.settings, ctx.store, lesson_id, to_yaml(data), author=author,
                        expected_version=expected_version, formats=ctx.formats, tts=ctx.tts, render=ctx.render,
-                       label=f"section {section}")
+                       label=label)
 
 
 # -- downloads ------------------------------------------------------------------------------------
