@@ -143,15 +143,15 @@ def test_every_page_in_vietnamese_has_no_english(app, client):
     store = app.state.web.store
     pages: dict[str, str] = {}
 
-    def visit(label: str, r) -> None:  # type: ignore[no-untyped-def]
-        assert '<html lang="vi">' in r.text, label
+    def visit(label: str, r, status: int = 200) -> None:  # type: ignore[no-untyped-def]
+        assert r.status_code == status and '<html lang="vi">' in r.text, (label, r.status_code)
         pages[label] = r.text
 
     client.cookies.clear()
     visit("login", client.get("/login?lang=vi"))
     visit("login refused", client.post("/login", data={"name": "rv1", "password": "sai-mat-khau",
-                                                       "csrf_token": "x"}))
-    visit("not signed in 404", client.get("/no-such-page"))
+                                                       "csrf_token": "x"}), 403)
+    visit("not signed in 404", client.get("/no-such-page"), 404)
     # an admin makes a version, so a lesson has history, an edit note, and a four-eyes refusal to show
     store.add_user("sep", "admin", "mat-khau-123")
     edit_section(app.state.web, MAIN, "title", "Giữ kín thông tin cá nhân khi lên mạng", author="sep",
@@ -163,38 +163,37 @@ def test_every_page_in_vietnamese_has_no_english(app, client):
                      "/coverage?level=1&group=elderly", f"/lessons/{MAIN}", f"/lessons/{MAIN}?version=1&a=1&b=2",
                      f"/lessons/{BACK}", f"/lessons/{XSS}", f"/lessons/{DONE}", f"/lessons/{failing}", "/lessons/nope",
                      f"/lessons/{MAIN}/versions/99"):
-            visit(f"{who} {path}", client.get(path))
+            visit(f"{who} {path}", client.get(path), 404 if "nope" in path or "/99" in path else 200)
         if who == "ed":
             for section in ("summary", "steps"):
                 visit(f"ed edit {section}", client.get(f"/lessons/{BACK}/edit?section={section}"))
             visit("ed refused edit", client.post(f"/lessons/{BACK}/edit", data={
                 "csrf_token": csrf, "section": "steps", "text": "- action: [chưa đóng",
-                "expected_version": row_version(app, BACK)[0]}))
-            visit("ed may not approve", client.post(f"/lessons/{MAIN}/approve", data=_decision(app, MAIN, csrf)))
+                "expected_version": row_version(app, BACK)[0]}), 422)
+            visit("ed may not approve", client.post(f"/lessons/{MAIN}/approve", data=_decision(app, MAIN, csrf)), 403)
         if who == "rv1":
             visit("changes without a comment", client.post(f"/lessons/{MAIN}/request-changes",
-                                                           data=_decision(app, MAIN, csrf)))
+                                                           data=_decision(app, MAIN, csrf)), 422)
             visit("approve an approved lesson", client.post(f"/lessons/{DONE}/approve",
-                                                            data=_decision(app, DONE, csrf)))
+                                                            data=_decision(app, DONE, csrf)), 409)
             stale = {**_decision(app, BACK, csrf, "Sửa lại"), "expected_version": 1}
-            visit("conflict", client.post(f"/lessons/{BACK}/reject", data=stale))
-            visit("forged form", client.post(f"/lessons/{MAIN}/approve", data={"csrf_token": "forged"}))
+            visit("conflict", client.post(f"/lessons/{BACK}/request-changes", data=stale), 409)
+            visit("forged form", client.post(f"/lessons/{MAIN}/approve", data={"csrf_token": "forged"}), 403)
             visit("confirm reject", client.post(f"/lessons/{MAIN}/reject",
                                                 data=_decision(app, MAIN, csrf, "Bài chưa đạt")))
         if who == "sep":
-            visit("four-eyes", client.post(f"/lessons/{MAIN}/approve", data=_decision(app, MAIN, csrf)))
+            visit("four-eyes", client.post(f"/lessons/{MAIN}/approve", data=_decision(app, MAIN, csrf)), 403)
         if who == "boss":
             for path in ("/users", "/releases"):
                 visit(f"boss {path}", client.get(path))
-            visit("bad release name", client.post("/releases", data={"csrf_token": csrf, "name": "tên sai!"}))
-            visit("bad number", client.get(f"/lessons/{MAIN}/versions/99999999999999999999999/page"))
+            visit("bad release name", client.post("/releases", data={"csrf_token": csrf, "name": "tên sai!"}), 409)
+            visit("bad number", client.get(f"/lessons/{MAIN}/versions/99999999999999999999999/page"), 400)
     # a 5xx: a recorded file changed behind the store's back
     path = store.get_version(DONE).artifacts["lesson.json"].path
     path.write_text(path.read_text(encoding="utf-8").replace("Giữ", "Bỏ"), encoding="utf-8")
     sign_in(client, "rv1")
     r = client.get(f"/lessons/{DONE}/versions/1/files/lesson")
-    assert r.status_code == 500
-    visit("500", r)
+    visit("500", r, 500)
 
     statuses = {label: html for label, html in pages.items()}
     assert len(statuses) > 50
