@@ -189,7 +189,7 @@ def show(
         out.print(f"[yellow]note:[/] {note}")
     out.print("checks:")
     for c in v.checks:
-        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
+        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.label()}: {c.render()}")
     if v.artifacts:
         out.print("files:")
         for a in v.artifacts.values():
@@ -436,7 +436,7 @@ def edit(
         f"changed: {', '.join(result.changed)}"
     )
     for c in result.version.drafted.checks:
-        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
+        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.label()}: {c.render()}")
     out.print(f"saved {result.version.path}")
 
 
@@ -483,7 +483,7 @@ def revise(
     for note in result.notes:
         out.print(f"[yellow]note:[/] {note}")
     for c in result.version.drafted.checks:
-        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
+        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.label()}: {c.render()}")
     out.print(f"saved {result.version.path}")
 
 

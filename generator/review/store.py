@@ -391,9 +391,8 @@ class ReviewStore:
         if expected_version is not None and row.row_version != expected_version:
             last = self._last_event(s, row.id)
             what = (
-                Message("{actor} {did} version {version} at {when} UTC", actor=last.actor,
-                        did=Message(_past(last.action)), version=last.version,
-                        when=f"{last.created_at:%Y-%m-%d %H:%M}")
+                Message(_past(last.action), actor=last.actor, version=last.version,
+                        when=last.created_at.strftime("%Y-%m-%d %H:%M"))
                 if last
                 else Message("it changed")
             )
@@ -409,7 +408,7 @@ class ReviewStore:
                 )
             )
             raise ConflictError(
-                "you reviewed {id} version {version}, but version {current_version} (by {author}) "
+                "you reviewed {id} version {version}, but version {current_version} by {author} "
                 "is current now; review that one (nothing was changed)",
                 id=row.id, version=version, current_version=row.current_version, author=v.author if v else "?",
             )
@@ -465,7 +464,7 @@ class ReviewStore:
                     )
                     raise ConflictError(
                         "{id}: you worked from version {parent_version}, but version "
-                        "{current_version} (by {author}) was made meanwhile; start again from it",
+                        "{current_version} by {author} was made meanwhile; start again from it",
                         id=lesson.id, parent_version=parent_version, current_version=row.current_version,
                         author=v.author if v else "?",
                     )
@@ -1091,16 +1090,17 @@ def _open_comments(events: list[EventRow]) -> list[EventRow]:
 
 
 def _past(action: str) -> str:
+    """What the last event did, as a sentence with {actor}, {version} and {when}."""
     return {
-        "create": N_("made"),
-        "approve": N_("approved"),
-        "request_changes": N_("requested changes on"),
-        "reject": N_("rejected"),
-        "publish": N_("published"),
-        "submit": N_("submitted"),
-        "comment": N_("commented on"),
-        "resolve": N_("resolved a comment on"),
-    }.get(action, action)
+        "create": N_("{actor} made version {version} at {when} UTC"),
+        "approve": N_("{actor} approved version {version} at {when} UTC"),
+        "request_changes": N_("{actor} requested changes on version {version} at {when} UTC"),
+        "reject": N_("{actor} rejected version {version} at {when} UTC"),
+        "publish": N_("{actor} published version {version} at {when} UTC"),
+        "submit": N_("{actor} submitted version {version} at {when} UTC"),
+        "comment": N_("{actor} commented on version {version} at {when} UTC"),
+        "resolve": N_("{actor} resolved a comment on version {version} at {when} UTC"),
+    }.get(action, N_("{actor} changed version {version} at {when} UTC"))
 
 
 def default_author(settings: Settings) -> str:

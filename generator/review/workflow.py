@@ -116,18 +116,21 @@ _HINT = {
     Status.PUBLISHED: N_("edit or revise it to make a new version, which needs approval again"),
 }
 
-#: Status names inside sentences: the labels of the interface's badges.
+#: Status names inside sentences ("it is in review").
 STATUS_WORDS = {
-    Status.DRAFT: N_("Draft"),
-    Status.IN_REVIEW: N_("In review"),
-    Status.APPROVED: N_("Approved"),
-    Status.CHANGES_REQUESTED: N_("Changes requested"),
-    Status.REJECTED: N_("Rejected"),
-    Status.PUBLISHED: N_("Published"),
+    Status.DRAFT: N_("draft"),
+    Status.IN_REVIEW: N_("in review"),
+    Status.APPROVED: N_("approved"),
+    Status.CHANGES_REQUESTED: N_("changes requested"),
+    Status.REJECTED: N_("rejected"),
+    Status.PUBLISHED: N_("published"),
 }
 
-#: Version kinds as verbs inside sentences.
-_KIND_VERBS = {"draft": N_("draft"), "edit": N_("edit"), "revise": N_("revise")}
+#: Why a new version of each kind cannot be made: the lesson has none yet, or it is rejected.
+_NO_VERSION_YET = {"edit": N_("cannot edit {lesson}: it has no version yet; draft it first"),
+                   "revise": N_("cannot revise {lesson}: it has no version yet; draft it first")}
+_REJECTED = {"edit": N_("cannot edit {lesson}: it is rejected; {hint}"),
+             "revise": N_("cannot revise {lesson}: it is rejected; {hint}")}
 
 #: What each permission allows, inside "may not ...".
 _ALLOWS = {
@@ -145,6 +148,8 @@ _ALLOWS = {
 
 #: Roles inside sentences.
 ROLE_WORDS = {Role.EDITOR.value: N_("editor"), Role.REVIEWER.value: N_("reviewer"), Role.ADMIN.value: N_("admin")}
+#: Roles as "is a ..." says them.
+_ROLE_IS = {Role.EDITOR.value: N_("an editor"), Role.REVIEWER.value: N_("a reviewer"), Role.ADMIN.value: N_("an admin")}
 
 
 def next_status(
@@ -158,7 +163,7 @@ def next_status(
     if st not in table:
         what = Message("{lesson_id} version {version}", lesson_id=lesson_id, version=version) if lesson_id \
             else Message("this lesson")
-        raise TransitionError("cannot {verb} {what}: it is “{status}”; {hint}", verb=Message(_VERB[act]), what=what,
+        raise TransitionError("cannot {verb} {what}: it is {status}; {hint}", verb=Message(_VERB[act]), what=what,
                               status=Message(STATUS_WORDS[st]), hint=Message(_HINT[st]))
     return table[st]
 
@@ -170,16 +175,10 @@ def new_version_status(
     if kind not in VERSION_KINDS:
         raise ValueError(f"unknown version kind {kind!r}; one of {VERSION_KINDS}")
     if status is None and kind != "draft":
-        raise TransitionError(
-            "cannot {kind} {lesson}: it has no version yet; draft it first",
-            kind=Message(_KIND_VERBS[kind]), lesson=lesson_id or Message("a lesson"),
-        )
+        raise TransitionError(Message(_NO_VERSION_YET[kind], lesson=lesson_id or Message("a lesson")))
     if kind != "draft" and Status(status) not in DERIVABLE:  # type: ignore[arg-type]
-        raise TransitionError(
-            "cannot {kind} {lesson}: it is rejected; {hint}",
-            kind=Message(_KIND_VERBS[kind]), lesson=lesson_id or Message("this lesson"),
-            hint=Message(_HINT[Status.REJECTED]),
-        )
+        raise TransitionError(Message(_REJECTED[kind], lesson=lesson_id or Message("this lesson"),
+                                      hint=Message(_HINT[Status.REJECTED])))
     return Status.IN_REVIEW if submit else Status.DRAFT
 
 
@@ -206,8 +205,9 @@ def check_permission(name: str, role: str | None, action: Action | str) -> None:
     if role not in allowed:
         what = Message(_ALLOWS[key]) if key in _ALLOWS else key.replace("_", " ")
         raise PermissionError_(
-            "{name} has the role {role} and may not {what}; that needs the role {allowed}",
-            name=name, role=_role(role), what=what, allowed=_roles(sorted(allowed)),
+            "{name} is {role} and may not {what}; that needs the role {allowed}",
+            name=name, role=Message(_ROLE_IS[role]) if role in _ROLE_IS else role, what=what,
+            allowed=_roles(sorted(allowed)),
         )
 
 
