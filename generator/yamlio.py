@@ -177,6 +177,22 @@ _PROBLEMS = {
 }
 
 
+class _Problem(Message):
+    """A validation problem: pydantic's own sentence in English, the catalog's in other languages."""
+
+    __slots__ = ("pydantic",)
+
+    def __init__(self, msgid: str, pydantic: str, /, **params: Any) -> None:
+        super().__init__(msgid, **params)
+        self.pydantic = pydantic
+
+    def render(self, lang: str | None = None) -> str:
+        """The problem in ``lang``."""
+        from generator.i18n import current_language
+
+        return self.pydantic if (lang or current_language()) == "en" else super().render(lang)
+
+
 def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> Message:
     """One line: file, line, field path and what is wrong (first error, with a count of the rest), to
     show in the reader's language."""
@@ -189,9 +205,11 @@ def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> Me
     problem: Any = err["msg"].removeprefix("Value error, ")
     if isinstance(getattr(inner, "message", None), Message | Joined):
         problem = inner.message  # type: ignore[union-attr]
-    elif err["type"] in _PROBLEMS:
-        problem = Message(_PROBLEMS[err["type"]], **{k: v for k, v in (err.get("ctx") or {}).items()
-                                                     if isinstance(v, int | float | str)})
+    elif err["type"] in ("missing", "extra_forbidden"):
+        problem = Message(_PROBLEMS[err["type"]])
+    elif err["type"] in _PROBLEMS:  # pydantic's own words in English, ours in Vietnamese
+        problem = _Problem(_PROBLEMS[err["type"]], problem, **{k: v for k, v in (err.get("ctx") or {}).items()
+                                                               if isinstance(v, int | float | str)})
     more = len(exc.errors()) - 1
     if line and more:
         return Message("{path}:{line}: {field}: {problem} (and {more} more problem(s))", path=str(path),
