@@ -47,7 +47,8 @@ class HocvuError(Exception):
         from generator.i18n import Message
 
         if isinstance(message, Message):
-            message, params = message.msgid, {**message.params, **params}
+            params = {**message.params, **params}
+            message = message.msgid
         self.msgid: str = str(message)
         self.params: dict[str, Any] = params
         super().__init__(self.msgid)

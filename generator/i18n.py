@@ -107,7 +107,7 @@ def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str
 
 def pgettext(context: str, msgid: str, lang: str | None = None) -> str:
     """``msgid`` in ``lang`` where the same English needs different words in another ``context``."""
-    return translations(lang or current_language()).pgettext(context, msgid)
+    return str(translations(lang or current_language()).pgettext(context, msgid))
 
 
 class _Lenient(dict[str, Any]):

@@ -7,7 +7,7 @@ action) are looked up by a label key such as ``status_approved`` in ``LABELS``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any, Final
 
 from generator import i18n
@@ -101,7 +101,7 @@ def translator(lang: str) -> Callable[..., str]:
 _PREFIXES: Final = frozenset(k.split("_", 1)[0] for k in LABELS)
 
 
-def request_language(scope: dict[str, Any]) -> str:
+def request_language(scope: MutableMapping[str, Any]) -> str:
     """The language of one request: ?lang=, else the language cookie, else Vietnamese; the JSON API
     answers in English (for machines) unless the client's Accept-Language asks for Vietnamese."""
     from starlette.requests import HTTPConnection
@@ -110,9 +110,9 @@ def request_language(scope: dict[str, Any]) -> str:
     if conn.url.path == "/api" or conn.url.path.startswith("/api/"):
         asked = (conn.headers.get("accept-language") or "").split(",")[0]
         return i18n.normalize_language(asked) or "en"
-    asked = conn.query_params.get("lang")
-    if asked in LANGS:
-        return asked
+    query = conn.query_params.get("lang")
+    if query in LANGS:
+        return str(query)
     cookie = conn.cookies.get(LANG_COOKIE)
     return cookie if cookie in LANGS else DEFAULT
 
@@ -123,7 +123,7 @@ class LanguageMiddleware:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
