@@ -98,7 +98,7 @@ class NotFoundError(HocvuError):
         kind = kind if isinstance(kind, Message) else Message(str(kind))
         listed = ", ".join(str(c) for c in choices)
         if not listed:
-            return cls(Message("unknown {kind} {name!r}; none is available", kind=kind, name=name))
+            return cls(Message("unknown {kind} {name!r}; choose one of: (none available)", kind=kind, name=name))
         return cls(Message("unknown {kind} {name!r}; choose one of: {choices}", kind=kind, name=name, choices=listed))
 
 
