@@ -26,9 +26,9 @@ bench: setup-test
 
 # Messages: extract every translatable sentence into generator/locale/hocvu.pot and merge it into the vi
 # and en catalogs (then translate the new or fuzzy entries of vi/LC_MESSAGES/hocvu.po). Keywords: the
-# gettext calls, N_ (mark only), ui_text (web), Message, NotFoundError.unknown and every class of the
+# gettext calls, N_ and NP_ (mark only), ui_text (web), Message, NotFoundError.unknown and every class of the
 # error tree.
-KEYWORDS := N_ ui_text:2 translate Message unknown UnreadableFileError $(shell $(VENV)/bin/python -c \
+KEYWORDS := N_ NP_:1c,2 ui_text:2 translate Message unknown UnreadableFileError $(shell $(VENV)/bin/python -c \
 	"import generator.errors as e; print(' '.join(n for n, c in vars(e).items() if isinstance(c, type) and issubclass(c, e.HocvuError)))")
 
 messages: setup-test

@@ -136,6 +136,11 @@ def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "mark for 
     return msgid
 
 
+def NP_(context: str, msgid: str) -> tuple[str, str]:  # noqa: N802 - as N_, with a context (pgettext)
+    """Mark ``msgid`` in ``context`` for extraction; translate it later with ``pgettext(*marked)``."""
+    return context, msgid
+
+
 def placeholders(text: str) -> set[str]:
     """The named fields of a message (``{n}``, ``{name!r}`` → {'n', 'name'})."""
     try:

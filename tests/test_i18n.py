@@ -30,7 +30,8 @@ def _source_msgids() -> set[str]:
     keywords = dict.fromkeys(["_", "gettext", "N_", "translate", "Message", "unknown", "UnreadableFileError",
                               *(n for n, c in vars(errors).items()
                                 if isinstance(c, type) and issubclass(c, errors.HocvuError))])
-    spec = {k: None for k in keywords} | {"ui_text": (2,), "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+    spec = {k: None for k in keywords} | {"ui_text": (2,), "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+                                          "NP_": ((1, "c"), 2)}
     with (ROOT / "babel.cfg").open(encoding="utf-8") as fh:
         method_map, options_map = parse_mapping_cfg(fh)
     found = set()

@@ -11,15 +11,16 @@ from collections.abc import Callable, MutableMapping
 from typing import Any, Final
 
 from generator import i18n
-from generator.i18n import N_
+from generator.i18n import N_, NP_
 
 LANGS: Final = i18n.LANGS
 DEFAULT: Final = i18n.DEFAULT
 LANG_NAMES: Final = {"vi": "Tiếng Việt", "en": "English"}
 LANG_COOKIE: Final = "hocvu_lang"
 
-#: Label keys (prefix + a value from the core) → the English msgid they show.
-LABELS: Final[dict[str, str]] = {
+#: Label keys (prefix + a value from the core) → the English msgid they show (with a context where the
+#: same English needs other Vietnamese: "rejected" in the history is what someone did, not a status).
+LABELS: Final[dict[str, str | tuple[str, str]]] = {
     "role_editor": N_("editor"),
     "role_reviewer": N_("reviewer"),
     "role_admin": N_("admin"),
@@ -35,14 +36,14 @@ LABELS: Final[dict[str, str]] = {
     "kind_draft": N_("Drafted"),
     "kind_edit": N_("Edited"),
     "kind_revise": N_("Revised from comments"),
-    "action_create": N_("made"),
-    "action_submit": N_("submitted"),
-    "action_approve": N_("approved"),
-    "action_request_changes": N_("requested changes on"),
-    "action_reject": N_("rejected"),
-    "action_publish": N_("published"),
-    "action_comment": N_("commented on"),
-    "action_resolve": N_("resolved a comment on"),
+    "action_create": NP_("history", "made"),
+    "action_submit": NP_("history", "submitted"),
+    "action_approve": NP_("history", "approved"),
+    "action_request_changes": NP_("history", "requested changes on"),
+    "action_reject": NP_("history", "rejected"),
+    "action_publish": NP_("history", "published"),
+    "action_comment": NP_("history", "commented on"),
+    "action_resolve": NP_("history", "resolved a comment on"),
     "file_handout": N_("Learner handout (.docx)"),
     "file_guide": N_("Facilitator guide (.docx)"),
     "file_slides": N_("Slides (.pptx)"),
@@ -90,10 +91,12 @@ def translator(lang: str) -> Callable[..., str]:
     msgid; an unknown label shows its value (the part after the prefix), never a crash."""
 
     def t(key: str, **values: Any) -> str:
-        msgid = LABELS.get(key)
-        if msgid is None and "_" in key and key.split("_", 1)[0] in _PREFIXES and " " not in key:
+        label = LABELS.get(key)
+        if isinstance(label, tuple):
+            return i18n.format_message(i18n.pgettext(*label, lang), values)
+        if label is None and "_" in key and key.split("_", 1)[0] in _PREFIXES and " " not in key:
             return key.split("_", 1)[1]
-        return i18n.translate(msgid or key, lang, **values)
+        return i18n.translate(label or key, lang, **values)
 
     return t
 
