@@ -32,9 +32,10 @@ allowed plain markup length limit limits language languages written reads previo
 edited edit revise revised resolve resolved open sign signed settings setting required please
 again reload decide conflict forbidden allowed permission denied expired before after since while
 learner learners group's lesson's doesn't isn't today yesterday should would
+title summary steps example tips practice glossary facilitator key_points
 """.split())
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'_]+")
 
 
 class VisibleText(HTMLParser):
@@ -117,7 +118,7 @@ def _record_failing(app) -> str:  # type: ignore[no-untyped-def]
     drafted = offline_lesson(ctx.library, competence="4.2", level=1, group="farmers")
     lesson = drafted.lesson
     lesson = lesson.model_copy(update={
-        "summary": lesson.summary + " Xem thêm ở https://dang-nhap.example.com ngay.",
+        "summary": lesson.summary + " Xem thêm ở https://dangnhap-vneid.com ngay.",
         "example": "<b>" + lesson.example + "</b> " + "a" * 60})
     drafted.lesson, drafted.checks = lesson, check_lesson(lesson, ctx.library, ctx.settings)
     assert sum(not c.passed for c in drafted.checks) >= 3

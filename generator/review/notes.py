@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -57,23 +58,32 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
     return sorted(out, key=lambda p: -len(p[1]))
 
 
-def as_message(text: str) -> Message | None:
-    """The note ``text`` read back into its message, or None when hocvu did not write it."""
+#: A note's parameters that name sections ("summary, steps"), which the reader's interface names itself.
+SECTION_PARAMS = frozenset({"section", "sections"})
+
+
+def as_message(text: str, section_name: Callable[[str], str] | None = None) -> Message | None:
+    """The note ``text`` read back into its message, or None when hocvu did not write it; section names
+    in it are passed through ``section_name`` (the interface's own words for them)."""
     for pattern, msgid in _patterns():
         if m := pattern.match(text):
-            return Message(msgid, **m.groupdict())
+            params = m.groupdict()
+            if section_name:
+                params = {k: ", ".join(section_name(s) for s in v.split(", ")) if k in SECTION_PARAMS else v
+                          for k, v in params.items()}
+            return Message(msgid, **params)
     return None
 
 
-def describe(text: str, lang: str | None = None) -> str:
+def describe(text: str, lang: str | None = None, section_name: Callable[[str], str] | None = None) -> str:
     """A stored note or event comment in ``lang``: hocvu's own notes (several joined by "; " too) are
     translated, anything else is shown as written."""
     if not text:
         return text
-    whole = as_message(text)
+    whole = as_message(text, section_name)
     if whole is not None:
         return whole.render(lang)
     parts = text.split("; ")
     if len(parts) > 1 and any(as_message(p) for p in parts):
-        return "; ".join(m.render(lang) if (m := as_message(p)) else p for p in parts)
+        return "; ".join(m.render(lang) if (m := as_message(p, section_name)) else p for p in parts)
     return text

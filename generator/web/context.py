@@ -18,6 +18,7 @@ from generator.review import workflow as wf
 from generator.review.access import Limits
 from generator.review.notes import describe as describe_note
 from generator.web import i18n
+from generator.web.i18n import SECTION_KEYS
 from generator.web.security import CSRF_FIELD, csrf_token
 
 if TYPE_CHECKING:
@@ -152,7 +153,9 @@ def render(request: Request, template: str, status_code: int = 200, headers: dic
         t_role=lambda r: t(f"role_{r}"), csrf=csrf_token(request) if "session" in request.scope else "",
         csrf_field=CSRF_FIELD, flashes=flashes, other_lang=other,
         other_lang_url=url_with(request, lang=other), other_lang_name=i18n.LANG_NAMES[other],
-        can=lambda action: can(user, action), describe=describe_note, **context,
+        can=lambda action: can(user, action),
+        describe=lambda text, lang: describe_note(text, lang, lambda s: t(f"section_{s}") if s in SECTION_KEYS else s),
+        **context,
     )
     response = HTMLResponse(body, status_code=status_code, headers=headers)
     if request.query_params.get("lang") in i18n.LANGS:

@@ -102,6 +102,8 @@ def translator(lang: str) -> Callable[..., str]:
 
 
 _PREFIXES: Final = frozenset(k.split("_", 1)[0] for k in LABELS)
+#: The sections the interface has names for ("summary", "key_points", "all", ...).
+SECTION_KEYS: Final = frozenset(k.removeprefix("section_") for k in LABELS if k.startswith("section_"))
 
 
 def request_language(scope: MutableMapping[str, Any]) -> str:
