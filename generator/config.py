@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(default="", description="Proxies whose X-Forwarded-For is trusted "
                                      "(comma-separated addresses; empty: none)")
     user: str | None = None
+    ui_lang: Literal["vi", "en"] | None = Field(default=None, description="Language of messages in the CLI "
+                                                "(default: from LANG, else English); the web app asks each reader")
     secret_key: SecretStr | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
 
@@ -136,9 +138,10 @@ def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise ConfigError(
-            f"setting {field!r} is invalid: {err['msg']} (check {toml.name} and HOCVU_* variables)"
+            "setting {field!r} is invalid: {err} (check {name} and HOCVU_* variables)",
+            field=field, err=err['msg'], name=toml.name,
         ) from exc
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {toml}: {exc}; fix or remove the file") from exc
+        raise ConfigError("cannot read {toml}: {exc}; fix or remove the file", toml=toml, exc=exc) from exc
     finally:
         _TOML_OVERRIDE.pop()

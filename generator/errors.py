@@ -19,18 +19,57 @@
     │   └── ConflictError           someone else acted on the same version first
     └── PublishError                building or verifying a release failed
 
-The CLI prints ``str(error)`` and exits with ``error.exit_code``; the web app maps them to 4xx/5xx.
+Each error carries a translatable message: an English msgid with ``{named}`` fields and their values,
+``raise DataError("{path} is not valid YAML: {problem}", path=p, problem=e)``. ``str(error)`` renders it in
+the current language (generator.i18n: the reader's, per request or per command); ``error.english`` is the
+text for logs and machines. The CLI prints ``str(error)`` and exits with ``error.exit_code``; the web app
+maps them to 4xx/5xx pages in the reader's language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+
+
+def _restore(cls: type[HocvuError], msgid: str, params: dict[str, Any], state: dict[str, Any]) -> HocvuError:
+    exc = cls.__new__(cls)
+    HocvuError.__init__(exc, msgid, **params)
+    exc.__dict__.update(state)
+    return exc
 
 
 class HocvuError(Exception):
-    """Base of every error hocvu raises on purpose."""
+    """Base of every error hocvu raises on purpose: a message (msgid + named parameters) that says what to do."""
 
     exit_code = 1
+
+    def __init__(self, message: object = "", /, **params: Any) -> None:
+        from generator.i18n import Message
+
+        if isinstance(message, Message):
+            params = {**message.params, **params}
+            message = message.msgid
+        self.msgid: str = str(message)
+        self.params: dict[str, Any] = params
+        super().__init__(self.msgid)
+
+    def render(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (the current language by default)."""
+        from generator.i18n import Message
+
+        return Message(self.msgid, **self.params).render(lang)
+
+    @property
+    def english(self) -> str:
+        """The message in English, for logs and machine-readable output."""
+        return self.render("en")
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keeps the parameters across processes (batch workers)
+        return (_restore, (type(self), self.msgid, self.params, dict(self.__dict__)))
 
 
 class ConfigError(HocvuError):
@@ -62,10 +101,15 @@ class NotFoundError(HocvuError):
     exit_code = 2
 
     @classmethod
-    def unknown(cls, kind: str, name: object, choices: Iterable[object]) -> NotFoundError:
-        """Build 'unknown <kind> X; choose one of: a, b, c'."""
-        listed = ", ".join(str(c) for c in choices) or "(none available)"
-        return cls(f"unknown {kind} {name!r}; choose one of: {listed}")
+    def unknown(cls, kind: object, name: object, choices: Iterable[object]) -> NotFoundError:
+        """Build 'unknown <kind> X; choose one of: a, b, c' (``kind`` a msgid such as "section", or a Message)."""
+        from generator.i18n import Message
+
+        kind = kind if isinstance(kind, Message) else Message(str(kind))
+        listed = ", ".join(str(c) for c in choices)
+        if not listed:
+            return cls(Message("unknown {kind} {name!r}; choose one of: (none available)", kind=kind, name=name))
+        return cls(Message("unknown {kind} {name!r}; choose one of: {choices}", kind=kind, name=name, choices=listed))
 
 
 class BackendError(HocvuError):
@@ -79,8 +123,8 @@ class BackendUnavailableError(BackendError):
 class InvalidOutputError(BackendError):
     """The model's reply failed validation after every re-ask."""
 
-    def __init__(self, message: str, attempts: list[dict[str, object]] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: object, attempts: list[dict[str, object]] | None = None, /, **params: Any) -> None:
+        super().__init__(message, **params)
         self.attempts = attempts or []
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from generator.errors import DataError, NotFoundError
+from generator.i18n import Message
 from generator.schema import Competence, Equivalence, Framework, TargetGroup
 from generator.yamlio import load_model
 
@@ -82,7 +83,7 @@ class Library:
             self._hashes[("file", "fw", fid)] = file_signature(path)
             fw = load_model(path, Framework)
             if fw.id != fid:
-                raise DataError(f"{path}: id {fw.id!r} must match the file name {fid!r}")
+                raise DataError("{path}: id {id!r} must match the file name {fid!r}", path=path, id=fw.id, fid=fid)
             self._frameworks[fid] = fw
         return self._frameworks[fid]
 
@@ -103,7 +104,8 @@ class Library:
             self._hashes[("file", "group", stem)] = file_signature(path)
             g = load_model(path, TargetGroup)
             if g.id != stem:
-                raise DataError(f"{path}: id {g.id!r} must match the file name {stem!r}")
+                raise DataError("{path}: id {id!r} must match the file name {stem!r}",
+                                path=path, id=g.id, stem=stem)
             out[g.id] = g
         return out
 
@@ -180,10 +182,11 @@ class Library:
             path = self._files(f"content/{fid}").get(code)
             if path is None:
                 available = sorted(self._files(f"content/{fid}"))
-                raise NotFoundError.unknown(f"offline content for {fid}", code, available)
+                raise NotFoundError.unknown(Message("offline content for {framework}", framework=fid), code, available)
             entry = load_model(path, CompetenceContent)
             if entry.competence != code or entry.framework != fid:
-                raise DataError(f"{path}: says {entry.framework} {entry.competence}, expected {fid} {code}")
+                raise DataError("{path}: says {framework} {competence}, expected {fid} {code}",
+                                path=path, framework=entry.framework, competence=entry.competence, fid=fid, code=code)
             self._content[key] = entry
         return self._content[key]
 

@@ -31,17 +31,19 @@ def read_jsonld(path: Path) -> list[dict[str, Any]]:
     from generator.yamlio import read_limited
 
     if not path.is_file():
-        raise DataError(f"{path}: no such file; give the path of the DigComp JSON-LD supplement")
+        raise DataError("{path}: no such file; give the path of the DigComp JSON-LD supplement", path=path)
     text = read_limited(path, 64 * 1024 * 1024, "JSON-LD file")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc}); is this the .jsonld data supplement?") from exc
+        raise DataError("{path}: not valid JSON ({exc}); is this the .jsonld data supplement?",
+                         path=path, exc=exc) from exc
     except RecursionError:
-        raise DataError(f"{path}: JSON nested too deeply to read; is this the .jsonld data supplement?") from None
+        raise DataError("{path}: JSON nested too deeply to read; is this the .jsonld data supplement?",
+                        path=path) from None
     graph = data.get("@graph") if isinstance(data, dict) else None
     if not isinstance(graph, list):
-        raise DataError(f"{path}: no '@graph' list; expected the DigComp 3.0 JSON-LD data supplement")
+        raise DataError("{path}: no '@graph' list; expected the DigComp 3.0 JSON-LD data supplement", path=path)
     return [n for n in graph if isinstance(n, dict)]
 
 
@@ -54,7 +56,8 @@ def digcomp3_from_jsonld(path: Path, framework_id: str = "digcomp-3.0") -> Frame
         by_type.setdefault(str(node.get("@type")), []).append(node)
     missing = [t for t in ("CompetenceArea", "Competence", "ProficiencyLevel") if t not in by_type]
     if missing:
-        raise DataError(f"{path}: no {', '.join(missing)} nodes; this is not a DigComp 3.0 supplement")
+        raise DataError("{path}: no {missing} nodes; this is not a DigComp 3.0 supplement",
+                        path=path, missing=', '.join(missing))
 
     levels: list[dict[str, Any]] = []
     tiers: dict[str, list[int]] = {}
@@ -110,7 +113,7 @@ def digcomp3_from_jsonld(path: Path, framework_id: str = "digcomp-3.0") -> Frame
     try:
         return Framework.model_validate(to_nfc(data))
     except (ValidationError, KeyError) as exc:
-        raise DataError(f"{path}: the supplement does not fit the framework model: {exc}") from exc
+        raise DataError("{path}: the supplement does not fit the framework model: {exc}", path=path, exc=exc) from exc
 
 
 def import_framework(path: Path, framework_id: str, out_dir: Path) -> tuple[Framework, Path]:

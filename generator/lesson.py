@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from generator.i18n import Joined, Message, MessageValueError
 from generator.schema import Lang, TargetGroup
 from generator.sketch import ScreenSketch
 
@@ -190,22 +191,27 @@ class LessonDraft(Part):
         return sum(count_words(t) for t in self.learner_texts())
 
     def limit_problems(self, limits: Limits) -> list[str]:
-        """Ways this lesson breaks ``limits`` (empty when it fits)."""
+        """Ways this lesson breaks ``limits`` (empty when it fits), in English."""
+        return [m.english for m in self.limit_messages(limits)]
+
+    def limit_messages(self, limits: Limits) -> list[Message]:
+        """Ways this lesson breaks ``limits``, as messages to show in the reader's language."""
         problems = []
         total = self.word_count()
         if total > limits.max_words:
-            problems.append(f"lesson has {total} words; the group's limit is {limits.max_words}")
+            problems.append(Message("lesson has {n} words; the group's limit is {limit}", n=total,
+                                    limit=limits.max_words))
         narr, most = count_words(self.narration), int(limits.max_words * NARRATION_SHARE)
         if narr > most:
-            problems.append(f"narration has {narr} words; the group's limit is {most} "
-                            f"({NARRATION_SHARE:g} × the lesson's, as it also tells the story and the quiz)")
+            problems.append(Message("narration has {n} words; the group's limit is {limit} ({share:g} × the "
+                                    "lesson's, as it also tells the story and the quiz)", n=narr, limit=most,
+                                    share=NARRATION_SHARE))
         for text in self.sentence_texts():
             for s in sentences(text):
                 n = count_words(s)
                 if n > limits.max_sentence_words:
-                    problems.append(
-                        f"sentence of {n} words (limit {limits.max_sentence_words}): {s[:80]!r}"
-                    )
+                    problems.append(Message("sentence of {n} words (limit {limit}): {sentence!r}", n=n,
+                                            limit=limits.max_sentence_words, sentence=s[:80]))
         return problems
 
     @model_validator(mode="after")
@@ -218,9 +224,9 @@ class LessonDraft(Part):
                 raise ValueError(f"quiz question {q.question[:40]!r} checks unknown objective {q.objective!r}")
         limits = (info.context or {}).get("limits") if info else None
         if isinstance(limits, Limits):
-            problems = self.limit_problems(limits)
+            problems = self.limit_messages(limits)
             if problems:
-                raise ValueError("; ".join(problems[:5]))
+                raise MessageValueError(Joined(problems[:5]))
         return self
 
     def cited_source_ids(self) -> list[str]:

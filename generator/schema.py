@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from generator.i18n import Message
+
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
 Format = Literal["handout", "guide", "slides", "audio", "page", "video", "card"]
@@ -226,7 +228,7 @@ class Framework(Strict):
             if c.code == code:
                 return c
         raise NotFoundError.unknown(
-            f"competence for {self.id}", code, [c.code for c in self.competences]
+            Message("competence for {framework}", framework=self.id), code, [c.code for c in self.competences]
         )
 
     def level(self, n: int) -> Level:
@@ -236,7 +238,8 @@ class Framework(Strict):
         for lv in self.levels:
             if lv.level == n:
                 return lv
-        raise NotFoundError.unknown(f"level for {self.id}", n, [lv.level for lv in self.levels])
+        raise NotFoundError.unknown(Message("level for {framework}", framework=self.id), n,
+                                    [lv.level for lv in self.levels])
 
     def tier_of(self, n: int) -> str:
         """Name of the tier that holds level ``n`` (e.g. 'Basic')."""

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import DataError
+from generator.i18n import N_, Joined, Message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,14 +42,16 @@ def read_limited(path: Path, limit: int = MAX_BYTES, what: str = "file") -> str:
         with open(path, "rb") as fh:
             raw = fh.read(limit + 1)
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        raise DataError("{path}: cannot read ({reason})", path=path, reason=exc.strerror or exc) from exc
     if len(raw) > limit:
-        raise DataError(f"{path}: the {what} is larger than {limit // (1024 * 1024)} MB; "
-                        "give a smaller file (is it the right one?)")
+        raise DataError("{path}: the {what} is larger than {mb} MB; "
+                        "give a smaller file (is it the right one?)",
+                        path=path, what=what, mb=limit // (1024 * 1024))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8") from exc
+        raise DataError("{path}: not UTF-8 text ({reason}); save the file as UTF-8", path=path,
+                        reason=exc.reason) from exc
 
 
 def _compose(path: Path) -> tuple[Any, Any]:
@@ -65,19 +68,20 @@ def _check_tree(node: Any, label: str) -> None:
     while stack:
         n, depth = stack.pop()
         if id(n) in seen:
-            raise DataError(f"{label}: line {n.start_mark.line + 1}: YAML aliases (*name) are not allowed; "
-                            "write the value out in full")
+            raise DataError("{label}: line {line}: YAML aliases (*name) are not allowed; "
+                            "write the value out in full", label=label, line=n.start_mark.line + 1)
         seen.add(id(n))
         if depth > MAX_DEPTH:
-            raise DataError(f"{label}: line {n.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
-                            "flatten the data")
+            raise DataError("{label}: line {line}: nested more than {max_depth} levels deep; "
+                            "flatten the data", label=label, line=n.start_mark.line + 1, max_depth=MAX_DEPTH)
         if isinstance(n, yaml.MappingNode):
             keys: set[str] = set()
             for k, v in n.value:
                 if isinstance(k, yaml.ScalarNode):
                     if k.value in keys:
-                        raise DataError(f"{label}: line {k.start_mark.line + 1}: the key {k.value!r} appears "
-                                        "twice in the same mapping; keep one")
+                        raise DataError("{label}: line {line}: the key {key!r} appears "
+                                        "twice in the same mapping; keep one",
+                                        label=label, line=k.start_mark.line + 1, key=k.value)
                     keys.add(k.value)
                 stack += [(k, depth + 1), (v, depth + 1)]
         elif isinstance(n, yaml.SequenceNode):
@@ -90,7 +94,8 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
 
     # libyaml's loader when PyYAML was built with it: same nodes and line marks, several times faster.
     if len(text) > MAX_BYTES:
-        raise DataError(f"{label}: the YAML text is larger than {MAX_BYTES // (1024 * 1024)} MB; give less")
+        raise DataError("{label}: the YAML text is larger than {mb} MB; give less",
+                        label=label, mb=MAX_BYTES // (1024 * 1024))
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
@@ -100,11 +105,13 @@ def compose_text(text: str, label: str) -> tuple[Any, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f" line {mark.line + 1}" if mark else ""
-        raise DataError(f"{label}:{line}: malformed YAML: {exc.problem}; fix the syntax there") from exc
+        problem = _YAML_PROBLEMS.get(str(exc.problem)) or _YAML_PROBLEMS.get(str(exc.problem).split(", but ")[0])
+        raise DataError("{label}:{line}: malformed YAML: {problem}; fix the syntax there", label=label, line=line,
+                        problem=Message(problem) if problem else exc.problem) from exc
     except yaml.YAMLError as exc:
-        raise DataError(f"{label}: malformed YAML: {exc}") from exc
+        raise DataError("{label}: malformed YAML: {exc}", label=label, exc=exc) from exc
     except RecursionError:
-        raise DataError(f"{label}: nested too deeply to read; flatten the data") from None
+        raise DataError("{label}: nested too deeply to read; flatten the data", label=label) from None
     finally:
         loader.dispose()
     return node, data
@@ -134,30 +141,93 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> str:
-    """One line: file, line, field path and what is wrong (first error, with a count of the rest)."""
+#: PyYAML's commonest syntax problems, as people read them (others show PyYAML's own words).
+_YAML_PROBLEMS = {
+    "did not find expected ',' or ']'": N_("a list in [ ] is not closed: a ',' or ']' is missing"),
+    "did not find expected ',' or '}'": N_("a mapping in { } is not closed: a ',' or '}' is missing"),
+    "did not find expected key": N_("a line is not indented like the field before it"),
+    "did not find expected '-' indicator": N_("an item of the list does not start with “- ”"),
+    "mapping values are not allowed here": N_("a “:” where it cannot be (put the text in quotes)"),
+    "could not find expected ':'": N_("a “:” is missing after a field name"),
+    "found character '\\t' that cannot start any token": N_("a tab: indent with spaces"),
+    "found unexpected end of stream": N_("the text ends in the middle (a quote is not closed?)"),
+    "found unexpected ':'": N_("a “:” where it cannot be (put the text in quotes)"),
+    "expected ',' or ']'": N_("a list in [ ] is not closed: a ',' or ']' is missing"),
+    "expected ',' or '}'": N_("a mapping in { } is not closed: a ',' or '}' is missing"),
+    "expected <block end>": N_("a line is not indented like the field before it"),
+}
+
+#: Pydantic's problems by type, as people read them (others show pydantic's own words).
+_PROBLEMS = {
+    "missing": N_("required field is missing"),
+    "extra_forbidden": N_("unknown field (check the spelling)"),
+    "string_too_long": N_("the text is longer than {max_length} characters"),
+    "string_too_short": N_("the text is shorter than {min_length} characters"),
+    "too_long": N_("more than {max_length} items"),
+    "too_short": N_("fewer than {min_length} items"),
+    "string_type": N_("expected text"),
+    "int_parsing": N_("expected a whole number"),
+    "int_type": N_("expected a whole number"),
+    "list_type": N_("expected a list (each item starting with “- ”)"),
+    "dict_type": N_("expected fields (“name: value”)"),
+    "model_type": N_("expected fields (“name: value”)"),
+    "literal_error": N_("expected one of: {expected}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than_equal": N_("must be at most {le}"),
+}
+
+
+class _Problem(Message):
+    """A validation problem: pydantic's own sentence in English, the catalog's in other languages."""
+
+    __slots__ = ("pydantic",)
+
+    def __init__(self, msgid: str, pydantic: str, /, **params: Any) -> None:
+        super().__init__(msgid, **params)
+        self.pydantic = pydantic
+
+    def render(self, lang: str | None = None) -> str:
+        """The problem in ``lang``."""
+        from generator.i18n import current_language
+
+        return self.pydantic if (lang or current_language()) == "en" else super().render(lang)
+
+
+def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> Message:
+    """One line: file, line, field path and what is wrong (first error, with a count of the rest), to
+    show in the reader's language."""
     err = exc.errors()[0]
     loc = tuple(err["loc"])
     inner = (err.get("ctx") or {}).get("error")
     loc += tuple(getattr(inner, "loc", ()))
     line = _line_of(node, loc)
-    field = ".".join(str(p) for p in loc) or "(top level)"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "missing":
-        msg = "required field is missing"
-    elif err["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling)"
+    field = ".".join(str(p) for p in loc) or Message("(top level)")
+    problem: Any = err["msg"].removeprefix("Value error, ")
+    if isinstance(getattr(inner, "message", None), Message | Joined):
+        problem = inner.message  # type: ignore[union-attr]
+    elif err["type"] in ("missing", "extra_forbidden"):
+        problem = Message(_PROBLEMS[err["type"]])
+    elif err["type"] in _PROBLEMS:  # pydantic's own words in English, ours in Vietnamese
+        problem = _Problem(_PROBLEMS[err["type"]], problem, **{k: v for k, v in (err.get("ctx") or {}).items()
+                                                               if isinstance(v, int | float | str)})
     more = len(exc.errors()) - 1
-    extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    where = f":{line}" if line else ""
-    return f"{path}{where}: {field}: {msg}{extra}"
+    if line and more:
+        return Message("{path}:{line}: {field}: {problem} (and {more} more problem(s))", path=str(path),
+                       line=line, field=field, problem=problem, more=more)
+    if line:
+        return Message("{path}:{line}: {field}: {problem}", path=str(path), line=line, field=field, problem=problem)
+    if more:
+        return Message("{path}: {field}: {problem} (and {more} more problem(s))", path=str(path), field=field,
+                       problem=problem, more=more)
+    return Message("{path}: {field}: {problem}", path=str(path), field=field, problem=problem)
 
 
 def load_model(path: Path, model: type[M]) -> M:
     """Parse the YAML file at ``path`` into ``model``; DataError with file:line: field: problem."""
     node, data = _compose(path)
     if data is None:
-        raise DataError(f"{path}: the file is empty; it must hold a {model.__name__} mapping")
+        raise DataError("{path}: the file is empty; it must hold a {name} mapping",
+                        path=path, name=model.__name__)
     try:
         return model.model_validate(to_nfc(data))
     except ValidationError as exc:

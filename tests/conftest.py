@@ -23,6 +23,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):
         if name.startswith(("OPENAI_", "HOCVU_")) and name != "HOCVU_WORKSPACE":
             monkeypatch.delenv(name, raising=False)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):  # messages in English unless a test asks for Vietnamese
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(ws)
     return ws
 

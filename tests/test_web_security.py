@@ -84,7 +84,7 @@ def test_reviewer_cannot_approve_their_own_version(app, client):
     page = client.get(f"/lessons/{MAIN}").text
     assert 'formaction="/lessons/' + MAIN + '/approve"' not in page  # no approve button for the author
     r = client.post(f"/lessons/{MAIN}/approve", data=decision(app, MAIN, csrf, ""))
-    assert r.status_code == 403 and "four-eyes" in r.text
+    assert r.status_code == 403 and "duyệt bốn mắt" in r.text
 
 
 # -- CSRF -----------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_downloads_come_only_from_the_versions_own_files(app, client):
         assert r.status_code in (400, 404, 422), (bad, r.status_code)
         assert b"SQLite" not in r.content and b"root:" not in r.content
     r = client.get(f"{base}/..lesson.json")
-    assert r.status_code == 422 and "not a path" in r.text
+    assert r.status_code == 422 and "không theo đường dẫn" in r.text
     assert client.get(f"{base}/handout").status_code == 404  # not rendered for this version
     assert client.get(f"/lessons/{MAIN}/versions/9/files/audio").status_code == 404
 
@@ -172,7 +172,7 @@ def test_a_file_changed_since_it_was_recorded_is_not_served(app, client):
     path = app.state.web.store.get_version(MAIN).artifacts["lesson.json"].path
     path.write_text(path.read_text(encoding="utf-8").replace("Giữ", "Bỏ"), encoding="utf-8")
     r = client.get(f"/lessons/{MAIN}/versions/1/files/lesson")
-    assert r.status_code == 500 and "changed since it was recorded" in r.text
+    assert r.status_code == 500 and "đã thay đổi kể từ khi được ghi nhận" in r.text
 
 
 # -- sign-in --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 
 from generator.errors import DataError, NotFoundError
 from generator.frameworks import Library
+from generator.i18n import Message
 from generator.schema import FORMATS, LANGS, Format, Lang, Strict
 from generator.yamlio import load_model
 
@@ -56,7 +57,7 @@ class BatchSpec(Strict):
 def load_spec(path: Path) -> BatchSpec:
     """Read and validate a batch spec; DataError naming file, line and field."""
     if not path.is_file():
-        raise DataError(f"{path}: no such batch spec; give the path of a .yaml file")
+        raise DataError("{path}: no such batch spec; give the path of a .yaml file", path=path)
     return load_model(path, BatchSpec)
 
 
@@ -68,7 +69,8 @@ def expand_competences(spec: BatchSpec, library: Library) -> list[str]:
     for pattern in spec.competences:
         matched = [c for c in codes if fnmatch.fnmatchcase(c, pattern)]
         if not matched:
-            raise NotFoundError.unknown(f"competence or pattern in {spec.framework}", pattern, codes)
+            raise NotFoundError.unknown(Message("competence or pattern in {framework}", framework=spec.framework),
+                                        pattern, codes)
         out += [c for c in matched if c not in out]
     return sorted(out, key=codes.index)
 

@@ -37,14 +37,32 @@ class HocvuGroup(TyperGroup):
     """Root command group: a HocvuError becomes 'error: <message>' on stderr and its exit code."""
 
     def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except HocvuError as exc:
-            err_console().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err_console().print("interrupted; finished work is kept, run the command again to go on")
-            raise typer.Exit(130) from None
+        from generator.i18n import environment_language, translate, use_language
+
+        with use_language(environment_language()):  # HOCVU_UI_LANG, else the locale (LANG)
+            try:
+                return super().invoke(ctx)
+            except HocvuError as exc:
+                from rich.markup import escape
+
+                lang = cli_language()
+                label = translate("error:", lang)
+                err_console().print(f"[bold red]{label}[/] {escape(exc.render(lang))}",
+                                    markup=True, highlight=False, soft_wrap=True)
+                raise typer.Exit(exc.exit_code) from None
+            except KeyboardInterrupt:
+                err_console().print(translate("interrupted; finished work is kept, run the command again to go on",
+                                              cli_language()))
+                raise typer.Exit(130) from None
+
+
+def cli_language() -> str:
+    """The language the CLI speaks: the ui_lang setting (HOCVU_UI_LANG or hocvu.toml) once settings are
+    loaded, else HOCVU_UI_LANG or the locale (LANG), else English."""
+    from generator.i18n import environment_language
+
+    loaded = State._settings
+    return getattr(loaded, "ui_lang", None) or environment_language()
 
 
 def console() -> Console:

@@ -79,7 +79,7 @@ def draft(
     for note in p.notes:
         out.print(f"[yellow]note:[/] {note}")
     for c in result.drafted.checks:
-        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
+        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.label()}: {c.render()}")
     out.print(f"saved {result.path}")
     shown = (".docx", ".pptx", ".mp3", ".html", ".mp4", ".vtt")
     rendered = sorted(f.name for f in result.path.iterdir() if f.suffix in shown)

@@ -116,5 +116,6 @@ def check_cmd() -> None:
     for p in problems:
         out.print(f"  [red]✗[/] {p}")
     if problems:
-        raise DataError(f"{len(problems)} problems in the offline content; fix the files named above")
+        raise DataError("{n_problems} problems in the offline content; fix the files named above",
+                        n_problems=len(problems))
     out.print("[green]all data valid[/]")

@@ -25,16 +25,17 @@ def load_lesson(path: Path) -> Lesson:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DataError(f"{path} does not exist; give the path of a lesson JSON file") from None
+        raise DataError("{path} does not exist; give the path of a lesson JSON file", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read {path}: {exc}; check the file is a UTF-8 lesson JSON") from exc
+        raise DataError("cannot read {path}: {exc}; check the file is a UTF-8 lesson JSON", path=path, exc=exc) from exc
     try:
         return Lesson.model_validate_json(text)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "the file"
         raise DataError(
-            f"{path} is not a valid lesson ({where}: {err['msg']}); draft it again or fix that field"
+            "{path} is not a valid lesson ({where}: {err}); draft it again or fix that field",
+            path=path, where=where, err=err['msg'],
         ) from exc
 
 

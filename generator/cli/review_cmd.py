@@ -217,7 +217,7 @@ def show(
         out.print(f"[yellow]note:[/] {note}")
     out.print("checks:")
     for c in v.checks:
-        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
+        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.label()}: {c.render()}")
     if v.artifacts:
         out.print("files:")
         for a in v.artifacts.values():
@@ -356,7 +356,8 @@ def diff(
         new = store.get_version(lesson_id, v2)
         old_n = v1 if v1 is not None else (new.parent_version or new.number - 1)
         if old_n < 1:
-            raise NotFoundError(f"{lesson_id} has only version {new.number}; nothing to compare")
+            raise NotFoundError("{lesson_id} has only version {number}; nothing to compare",
+                                lesson_id=lesson_id, number=new.number)
         old = store.get_version(lesson_id, old_n)
     out = console()
     out.print(f"{lesson_id}: version {old.number} → {new.number}")
@@ -467,7 +468,7 @@ def edit(
         f"changed: {', '.join(result.changed)}"
     )
     for c in result.version.drafted.checks:
-        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
+        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.label()}: {c.render()}")
     out.print(f"saved {result.version.path}")
 
 
@@ -514,7 +515,7 @@ def revise(
     for note in result.notes:
         out.print(f"[yellow]note:[/] {note}")
     for c in result.version.drafted.checks:
-        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.name}: {c.message}")
+        out.print(f"  {'[green]✓[/]' if c.passed else '[red]✗[/]'} {c.label()}: {c.render()}")
     out.print(f"saved {result.version.path}")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from generator.drafting.language import detect_language
+from generator.i18n import N_, Joined, Message, from_data, gettext, to_data
 from generator.lesson import Lesson, LessonDraft, Limits, count_words
 from generator.schema import Framework, TargetGroup
 
@@ -18,15 +19,92 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check."""
+    """The outcome of one check: its name, pass/fail, the English message (for machines and logs) and a
+    stable ``code`` with its ``params``, from which the message is rendered in the reader's language.
+    Results stored before codes existed have no code and show their English message."""
 
     name: str
     passed: bool
     message: str
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: str, /, **params: Any) -> CheckResult:
+        """The result ``code`` ("<check>.<outcome>", a key of MESSAGES) with its parameters; it passes when
+        the outcome is ``ok``."""
+        name, outcome = code.rsplit(".", 1)
+        data = {k: to_data(v) for k, v in params.items()}
+        return cls(name, outcome == "ok", Message(MESSAGES[code], **params).english, code, data)
+
+    def as_message(self) -> Message:
+        """The message, to render in any language (the stored English text when the code is unknown)."""
+        if self.code in MESSAGES:
+            return Message(MESSAGES[self.code], **{k: from_data(v) for k, v in self.params.items()})
+        return Message(_VERBATIM, text=self.message)
+
+    def render(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (the current language by default)."""
+        return self.as_message().render(lang)
+
+    def label(self, lang: str | None = None) -> str:
+        """The check's name in ``lang``."""
+        return gettext(CHECK_LABELS[self.name], lang) if self.name in CHECK_LABELS else self.name
+
+    def summary(self) -> Message:
+        """"<check>: <message>", to render in any language."""
+        return Message("{check}: {message}", check=Message(CHECK_LABELS.get(self.name, self.name)),
+                       message=self.as_message())
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form."""
+        """JSON-ready form: name, passed, the English message, code and params."""
         return asdict(self)
+
+
+_VERBATIM = "{text}"  # not a catalog entry: text stored before messages had codes is shown as it is
+
+#: Every check outcome's message (English msgid with named fields), by code "<check>.<outcome>".
+MESSAGES: dict[str, str] = {
+    "language.wrong": N_("the lesson reads as {found!r}, not {wanted!r}"),
+    "language.mixed": N_("{off} of {total} sections are not in {wanted!r}, e.g. {example!r}"),
+    "language.ok": N_("written in {wanted!r} ({total} sections checked)"),
+    "unicode.not_nfc": N_("text is not Unicode NFC: {text!r}"),
+    "unicode.mojibake": N_("mojibake {found!r} in {text!r}"),
+    "unicode.control": N_("control character in {text!r}"),
+    "unicode.ok": N_("all text is NFC, no mojibake"),
+    "length.too_long": N_("too long: {problems}"),
+    "length.ok": N_("{words} of {max_words} words; sentences ≤ {max_sentence_words}"),
+    "objectives.bad_descriptor": N_("objective {objective} cites {cited}; valid ids: {valid}"),
+    "objectives.ok": N_("{n} objectives cite real descriptors"),
+    "quiz.no_answer": N_("question {i} has no valid correct answer"),
+    "quiz.bad_options": N_("question {i} has repeated or empty options"),
+    "quiz.no_explanation": N_("question {i} has no explanation"),
+    "quiz.unchecked": N_("no question checks objective(s) {objectives}"),
+    "quiz.ok": N_("{n} questions, every objective checked"),
+    "citations.forged": N_("cites passages that were not retrieved: {ids}"),
+    "citations.unlisted": N_("cites passages missing from the Sources list: {ids}; list every cited passage "
+                             "under Sources"),
+    "citations.unfaithful": N_("{where} cites {passage} but only {share:.0%} of its words are in that passage "
+                               "(at least {needed:.0%} needed): “{text}”; quote or closely paraphrase the passage, "
+                               "or cite nothing"),
+    "citations.ok": N_("{n} cited, all retrieved and listed; {checked} cited claims match their passage"),
+    "links.outside": N_("links outside the allow-list: {links}; link only to {allowed} (setting HOCVU_LINK_ALLOW)"),
+    "links.ok": N_("no links outside the allow-list"),
+    "markup.found": N_("markup {markup!r} in “{text}”; write plain text"),
+    "markup.ok": N_("plain text, no HTML or Markdown"),
+}
+
+#: Each check's name as people read it.
+CHECK_LABELS: dict[str, str] = {
+    "language": N_("language"),
+    "unicode": N_("characters"),
+    "length": N_("length"),
+    "objectives": N_("objectives"),
+    "quiz": N_("quiz"),
+    "citations": N_("citations"),
+    "links": N_("links"),
+    "markup": N_("plain text"),
+}
 
 
 @dataclass(frozen=True)
@@ -60,38 +138,39 @@ def check_language(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     parts = [t for t in [*lesson.learner_texts(), lesson.narration] if count_words(t) >= 6]
     off = [t for t in parts if detect_language(t) not in (lesson.language, None)]
     if whole != lesson.language:
-        return CheckResult("language", False, f"the lesson reads as {whole!r}, not {lesson.language!r}")
+        return CheckResult.of("language.wrong", found=str(whole), wanted=lesson.language)
     if len(off) > max(1, len(parts) // 10):
-        return CheckResult("language", False,
-                           f"{len(off)} of {len(parts)} sections are not in {lesson.language!r}, e.g. {off[0][:60]!r}")
-    return CheckResult("language", True, f"written in {lesson.language!r} ({len(parts)} sections checked)")
+        return CheckResult.of("language.mixed", off=len(off), total=len(parts), wanted=lesson.language,
+                              example=off[0][:60])
+    return CheckResult.of("language.ok", wanted=lesson.language, total=len(parts))
 
 
 def check_unicode(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     """Every text is Unicode NFC and free of mojibake and control characters."""
     for text in lesson.all_texts():
         if unicodedata.normalize("NFC", text) != text:
-            return CheckResult("unicode", False, f"text is not Unicode NFC: {text[:60]!r}")
+            return CheckResult.of("unicode.not_nfc", text=text[:60])
         if m := _MOJIBAKE.search(text):
-            return CheckResult("unicode", False, f"mojibake {m.group()!r} in {text[:60]!r}")
+            return CheckResult.of("unicode.mojibake", found=m.group(), text=text[:60])
         if _CONTROL.search(text):
-            return CheckResult("unicode", False, f"control character in {text[:60]!r}")
-    return CheckResult("unicode", True, "all text is NFC, no mojibake")
+            return CheckResult.of("unicode.control", text=text[:60])
+    return CheckResult.of("unicode.ok")
 
 
 def check_length(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     """Words per lesson and per sentence stay within the group's limits."""
     limits = Limits.for_group(ctx.group, lesson.language)
-    problems = lesson.limit_problems(limits)
+    problems = lesson.limit_messages(limits)
     for text in lesson.all_texts():
         for word in _URL.sub(" ", text).split():
             if len(word) > MAX_WORD_CHARS:
-                problems.append(f"a word of {len(word)} characters (limit {MAX_WORD_CHARS}): {word[:30]!r}…")
+                problems.append(Message("a word of {n} characters (limit {limit}): {word!r}…", n=len(word),
+                                        limit=MAX_WORD_CHARS, word=word[:30]))
                 break
     if problems:
-        return CheckResult("length", False, "; ".join(problems[:3]))
-    return CheckResult("length", True,
-                       f"{lesson.word_count()} of {limits.max_words} words; sentences ≤ {limits.max_sentence_words}")
+        return CheckResult.of("length.too_long", problems=Joined(problems[:3]))
+    return CheckResult.of("length.ok", words=lesson.word_count(), max_words=limits.max_words,
+                          max_sentence_words=limits.max_sentence_words)
 
 
 def check_objectives(lesson: Lesson, ctx: CheckContext) -> CheckResult:
@@ -100,25 +179,25 @@ def check_objectives(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     for o in lesson.objectives:
         bad = [d for d in o.descriptors if d not in valid]
         if bad or not o.descriptors:
-            return CheckResult("objectives", False,
-                               f"objective {o.id} cites {bad or 'nothing'}; valid ids: {', '.join(sorted(valid))}")
-    return CheckResult("objectives", True, f"{len(lesson.objectives)} objectives cite real descriptors")
+            return CheckResult.of("objectives.bad_descriptor", objective=o.id,
+                                  cited=", ".join(bad) if bad else Message("nothing"), valid=", ".join(sorted(valid)))
+    return CheckResult.of("objectives.ok", n=len(lesson.objectives))
 
 
 def check_quiz(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     """One correct answer, distinct options, an explanation, and every objective checked."""
     for i, q in enumerate(lesson.quiz, 1):
         if not 0 <= q.answer < len(q.options):
-            return CheckResult("quiz", False, f"question {i} has no valid correct answer")
+            return CheckResult.of("quiz.no_answer", i=i)
         normalised = [o.strip().casefold() for o in q.options]
         if len(set(normalised)) != len(normalised) or not all(normalised):
-            return CheckResult("quiz", False, f"question {i} has repeated or empty options")
+            return CheckResult.of("quiz.bad_options", i=i)
         if not q.explanation.strip():
-            return CheckResult("quiz", False, f"question {i} has no explanation")
+            return CheckResult.of("quiz.no_explanation", i=i)
     unchecked = [o.id for o in lesson.objectives if not any(q.objective == o.id for q in lesson.quiz)]
     if unchecked:
-        return CheckResult("quiz", False, f"no question checks objective(s) {', '.join(unchecked)}")
-    return CheckResult("quiz", True, f"{len(lesson.quiz)} questions, every objective checked")
+        return CheckResult.of("quiz.unchecked", objectives=", ".join(unchecked))
+    return CheckResult.of("quiz.ok", n=len(lesson.quiz))
 
 
 #: A cited claim must have at least this share of its content words in the passage it cites: a quote
@@ -158,27 +237,22 @@ def check_citations(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     cited = lesson.cited_source_ids() + [s.id for s in lesson.sources]
     forged = sorted({c for c in cited if c not in retrieved})
     if forged:
-        return CheckResult("citations", False, f"cites passages that were not retrieved: {', '.join(forged)}")
+        return CheckResult.of("citations.forged", ids=", ".join(forged))
     listed = {s.id: s.text for s in lesson.sources}
     unlisted = [c for c in lesson.cited_source_ids() if c not in listed]
     if unlisted:
-        return CheckResult("citations", False,
-                           f"cites passages missing from the Sources list: {', '.join(unlisted)}; "
-                           "list every cited passage under Sources")
-    claims = [(f"key point {i}", k.text, k.sources) for i, k in enumerate(lesson.key_points, 1)]
-    claims += [(f"step {i}", f"{s.action} {s.expect}", s.sources) for i, s in enumerate(lesson.steps, 1)]
+        return CheckResult.of("citations.unlisted", ids=", ".join(unlisted))
+    claims = [(Message("key point {i}", i=i), k.text, k.sources) for i, k in enumerate(lesson.key_points, 1)]
+    claims += [(Message("step {i}", i=i), f"{s.action} {s.expect}", s.sources) for i, s in enumerate(lesson.steps, 1)]
     checked = 0
     for where, text, ids in claims:
         for pid in ids:
             share = supported_share(text, listed[pid])
             checked += 1
             if share < FAITHFUL_SHARE:
-                return CheckResult("citations", False,
-                                   f"{where} cites {pid} but only {share:.0%} of its words are in that passage "
-                                   f"(at least {FAITHFUL_SHARE:.0%} needed): “{text[:60]}”; quote or closely "
-                                   "paraphrase the passage, or cite nothing")
-    return CheckResult("citations", True,
-                       f"{len(set(cited))} cited, all retrieved and listed; {checked} cited claims match their passage")
+                return CheckResult.of("citations.unfaithful", where=where, passage=pid, share=share,
+                                      needed=FAITHFUL_SHARE, text=text[:60])
+    return CheckResult.of("citations.ok", n=len(set(cited)), checked=checked)
 
 
 def link_host(url: str) -> str | None:
@@ -233,9 +307,8 @@ def check_links(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     quiz = _quiz_texts(lesson)
     bad = [u for t in lesson.all_texts() for u in _links(t, bare=t not in quiz) if not _allowed(u, ctx.link_allow)]
     if bad:
-        return CheckResult("links", False, f"links outside the allow-list: {', '.join(bad[:3])}; link only to "
-                                           f"{', '.join(ctx.link_allow[:5])} (setting HOCVU_LINK_ALLOW)")
-    return CheckResult("links", True, "no links outside the allow-list")
+        return CheckResult.of("links.outside", links=", ".join(bad[:3]), allowed=", ".join(ctx.link_allow[:5]))
+    return CheckResult.of("links.ok")
 
 
 def check_markup(lesson: Lesson, ctx: CheckContext) -> CheckResult:
@@ -243,8 +316,8 @@ def check_markup(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     and slides (and as code on the page)."""
     for text in lesson.all_texts():
         if m := _MARKUP.search(text):
-            return CheckResult("markup", False, f"markup {m.group()[:40]!r} in “{text[:60]}”; write plain text")
-    return CheckResult("markup", True, "plain text, no HTML or Markdown")
+            return CheckResult.of("markup.found", markup=m.group()[:40], text=text[:60])
+    return CheckResult.of("markup.ok")
 
 
 CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
@@ -281,6 +354,8 @@ def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str])
 
 # Checks of fitness for the group (register, modality, new actions, taught objectives, safe narration,
 # plausible distractors) live in their own module.
-from generator.drafting.fitness import FITNESS_CHECKS  # noqa: E402
+from generator.drafting.fitness import FITNESS_CHECKS, FITNESS_LABELS, FITNESS_MESSAGES  # noqa: E402
 
 CHECKS.update(FITNESS_CHECKS)
+MESSAGES.update(FITNESS_MESSAGES)
+CHECK_LABELS.update(FITNESS_LABELS)

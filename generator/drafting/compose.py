@@ -168,8 +168,9 @@ def choose_task(entry: LanguageContent, aud: Audience, level: int) -> Task:
     ranked = aud.rank(entry.tasks, level, _task_texts)
     if not ranked:
         raise BackendError(
-            f"the content library has no task at level {level} this group can do (check the tasks' 'for', "
-            "'needs' and 'levels', and the group's modality); add one to the content file"
+            "the content library has no task at level {level} this group can do (check the tasks' 'for', "
+            "'needs' and 'levels', and the group's modality); add one to the content file",
+            level=level,
         )
     return ranked[0]
 
@@ -205,8 +206,8 @@ def compose(entry: LanguageContent, req: DraftRequest,
         taught |= {o.key for o in entry.objectives}
     objs = _objectives(entry, level, task, taught)
     if len(objs) < 2:
-        raise BackendError(f"the content library teaches fewer than 2 objectives at level {level} for this "
-                           "group; add key points or tasks for the level's objectives")
+        raise BackendError("the content library teaches fewer than 2 objectives at level {level} for this "
+                           "group; add key points or tasks for the level's objectives", level=level)
     cite = cite or _cite_letters(req.competence.code, level)
     obj_id = {o.key: f"O{i + 1}" for i, o in enumerate(objs)}
 
@@ -236,7 +237,8 @@ def compose(entry: LanguageContent, req: DraftRequest,
     if not stories:
         stories = [e.story for e in aud.rank(entry.examples, level, lambda e: [e.story])]
     if not stories:
-        raise BackendError(f"the content library has no story at level {level} this group may get; add one")
+        raise BackendError("the content library has no story at level {level} this group may get; add one",
+                           level=level)
 
     tips: list[TaskTip | Tip] = [t for t in task.tips if t.suits(level) and aud.clean(t.text)]
     tips += [t for t in aud.rank(entry.tips, level, lambda t: [t.text]) if all(t.text != x.text for x in tips)]
@@ -418,8 +420,9 @@ def fit(data: dict[str, Any], lang: str, limits: Limits, group: TargetGroup) -> 
         except ValidationError as exc:
             where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
             raise BackendError(
-                f"the content library gives this group too little at this level ({where}); add key points, "
-                "quiz questions or steps for it to the content file (check their 'for', 'needs' and 'levels')"
+                "the content library gives this group too little at this level ({where}); add key points, "
+                "quiz questions or steps for it to the content file (check their 'for', 'needs' and 'levels')",
+                where=where,
             ) from exc
         problems = draft.limit_problems(limits)
         if not problems:
@@ -434,9 +437,8 @@ def fit(data: dict[str, Any], lang: str, limits: Limits, group: TargetGroup) -> 
                 break
         else:
             raise BackendError(
-                "the offline content does not fit this group's limits even at its shortest: "
-                + "; ".join(problems[:3]) + "; shorten the content file or raise the group's limits"
-            )
+                "the offline content does not fit this group's limits even at its shortest: {problems}; shorten "
+                "the content file or raise the group's limits", problems="; ".join(problems[:3]))
 
 
 def _drop_point(points: list[dict[str, Any]], objectives: list[str]

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 
 from generator.drafting.checks import CheckContext, CheckResult
+from generator.i18n import N_, Message
 from generator.lesson import Lesson, sentences
 
 NEGATIONS: dict[str, tuple[str, ...]] = {
@@ -110,7 +111,7 @@ def _all_texts(lesson: Lesson) -> list[str]:
     return [*_learner_texts(lesson), lesson.narration, *f.materials, f.how_to_run, f.warm_up, *f.discussion]
 
 
-def _first_hit(phrases: Iterable[str], texts: Iterable[str], allow: Iterable[str] = ()) -> str | None:
+def _first_hit(phrases: Iterable[str], texts: Iterable[str], allow: Iterable[str] = ()) -> Message | None:
     allowed = sorted(allow, key=len, reverse=True)
     for text in texts:
         masked = text
@@ -119,7 +120,7 @@ def _first_hit(phrases: Iterable[str], texts: Iterable[str], allow: Iterable[str
         for p in phrases:
             m = _find(p.strip(), masked) if p.strip() else None
             if m:
-                return f"{p.strip()!r} in “{_quote(text, m)}”"
+                return Message("{phrase!r} in “{quote}”", phrase=p.strip(), quote=_quote(text, m))
     return None
 
 
@@ -130,16 +131,14 @@ def check_register(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     texts = [*_learner_texts(lesson), lesson.narration]
     hit = _first_hit(reg.forbidden, texts, reg.allow)
     if hit:
-        return CheckResult("register", False,
-                           f"addresses the learner as {hit}; this group is addressed as “{reg.address}”")
+        return CheckResult.of("register.forbidden", hit=hit, address=reg.address)
     avoid = ctx.group.avoid.get(lesson.language, [])  # type: ignore[call-overload]
     hit = _first_hit(avoid, _all_texts(lesson))
     if hit:
-        return CheckResult("register", False, f"uses {hit}, which does not fit {ctx.group.id}")
+        return CheckResult.of("register.avoid", hit=hit, group=ctx.group.id)
     if lesson.language == "vi" and not any(_find(reg.address, t) for t in lesson.learner_texts()):
-        return CheckResult("register", False,
-                           f"never addresses the learner as “{reg.address}” in the lesson text")
-    return CheckResult("register", True, f"addresses the learner as “{reg.address}”")
+        return CheckResult.of("register.never", address=reg.address)
+    return CheckResult.of("register.ok", address=reg.address)
 
 
 def check_modality(lesson: Lesson, ctx: CheckContext) -> CheckResult:
@@ -148,20 +147,18 @@ def check_modality(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     forbidden = ctx.group.modality.forbidden.get(lesson.language, [])  # type: ignore[call-overload]
     hit = _first_hit(forbidden, _all_texts(lesson))
     if hit:
-        what = ", ".join(ctx.group.modality.excludes) or "what the profile excludes"
-        return CheckResult("modality", False, f"asks for {what}: {hit}")
-    return CheckResult("modality", True,
-                       f"nothing that needs {', '.join(ctx.group.modality.excludes) or 'what the group lacks'}")
+        what = ", ".join(ctx.group.modality.excludes) or Message("what the profile excludes")
+        return CheckResult.of("modality.excluded", what=what, hit=hit)
+    return CheckResult.of("modality.ok", what=", ".join(ctx.group.modality.excludes) or Message("what the group lacks"))
 
 
 def check_new_actions(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     """No more steps than the group takes in one session."""
     limit = ctx.group.max_new_actions
     if len(lesson.steps) > limit:
-        return CheckResult("new-actions", False,
-                           f"{len(lesson.steps)} steps; {ctx.group.id} takes at most {limit} new actions a "
-                           f"session — the last is “{lesson.steps[-1].action[:60]}”")
-    return CheckResult("new-actions", True, f"{len(lesson.steps)} of at most {limit} steps")
+        return CheckResult.of("new-actions.too_many", n=len(lesson.steps), group=ctx.group.id, limit=limit,
+                              last=lesson.steps[-1].action[:60])
+    return CheckResult.of("new-actions.ok", n=len(lesson.steps), limit=limit)
 
 
 #: Share of an objective's content words the teaching must contain.
@@ -182,10 +179,8 @@ def check_taught(lesson: Lesson, ctx: CheckContext) -> CheckResult:
             continue
         missing = sorted(w for w in need if not _covered(w, have, lang))
         if len(missing) > (1 - TAUGHT_SHARE) * len(need):
-            return CheckResult("taught", False,
-                               f"objective {o.id} “{o.text}” is not taught: nothing in the lesson is about "
-                               f"{', '.join(missing[:6])}")
-    return CheckResult("taught", True, f"{len(lesson.objectives)} objectives taught")
+            return CheckResult.of("taught.missing", objective=o.id, text=o.text, words=", ".join(missing[:6]))
+    return CheckResult.of("taught.ok", n=len(lesson.objectives))
 
 
 def _negated(sentence: str, lang: str) -> bool:
@@ -199,7 +194,7 @@ def check_narration(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     mistakes = [t.text for t in lesson.tips if t.kind == "mistake"]
     for m in mistakes:
         if not _negated(sentences(m)[0] if sentences(m) else m, lang):
-            return CheckResult("narration", False, f"mistake “{m[:80]}” does not say what not to do")
+            return CheckResult.of("narration.not_negated", mistake=m[:80])
     # A tip's own sentences are said with it (after "Điều cần tránh:"), and quiz options are read out as
     # "B: …" for listeners: a wrong option may well be the mistake itself.
     spoken_tips = {x for t in lesson.tips for x in sentences(t.text)}
@@ -214,8 +209,8 @@ def check_narration(lesson: Lesson, ctx: CheckContext) -> CheckResult:
                 continue
             said = _words(s, lang)
             if len(core & said) >= 0.7 * len(core) and not _negated(s, lang):
-                return CheckResult("narration", False, f"the narration voices a mistake as advice: “{s[:90]}”")
-    return CheckResult("narration", True, f"{len(mistakes)} mistake(s), each said as what not to do")
+                return CheckResult.of("narration.as_advice", sentence=s[:90])
+    return CheckResult.of("narration.ok", n=len(mistakes))
 
 
 def check_distractors(lesson: Lesson, ctx: CheckContext) -> CheckResult:
@@ -233,17 +228,46 @@ def check_distractors(lesson: Lesson, ctx: CheckContext) -> CheckResult:
                 continue
             low = opt.casefold()
             if any(joke in low for joke in JOKES):
-                return CheckResult("distractors", False, f"question {i}: “{opt}” is a joke, not a near-miss")
+                return CheckResult.of("distractors.joke", i=i, option=opt)
             if not any(_covered(w, topic, lang) for w in _words(opt, lang, function)):
-                return CheckResult("distractors", False,
-                                   f"question {i}: “{opt}” has nothing to do with the lesson; use a real mistake")
+                return CheckResult.of("distractors.off_topic", i=i, option=opt)
             n = len(opt.split())
             if right >= 4 and (n * 3 < right or n > right * 3):
-                return CheckResult("distractors", False,
-                                   f"question {i}: “{opt}” ({n} words) and the answer ({right} words) differ "
-                                   "too much in length; a learner can guess by length")
-    return CheckResult("distractors", True, f"{len(lesson.quiz)} questions with plausible options")
+                return CheckResult.of("distractors.length", i=i, option=opt, n=n, right=right)
+    return CheckResult.of("distractors.ok", n=len(lesson.quiz))
 
+
+#: The fitness checks' messages, by code "<check>.<outcome>" (merged into checks.MESSAGES).
+FITNESS_MESSAGES: dict[str, str] = {
+    "register.forbidden": N_("addresses the learner as {hit}; this group is addressed as “{address}”"),
+    "register.avoid": N_("uses {hit}, which does not fit {group}"),
+    "register.never": N_("never addresses the learner as “{address}” in the lesson text"),
+    "register.ok": N_("addresses the learner as “{address}”"),
+    "modality.excluded": N_("asks for {what}: {hit}"),
+    "modality.ok": N_("nothing that needs {what}"),
+    "new-actions.too_many": N_("{n} steps; {group} takes at most {limit} new actions a session — the last is "
+                               "“{last}”"),
+    "new-actions.ok": N_("{n} of at most {limit} steps"),
+    "taught.missing": N_("objective {objective} “{text}” is not taught: nothing in the lesson is about {words}"),
+    "taught.ok": N_("{n} objectives taught"),
+    "narration.not_negated": N_("mistake “{mistake}” does not say what not to do"),
+    "narration.as_advice": N_("the narration voices a mistake as advice: “{sentence}”"),
+    "narration.ok": N_("{n} mistake(s), each said as what not to do"),
+    "distractors.joke": N_("question {i}: “{option}” is a joke, not a near-miss"),
+    "distractors.off_topic": N_("question {i}: “{option}” has nothing to do with the lesson; use a real mistake"),
+    "distractors.length": N_("question {i}: “{option}” ({n} words) and the answer ({right} words) differ too much "
+                             "in length; a learner can guess by length"),
+    "distractors.ok": N_("{n} questions with plausible options"),
+}
+
+FITNESS_LABELS: dict[str, str] = {
+    "register": N_("form of address"),
+    "modality": N_("what learners can do"),
+    "new-actions": N_("new actions"),
+    "taught": N_("objectives taught"),
+    "narration": N_("narration of mistakes"),
+    "distractors": N_("quiz options"),
+}
 
 FITNESS_CHECKS = {
     "register": check_register,

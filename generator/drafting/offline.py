@@ -81,8 +81,9 @@ class OfflineBackend:
         have = ", ".join(f"{f} ({len(self.library.content_codes(f))} competences)"
                          for f in sorted(self.library.content_frameworks())) or "none"
         raise NotFoundError(
-            f"the offline drafter has no content for {fid} {code} and no equivalent competence with content "
-            f"(offline content: {have}); draft another competence, or use --backend openai"
+            "the offline drafter has no content for {fid} {code} and no equivalent competence with content "
+            "(offline content: {have}); draft another competence, or use --backend openai",
+            fid=fid, code=code, have=have,
         )
 
     def _compose(self, req: DraftRequest) -> LessonDraft:

@@ -185,37 +185,45 @@ class OpenAIBackend:
         where, s = self._where(), self.settings
         if isinstance(exc, TimeoutError):
             return BackendUnavailableError(
-                f"the model server at {where} did not finish one call within {call_deadline(s):g} s "
-                f"({s.max_retries} retries of {s.timeout:g} s each, with waits); check the server, or use "
-                f"--backend offline"
+                "the model server at {where} did not finish one call within {call_deadline:g} s "
+                "({max_retries} retries of {timeout:g} s each, with waits); check the server, or use "
+                "--backend offline",
+                where=where, call_deadline=call_deadline(s), max_retries=s.max_retries, timeout=s.timeout,
             )
         if isinstance(exc, openai.APITimeoutError):
             return BackendUnavailableError(
-                f"the model server at {where} did not answer within {s.timeout:g} s "
-                f"({s.max_retries} retries); check the server, raise HOCVU_TIMEOUT, or use --backend offline"
+                "the model server at {where} did not answer within {timeout:g} s "
+                "({max_retries} retries); check the server, raise HOCVU_TIMEOUT, or use --backend offline",
+                where=where, timeout=s.timeout, max_retries=s.max_retries,
             )
         if isinstance(exc, openai.APIConnectionError):
             return BackendUnavailableError(
-                f"cannot reach the model server at {where}: check OPENAI_BASE_URL and that the server is "
-                f"running, or use --backend offline"
+                "cannot reach the model server at {where}: check OPENAI_BASE_URL and that the server is "
+                "running, or use --backend offline",
+                where=where,
             )
         if isinstance(exc, openai.AuthenticationError):
-            return ConfigError(f"the model server at {where} refused the API key (401); check OPENAI_API_KEY")
+            return ConfigError("the model server at {where} refused the API key (401); check OPENAI_API_KEY",
+                               where=where)
         if isinstance(exc, openai.RateLimitError):
             return BackendUnavailableError(
-                f"the model server at {where} kept answering 429 (rate limit) after {s.max_retries} retries; "
-                f"wait a little, lower --concurrency, or raise HOCVU_MAX_RETRIES"
+                "the model server at {where} kept answering 429 (rate limit) after {max_retries} retries; "
+                "wait a little, lower --concurrency, or raise HOCVU_MAX_RETRIES",
+                where=where, max_retries=s.max_retries,
             )
         if isinstance(exc, openai.NotFoundError):
-            return NotFoundError(f"the model server at {where} has no model {self.model!r}; set --model or HOCVU_MODEL")
+            return NotFoundError("the model server at {where} has no model {model!r}; set --model or HOCVU_MODEL",
+                                 where=where, model=self.model)
         if isinstance(exc, openai.APIStatusError):
             if exc.status_code >= 500:
                 return BackendUnavailableError(
-                    f"the model server at {where} failed ({exc.status_code}) after {s.max_retries} retries; "
-                    f"try again later"
+                    "the model server at {where} failed ({status_code}) after {max_retries} retries; "
+                    "try again later",
+                    where=where, status_code=exc.status_code, max_retries=s.max_retries,
                 )
-            return BackendError(f"the model server at {where} refused the request ({exc.status_code}): {exc.message}")
-        return BackendError(f"the model call failed: {exc}")
+            return BackendError("the model server at {where} refused the request ({status_code}): {message_}",
+                                where=where, status_code=exc.status_code, message_=exc.message)
+        return BackendError("the model call failed: {exc}", exc=exc)
 
     async def _invoke(self, messages: list[Any], method: str) -> dict[str, Any]:
         """One structured call (SDK retries included) within its total deadline; tokens are counted."""
@@ -332,9 +340,10 @@ class OpenAIBackend:
         else:
             advice = "try another model, or raise HOCVU_MAX_REASKS"
         raise InvalidOutputError(
-            f"the model's reply failed validation {len(attempts)} times (last: {str(attempts[-1]['error'])[:300]}); "
-            f"{advice}",
+            "the model's reply failed validation {n_attempts} times (last: {attempts}); "
+            "{advice}",
             attempts,
+            n_attempts=len(attempts), attempts=str(attempts[-1]['error'])[:300], advice=advice,
         )
 
     def _prompt(self, req: DraftRequest, template: str, **extra: Any) -> Any:

@@ -40,7 +40,8 @@ class PromptSet:
                     paths[name] = p
         missing = [n for n in TEMPLATES if n not in texts]
         if missing:
-            raise DataError(f"prompt templates missing: {', '.join(missing)}; reinstall hocvu or restore prompts/")
+            raise DataError("prompt templates missing: {missing}; reinstall hocvu or restore prompts/",
+                            missing=', '.join(missing))
         return cls(texts, paths)
 
     def hash(self, *names: str) -> str:
@@ -63,4 +64,4 @@ class PromptSet:
             return self._compiled[name].render(**values).strip()  # type: ignore[no-any-return]
         except jinja2.TemplateError as exc:
             where = self.paths.get(name, name)
-            raise DataError(f"{where}: template error: {exc}; fix the template") from exc
+            raise DataError("{where}: template error: {exc}; fix the template", where=where, exc=exc) from exc

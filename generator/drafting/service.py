@@ -35,8 +35,9 @@ def build_request(lib: Library, framework: str, competence: str, level: int, gro
     descriptors = fw.descriptors(competence, level)
     if not descriptors:
         raise NotFoundError(
-            f"{framework} {competence} has no descriptors at level {level} to build objectives on; "
-            f"use vn-dcf-2025 or digcomp-3.0"
+            "{framework} {competence} has no descriptors at level {level} to build objectives on; "
+            "use vn-dcf-2025 or digcomp-3.0",
+            framework=framework, competence=competence, level=level,
         )
     return DraftRequest(fw, comp, level, grp, lang, descriptors, Limits.for_group(grp, lang), list(passages or []))
 

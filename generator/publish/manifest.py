@@ -42,11 +42,12 @@ def read_manifest(root: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PublishError(f"{root} has no {MANIFEST}: it is not a hocvu release") from None
+        raise PublishError("{root} has no {manifest}: it is not a hocvu release",
+                            root=root, manifest=MANIFEST) from None
     except (OSError, ValueError) as exc:
-        raise PublishError(f"{path} cannot be read ({exc}); the release is damaged") from exc
+        raise PublishError("{path} cannot be read ({exc}); the release is damaged", path=path, exc=exc) from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):
-        raise PublishError(f"{path} is not a {FORMAT} manifest")
+        raise PublishError("{path} is not a {format} manifest", path=path, format=FORMAT)
     return data
 
 
@@ -82,7 +83,7 @@ class VerifyReport:
 def verify_release(root: Path, expected_manifest_sha256: str | None = None) -> VerifyReport:
     """Re-check every checksum of the release at ``root`` (and the manifest's own, if the store knows it)."""
     if not root.is_dir():
-        raise PublishError(f"no release at {root}")
+        raise PublishError("no release at {root}", root=root)
     data = read_manifest(root)
     report = VerifyReport(root)
     if expected_manifest_sha256 is not None:

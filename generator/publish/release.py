@@ -63,8 +63,9 @@ def check_release_name(name: str) -> str:
     """A release name usable as a folder name: letters, digits, . _ - (up to 64)."""
     if not RELEASE_NAME.match(name or ""):
         raise PublishError(
-            f"invalid release name {name!r}: use letters, digits and . _ - (up to 64 characters), "
-            f"e.g. 2025-12-elderly"
+            "invalid release name {name!r}: use letters, digits and . _ - (up to 64 characters), "
+            "e.g. 2025-12-elderly",
+            name=name,
         )
     return name
 
@@ -109,7 +110,8 @@ def select_approved(
         ]
         if not approvals:  # cannot happen through the store; refuse rather than guess
             raise PublishError(
-                f"{state.id} version {version.number} is {state.status} but has no approval on record"
+                "{id} version {number} is {status} but has no approval on record",
+                id=state.id, number=version.number, status=state.status,
             )
         out.append(Candidate(state, version, approvals[-1].content_hash or ""))
     return out
@@ -122,21 +124,24 @@ def verify_candidate(c: Candidate) -> None:
     v = c.version
     if lesson_content_hash(v.lesson) != v.content_hash or v.content_hash != c.approved_hash:
         raise PublishError(
-            f"{v.lesson_id} version {v.number} no longer matches the content that was approved; "
-            f"it was altered outside hocvu — make a new version and have it approved"
+            "{lesson_id} version {number} no longer matches the content that was approved; "
+            "it was altered outside hocvu — make a new version and have it approved",
+            lesson_id=v.lesson_id, number=v.number,
         )
     for art in v.artifacts.values():
         if art.name not in PUBLISHED_FILES:
             continue
         if not art.path.is_file():
             raise PublishError(
-                f"{v.lesson_id} version {v.number}: {art.name} is missing ({art.path}); "
-                f"render the lesson again as a new version"
+                "{lesson_id} version {number}: {name} is missing ({path}); "
+                "render the lesson again as a new version",
+                lesson_id=v.lesson_id, number=v.number, name=art.name, path=art.path,
             )
         if sha256_file(art.path) != art.sha256:
             raise PublishError(
-                f"{v.lesson_id} version {v.number}: {art.name} changed since it was recorded "
-                f"({art.path}); render the lesson again as a new version"
+                "{lesson_id} version {number}: {name} changed since it was recorded "
+                "({path}); render the lesson again as a new version",
+                lesson_id=v.lesson_id, number=v.number, name=art.name, path=art.path,
             )
 
 
@@ -218,17 +223,19 @@ def build_release(
     target = base / name
     recorded = any(r.name == name for r in store.list_releases())
     if recorded:
-        raise PublishError(f"release {name!r} already exists; releases are immutable, choose a new name")
+        raise PublishError("release {name!r} already exists; releases are immutable, choose a new name", name=name)
     if target.exists():
         raise PublishError(
-            f"release folder {target} exists but the store has no record of it (an interrupted publish); "
-            f"run `hocvu repair` to adopt or set it aside, then publish again"
+            "release folder {target} exists but the store has no record of it (an interrupted publish); "
+            "run `hocvu repair` to adopt or set it aside, then publish again",
+            target=target,
         )
     filters = {k: v for k, v in (("group", group), ("framework", framework), ("competence", competence)) if v}
     chosen = select_approved(store, group=group, framework=framework, competence=competence)
     if not chosen:
         where = ", ".join(f"{k} {v}" for k, v in filters.items()) or "the store"
-        raise PublishError(f"no approved lessons in {where}; approve some with `hocvu review approve` first")
+        raise PublishError("no approved lessons in {where}; approve some with `hocvu review approve` first",
+                           where=where)
     for c in chosen:
         verify_candidate(c)
     remove_stale_staging(base)
@@ -282,7 +289,8 @@ def build_release(
                 placed = True
                 crash_point("release-placed")
             except OSError as exc:
-                raise PublishError(f"cannot place release {name} at {target}: {exc.strerror}") from exc
+                raise PublishError("cannot place release {name} at {target}: {strerror}",
+                                   name=name, target=target, strerror=exc.strerror) from exc
 
         record = store.create_release(
             name,
@@ -326,7 +334,8 @@ def release_path(settings: Settings, store: ReviewStore | None, name: str) -> tu
         if rec is not None and rec.path.resolve() == as_path.resolve():
             record = rec.manifest_sha256
     if not as_path.is_dir():
-        raise PublishError(f"no release {name!r} in {published_dir(settings)}")
+        raise PublishError("no release {name!r} in {published_dir}",
+                           name=name, published_dir=published_dir(settings))
     return as_path, record
 
 
@@ -357,13 +366,15 @@ def adopt_release(store: ReviewStore, root: Path, by: str) -> ReleaseRecord:
 
     report = verify_release(root)
     if not report.ok:
-        raise PublishError(f"release {root.name} does not match its manifest: {'; '.join(report.problems()[:3])}")
+        raise PublishError("release {name} does not match its manifest: {problems}",
+                           name=root.name, problems='; '.join(report.problems()[:3]))
     data = read_manifest(root)
     if data.get("release") != root.name:
-        raise PublishError(f"release folder {root.name} holds the manifest of {data.get('release')!r}")
+        raise PublishError("release folder {name} holds the manifest of {get!r}",
+                           name=root.name, get=data.get('release'))
     lessons = data.get("lessons")
     if not isinstance(lessons, list) or not all(isinstance(e, dict) for e in lessons):
-        raise PublishError(f"release {root.name}: its manifest has no valid list of lessons")
+        raise PublishError("release {name}: its manifest has no valid list of lessons", name=root.name)
     items = [ReleaseItem(str(e["id"]), int(e["version"]), str(e["content_hash"])) for e in lessons]
     filters = data.get("filters") if isinstance(data.get("filters"), dict) else {}
     author = str(data.get("created_by") or by)

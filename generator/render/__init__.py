@@ -81,12 +81,13 @@ def render_lesson(
     """
     order = _order(formats)
     if not order:
-        raise RenderError(f"no format to render; choose from: {', '.join(RENDERERS)}")
+        raise RenderError("no format to render; choose from: {renderers}", renderers=', '.join(RENDERERS))
     renderers = {fmt: get_renderer(fmt) for fmt in order}  # unknown names fail before any work
     if lesson.group != group.id:
         raise RenderError(
-            f"lesson {lesson.id} is written for group {lesson.group!r}, not {group.id!r}; "
-            "render it with its own group"
+            "lesson {id} is written for group {group!r}, not {other!r}; "
+            "render it with its own group",
+            id=lesson.id, group=lesson.group, other=group.id,
         )
     if SPEAKING & set(order) and tts is None:
         from generator.render.tts import make_tts
@@ -101,7 +102,8 @@ def render_lesson(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RenderError(f"cannot create {out_dir}: {exc.strerror}; choose another --out folder") from exc
+        raise RenderError("cannot create {out_dir}: {strerror}; choose another --out folder",
+                          out_dir=out_dir, strerror=exc.strerror) from exc
     result = RenderResult(notes=ctx.notes)
     for fmt in order:
         start = time.perf_counter()
@@ -111,11 +113,12 @@ def render_lesson(
             if fmt in SOFT:  # the lesson keeps its other files and says why this one is missing
                 ctx.notes.append(f"{fmt}: not made: {exc}")
                 continue
-            raise RenderError(f"{lesson.id}: {fmt}: {exc}") from exc
+            raise RenderError("{id}: {fmt}: {exc}", id=lesson.id, fmt=fmt, exc=exc) from exc
         except OSError as exc:
             raise RenderError(
-                f"{lesson.id}: {fmt}: cannot write in {out_dir}: {exc.strerror or exc}; "
-                "check the folder is writable and has space"
+                "{id}: {fmt}: cannot write in {out_dir}: {reason}; "
+                "check the folder is writable and has space",
+                id=lesson.id, fmt=fmt, out_dir=out_dir, reason=exc.strerror or exc,
             ) from exc
         result.timings[fmt] = time.perf_counter() - start
         result.files[fmt] = ctx.files[fmt] = path

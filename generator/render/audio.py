@@ -54,7 +54,8 @@ def render_audio(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
         data = tmp.read_bytes()
         notes = take_notes(tts)
         if not data:
-            raise RenderError(f"{tts.name} produced no audio; try again or choose another engine (HOCVU_TTS)")
+            raise RenderError("{name} produced no audio; try again or choose another engine (HOCVU_TTS)",
+                              name=tts.name)
         write_bytes_atomic(path, tag_mp3(data, lesson))
     finally:
         tmp.unlink(missing_ok=True)

@@ -143,8 +143,9 @@ class EspeakTTS:
         exe = shutil.which(self.binary)
         if exe is None:
             raise RenderError(
-                f"{self.binary} is not installed; install it with 'apt-get install espeak-ng' "
-                "or choose the online engine with HOCVU_TTS=gtts"
+                "{binary} is not installed; install it with 'apt-get install espeak-ng' "
+                "or choose the online engine with HOCVU_TTS=gtts",
+                binary=self.binary,
             )
         voice = self.VOICES.get(lang, lang)
         chunks = split_script(text, self.chunk_chars)
@@ -163,17 +164,20 @@ class EspeakTTS:
                 )
             except subprocess.TimeoutExpired as exc:
                 raise RenderError(
-                    f"espeak-ng took more than {self.timeout:.0f} s; try a shorter narration"
+                    "espeak-ng took more than {timeout:.0f} s; try a shorter narration",
+                    timeout=self.timeout,
                 ) from exc
             except OSError as exc:
                 raise RenderError(
-                    f"cannot run {exe}: {exc}; reinstall it: apt-get install espeak-ng"
+                    "cannot run {exe}: {exc}; reinstall it: apt-get install espeak-ng",
+                    exe=exe, exc=exc,
                 ) from exc
             if proc.returncode != 0:
                 err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
                 raise RenderError(
-                    f"espeak-ng failed for voice {voice!r}: {err[-1] if err else proc.returncode}; "
-                    "check 'espeak-ng --voices' lists it"
+                    "espeak-ng failed for voice {voice!r}: {reason}; "
+                    "check 'espeak-ng --voices' lists it",
+                    voice=voice, reason=err[-1] if err else proc.returncode,
                 )
             return wav_pcm(proc.stdout)
 
@@ -239,13 +243,15 @@ class GTTS:
         except _UnavailableError as exc:
             if self.fallback is None:
                 raise RenderError(
-                    f"gTTS is unreachable ({exc}); check the internet connection, or use the offline engine "
-                    "(HOCVU_TTS=espeak) or allow the fallback (HOCVU_TTS_FALLBACK=true)"
+                    "gTTS is unreachable ({exc}); check the internet connection, or use the offline engine "
+                    "(HOCVU_TTS=espeak) or allow the fallback (HOCVU_TTS_FALLBACK=true)",
+                    exc=exc,
                 ) from exc
             try:
                 self.fallback.synthesize(text, lang, rate_wpm, out_path)
             except RenderError as err:
-                raise RenderError(f"gTTS is unreachable ({exc}) and the fallback failed: {err}") from err
+                raise RenderError("gTTS is unreachable ({exc}) and the fallback failed: {err}",
+                                   exc=exc, err=err) from err
             self.notes.append(f"narration: gTTS unreachable ({exc}), used {self.fallback.name}")
             self.notes.extend(take_notes(self.fallback))
             return

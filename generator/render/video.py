@@ -70,10 +70,11 @@ def _run(args: list[str], what: str) -> None:
     try:
         proc = run_helper(args, capture_output=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RenderError(f"{what} failed: {exc}; reinstall ffmpeg (apt-get install ffmpeg)") from exc
+        raise RenderError("{what} failed: {exc}; reinstall ffmpeg (apt-get install ffmpeg)",
+                           what=what, exc=exc) from exc
     if proc.returncode != 0:
         tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise RenderError(f"{what} failed: {' '.join(tail)}")
+        raise RenderError("{what} failed: {tail}", what=what, tail=' '.join(tail))
 
 
 # -- slides as pictures -------------------------------------------------------------------------------
@@ -241,9 +242,10 @@ def _pcm(mp3: Path) -> bytes:
         proc = run_helper(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar",
                                str(RATE), "-"], capture_output=True, timeout=120, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RenderError(f"decoding the narration failed: {exc}; reinstall ffmpeg") from exc
+        raise RenderError("decoding the narration failed: {exc}; reinstall ffmpeg", exc=exc) from exc
     if proc.returncode != 0 or not proc.stdout:
-        raise RenderError(f"the TTS engine wrote no audio for a sentence ({mp3.name}); try again or set HOCVU_TTS")
+        raise RenderError("the TTS engine wrote no audio for a sentence ({name}); try again or set HOCVU_TTS",
+                          name=mp3.name)
     return proc.stdout
 
 

@@ -156,4 +156,4 @@ def chroma_errors(what: str) -> Iterator[None]:
     except HocvuError:
         raise
     except (chromadb.errors.ChromaError, ValueError, RuntimeError, OSError) as exc:
-        raise RetrievalError(f"{what}: {exc}") from exc
+        raise RetrievalError("{what}: {exc}", what=what, exc=exc) from exc

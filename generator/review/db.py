@@ -41,7 +41,8 @@ def make_engine(url: str | URL) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy.exc.ArgumentError and friends
-        raise ConfigError(f"database URL {str(url)!r} is not valid: {exc}; check HOCVU_DATABASE_URL") from exc
+        raise ConfigError("database URL {url!r} is not valid: {exc}; check HOCVU_DATABASE_URL",
+                          url=str(url), exc=exc) from exc
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(parsed, pool_pre_ping=True)
@@ -54,7 +55,8 @@ def make_engine(url: str | URL) -> Engine:
             ) from exc
         except Exception as exc:
             raise ConfigError(
-                f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
+                "cannot use database {url}: {exc}",
+                url=parsed.render_as_string(hide_password=True), exc=exc,
             ) from exc
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -138,8 +140,9 @@ def migrate(engine: Engine, revision: str = "head") -> str:
                 return head
             if current is not None and current not in _known_revisions():
                 raise ReviewError(
-                    f"the database is at migration {current!r}, which this hocvu does not know "
-                    f"(made by a newer version?); upgrade hocvu"
+                    "the database is at migration {current!r}, which this hocvu does not know "
+                    "(made by a newer version?); upgrade hocvu",
+                    current=current,
                 )
             command.upgrade(_alembic_config(conn), revision)
             return current_revision(conn) or ""
@@ -147,7 +150,7 @@ def migrate(engine: Engine, revision: str = "head") -> str:
         from generator.review.health import store_error
 
         err = store_error(exc)
-        raise (ReviewError(f"cannot open or migrate the review store: {err}") if type(err) is ReviewError
+        raise (ReviewError("cannot open or migrate the review store: {err}", err=err) if type(err) is ReviewError
                else err) from exc
 
 

@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from generator.drafting.service import Drafted, check_lesson
 from generator.errors import CheckError, DataError, ReviewError
+from generator.i18n import Joined
 from generator.lesson import SECTIONS, Lesson, LessonDraft, Limits
+from generator.review.notes import note
 from generator.yamlio import compose_text, describe_validation, to_nfc
 
 if TYPE_CHECKING:
@@ -61,16 +63,19 @@ def parse_edit(text: str, lesson: Lesson, limits: Limits, *, label: str = "edite
     """Parse edited YAML into sections valid against the group's limits; DataError naming line and field."""
     node, data = compose_text(text, label)
     if not isinstance(data, dict):
-        raise DataError(f"{label}: expected the lesson's sections as a YAML mapping (title, summary, ...)")
+        raise DataError("{label}: expected the lesson's sections as a YAML mapping (title, summary, ...)",
+                        label=label)
     for key in IDENTITY:
         if key in data and str(data[key]) != str(getattr(lesson, key)):
             raise DataError(
-                f"{label}: {key} cannot be changed by an edit ({getattr(lesson, key)!r} → {data[key]!r})"
+                "{label}: {key} cannot be changed by an edit ({old!r} → {new!r})",
+                label=label, key=key, old=getattr(lesson, key), new=data[key],
             )
     unknown = sorted(k for k in data if k not in SECTIONS and k not in (*IDENTITY, "sources", "provenance"))
     if unknown:
         raise DataError(
-            f"{label}: unknown field(s) {', '.join(unknown)}; the sections are {', '.join(SECTIONS)}"
+            "{label}: unknown field(s) {unknown}; the sections are {sections}",
+            label=label, unknown=', '.join(unknown), sections=', '.join(SECTIONS),
         )
     sections = {k: v for k, v in to_nfc(data).items() if k in SECTIONS}
     try:
@@ -84,7 +89,7 @@ def edited_lesson(parent: Lesson, draft: LessonDraft, author: str, parent_versio
     cited = {i for k in draft.key_points for i in k.sources} | {i for s in draft.steps for i in s.sources}
     prov = parent.provenance.model_copy(
         update={
-            "notes": [*parent.provenance.notes, f"edited by {author} from version {parent_version}"],
+            "notes": [*parent.provenance.notes, note("edited", author=author, version=parent_version)],
         }
     )
     return Lesson.assemble(
@@ -136,16 +141,15 @@ def edit_lesson(
     before, after = parent.draft_part(), draft.draft_part()
     changed = [s for s in SECTIONS if before[s] != after[s]]
     if not changed:
-        raise ReviewError(f"nothing changed in {lesson_id} version {current.number}; no new version made")
+        raise ReviewError("nothing changed in {lesson_id} version {number}; no new version made",
+                          lesson_id=lesson_id, number=current.number)
     lesson = edited_lesson(parent, draft, author, current.number)
     checks = check_lesson(lesson, library, settings)
     passed_before = {c.name for c in current.checks if c.passed}
     broken = [c for c in checks if not c.passed and c.name in passed_before]
     if broken:
-        raise CheckError(
-            f"the edit breaks {len(broken)} check(s) that version {current.number} passed: "
-            + "; ".join(f"{c.name}: {c.message}" for c in broken)
-        )
+        raise CheckError("the edit breaks {n} check(s) that version {number} passed: {problems}",
+                         n=len(broken), number=current.number, problems=Joined([c.summary() for c in broken]))
     new = write_render_record(
         Drafted(lesson, checks),
         library,
@@ -158,6 +162,6 @@ def edit_lesson(
         formats=formats,
         tts=tts,
         render=render,
-        note=f"edited {', '.join(changed)}",
+        note=note("edited_sections", sections=", ".join(changed)),
     )
     return Edited(new, changed)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from generator.errors import HocvuError
+from generator.review.notes import note
 
 if TYPE_CHECKING:
     from generator.frameworks import Library
@@ -110,26 +111,26 @@ class OutdatedChecker:
         lib, out = self.library, []
         fw_now = self._memo(("fw", framework, competence), lambda: lib.competence_hash(framework, competence))
         if fw_now is None:
-            out.append(f"framework entry {framework} {competence} no longer exists")
+            out.append(note("framework_gone", framework=framework, competence=competence))
         elif fw_now != version.framework_hash:
-            out.append(f"framework entry {framework} {competence} changed")
+            out.append(note("framework_changed", framework=framework, competence=competence))
         group_now = self._memo(("group", group), lambda: lib.group_hash(group))
         if group_now is None:
-            out.append(f"group profile {group} no longer exists")
+            out.append(note("group_gone", group=group))
         elif group_now != version.group_hash:
-            out.append(f"group profile {group} changed")
+            out.append(note("group_changed", group=group))
         if version.backend == "offline":
             # Only offline drafts are composed from the content library; a model's draft is not.
             lib_now = self._memo(
                 ("content", framework, competence), lambda: lib.content_hash(framework, competence)
             )
             if lib_now != version.library_hash:
-                out.append(f"content library entry {framework} {competence} changed")
+                out.append(note("content_changed", framework=framework, competence=competence))
         prompt = version.prompt_hash
         if prompt.startswith("offline-"):
             if prompt != composer_hash():
-                out.append("the offline composer changed")
+                out.append(note("composer_changed"))
         elif version.backend == "openai":
             if prompt not in self._prompt_hashes():
-                out.append("the prompt templates changed")
+                out.append(note("prompts_changed"))
         return out

@@ -18,6 +18,7 @@ from generator.drafting.backend import LLMBackend, RevisionRequest, SourcePassag
 from generator.drafting.service import Drafted, build_request, check_lesson
 from generator.errors import BackendError, NotFoundError
 from generator.lesson import SECTIONS, Lesson, LessonDraft, Provenance
+from generator.review.notes import note
 from generator.review.records import Comment
 
 if TYPE_CHECKING:
@@ -59,8 +60,9 @@ def merge_section(parent: Lesson, revised: LessonDraft, section: str, limits: An
         return LessonDraft.model_validate(data, context=limits.context())
     except ValidationError as exc:
         raise BackendError(
-            f"the revised section '{section}' does not fit the rest of the lesson: "
-            f"{exc.errors()[0]['msg']}; revise 'all' or edit the lesson"
+            "the revised section '{section}' does not fit the rest of the lesson: "
+            "{errors}; revise 'all' or edit the lesson",
+            section=section, errors=exc.errors()[0]['msg'],
         ) from exc
 
 
@@ -71,7 +73,7 @@ def revised_provenance(
     revision still rests on what the parent was made from, so the parent's hashes are kept."""
     p = parent.provenance
     fresh = section == "all"
-    note = f"revised {section} from version {parent_version} following {n_comments} open comment(s)"
+    revised = note("revised", section=section, version=parent_version, n=n_comments)
     return Provenance(
         backend=result.backend,
         model=result.model,
@@ -90,7 +92,7 @@ def revised_provenance(
         usage=result.usage,
         cost_usd=round(result.cost_usd, 6),
         attempts=result.attempts,
-        notes=[*result.notes, note],
+        notes=[*result.notes, revised],
     )
 
 
@@ -139,10 +141,7 @@ def revise_lesson(
     changed = [s for s in SECTIONS if before[s] != after[s]]
     notes = list(result.notes)
     if not changed:
-        notes.append(
-            f"the revision left '{section}' unchanged; edit the lesson (`hocvu edit {lesson_id}`) "
-            f"to apply what the backend could not"
-        )
+        notes.append(note("revise_unchanged", section=section, lesson_id=lesson_id))
     new = write_render_record(
         Drafted(lesson, check_lesson(lesson, library, settings)),
         library,

@@ -33,6 +33,7 @@ from generator.fsutil import (
     stale_staging,
     write_text_atomic,
 )
+from generator.review.notes import note as note_text
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -246,7 +247,7 @@ def _adopt_version(store: ReviewStore, folder: Path, by: str) -> VersionRecord:
               if checks_file.exists() else [])
     return store.submit_version(lesson, checks, collect_artifacts(folder), by, kind="draft", folder=folder,
                                 cache_key=lesson.provenance.cache_key or None,
-                                note="adopted by hocvu repair after an interrupted save")
+                                note=note_text("adopted"))
 
 
 def repair_versions(outputs: Path, store: ReviewStore, by: str, *, fix: bool) -> list[VersionRepair]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from generator.errors import PermissionError_, TransitionError
+from generator.i18n import N_, Message
 
 
 class Status(StrEnum):
@@ -99,21 +100,56 @@ REGISTERED_ONLY = frozenset(
 )
 
 _VERB = {
-    Action.SUBMIT: "submit",
-    Action.APPROVE: "approve",
-    Action.REQUEST_CHANGES: "request changes on",
-    Action.REJECT: "reject",
-    Action.PUBLISH: "publish",
+    Action.SUBMIT: N_("submit"),
+    Action.APPROVE: N_("approve"),
+    Action.REQUEST_CHANGES: N_("request changes on"),
+    Action.REJECT: N_("reject"),
+    Action.PUBLISH: N_("publish"),
 }
 
 _HINT = {
-    Status.DRAFT: "submit it for review first",
-    Status.IN_REVIEW: "a reviewer can approve it, request changes or reject it",
-    Status.APPROVED: "edit or revise it to make a new version, or publish it",
-    Status.CHANGES_REQUESTED: "make a new version (`hocvu revise` or `hocvu edit`); it goes back to review",
-    Status.REJECTED: "a rejected lesson is not revised; draft it anew with `hocvu draft`",
-    Status.PUBLISHED: "edit or revise it to make a new version, which needs approval again",
+    Status.DRAFT: N_("submit it for review first"),
+    Status.IN_REVIEW: N_("a reviewer can approve it, request changes or reject it"),
+    Status.APPROVED: N_("edit or revise it to make a new version, or publish it"),
+    Status.CHANGES_REQUESTED: N_("make a new version (`hocvu revise` or `hocvu edit`); it goes back to review"),
+    Status.REJECTED: N_("a rejected lesson is not revised; draft it anew with `hocvu draft`"),
+    Status.PUBLISHED: N_("edit or revise it to make a new version, which needs approval again"),
 }
+
+#: Status names inside sentences ("it is in review").
+STATUS_WORDS = {
+    Status.DRAFT: N_("draft"),
+    Status.IN_REVIEW: N_("in review"),
+    Status.APPROVED: N_("approved"),
+    Status.CHANGES_REQUESTED: N_("changes requested"),
+    Status.REJECTED: N_("rejected"),
+    Status.PUBLISHED: N_("published"),
+}
+
+#: Why a new version of each kind cannot be made: the lesson has none yet, or it is rejected.
+_NO_VERSION_YET = {"edit": N_("cannot edit {lesson}: it has no version yet; draft it first"),
+                   "revise": N_("cannot revise {lesson}: it has no version yet; draft it first")}
+_REJECTED = {"edit": N_("cannot edit {lesson}: it is rejected; {hint}"),
+             "revise": N_("cannot revise {lesson}: it is rejected; {hint}")}
+
+#: What each permission allows, inside "may not ...".
+_ALLOWS = {
+    "create": N_("make versions (draft, edit, revise)"),
+    Action.SUBMIT.value: N_("submit"),
+    Action.APPROVE.value: N_("approve"),
+    Action.REQUEST_CHANGES.value: N_("request changes"),
+    Action.REJECT.value: N_("reject"),
+    Action.PUBLISH.value: N_("publish"),
+    Action.COMMENT.value: N_("comment"),
+    Action.RESOLVE.value: N_("resolve comments"),
+    "manage_users": N_("manage users"),
+    "verify_content": N_("verify content"),
+}
+
+#: Roles inside sentences.
+ROLE_WORDS = {Role.EDITOR.value: N_("editor"), Role.REVIEWER.value: N_("reviewer"), Role.ADMIN.value: N_("admin")}
+#: Roles as "is a ..." says them.
+_ROLE_IS = {Role.EDITOR.value: N_("an editor"), Role.REVIEWER.value: N_("a reviewer"), Role.ADMIN.value: N_("an admin")}
 
 
 def next_status(
@@ -125,8 +161,10 @@ def next_status(
     if table is None:
         raise ValueError(f"{act} does not change a lesson's status")
     if st not in table:
-        what = f"{lesson_id} version {version}" if lesson_id else "this lesson"
-        raise TransitionError(f"cannot {_VERB[act]} {what}: it is {st.value.replace('_', ' ')}; {_HINT[st]}")
+        what = Message("{lesson_id} version {version}", lesson_id=lesson_id, version=version) if lesson_id \
+            else Message("this lesson")
+        raise TransitionError("cannot {verb} {what}: it is {status}; {hint}", verb=Message(_VERB[act]), what=what,
+                              status=Message(STATUS_WORDS[st]), hint=Message(_HINT[st]))
     return table[st]
 
 
@@ -137,21 +175,19 @@ def new_version_status(
     if kind not in VERSION_KINDS:
         raise ValueError(f"unknown version kind {kind!r}; one of {VERSION_KINDS}")
     if status is None and kind != "draft":
-        raise TransitionError(
-            f"cannot {kind} {lesson_id or 'a lesson'}: it has no version yet; draft it first"
-        )
+        raise TransitionError(Message(_NO_VERSION_YET[kind], lesson=lesson_id or Message("a lesson")))
     if kind != "draft" and Status(status) not in DERIVABLE:  # type: ignore[arg-type]
-        raise TransitionError(
-            f"cannot {kind} {lesson_id or 'this lesson'}: it is rejected; {_HINT[Status.REJECTED]}"
-        )
+        raise TransitionError(Message(_REJECTED[kind], lesson=lesson_id or Message("this lesson"),
+                                      hint=Message(_HINT[Status.REJECTED])))
     return Status.IN_REVIEW if submit else Status.DRAFT
 
 
 def require_comment(action: Action | str, comment: str | None) -> None:
     """Refuse to request changes or reject without saying why."""
     if Action(action) in NEEDS_COMMENT and not (comment or "").strip():
-        verb = "request changes" if Action(action) == Action.REQUEST_CHANGES else "reject"
-        raise TransitionError(f"a comment is required to {verb}: say what should change (--comment TEXT)")
+        verb = N_("request changes") if Action(action) == Action.REQUEST_CHANGES else N_("reject")
+        raise TransitionError("a comment is required to {verb}: say what should change (--comment TEXT)",
+                              verb=Message(verb))
 
 
 def check_permission(name: str, role: str | None, action: Action | str) -> None:
@@ -160,17 +196,30 @@ def check_permission(name: str, role: str | None, action: Action | str) -> None:
     if role is None:
         if key in REGISTERED_ONLY:
             raise PermissionError_(
-                f"{name!r} is not a registered user; reviewers act under their own name "
-                f"(add one with `hocvu users add NAME --role reviewer`)"
+                "{name!r} is not a registered user; reviewers act under their own name "
+                "(add one with `hocvu users add NAME --role reviewer`)",
+                name=name,
             )
         return
     allowed = PERMISSIONS[key]
     if role not in allowed:
-        what = "make versions (draft, edit, revise)" if key == "create" else key.replace("_", " ")
+        what = Message(_ALLOWS[key]) if key in _ALLOWS else key.replace("_", " ")
         raise PermissionError_(
-            f"{name} is {article(role)} {role} and may not {what}; that needs the role "
-            f"{' or '.join(sorted(allowed))}"
+            "{name} is {role} and may not {what}; that needs the role {allowed}",
+            name=name, role=Message(_ROLE_IS[role]) if role in _ROLE_IS else role, what=what,
+            allowed=_roles(sorted(allowed)),
         )
+
+
+def _role(role: str) -> Message | str:
+    return Message(ROLE_WORDS[role]) if role in ROLE_WORDS else role
+
+
+def _roles(roles: list[str]) -> Message | str:
+    """'admin or reviewer' in the reader's language."""
+    if len(roles) == 1:
+        return _role(roles[0])
+    return Message("{first} or {second}", first=_roles(roles[:-1]), second=_role(roles[-1]))
 
 
 def check_four_eyes(user: str, authors: dict[int, str], *, enabled: bool, lesson_id: str, version: int) -> None:
@@ -178,11 +227,13 @@ def check_four_eyes(user: str, authors: dict[int, str], *, enabled: bool, lesson
     number -> author, for the version and its parents back to the last approved one)."""
     mine = sorted(n for n, a in authors.items() if a == user)
     if enabled and mine:
-        made = f"version {mine[0]}" if len(mine) == 1 else "versions " + ", ".join(map(str, mine))
+        made = Message("version {n}", n=mine[0]) if len(mine) == 1 else \
+            Message("versions {numbers}", numbers=", ".join(map(str, mine)))
         raise PermissionError_(
-            f"{user} made {lesson_id} {made} since its last approval and cannot approve version {version}: "
-            f"four-eyes review needs another reviewer (or set HOCVU_FOUR_EYES=false for a one-person "
-            f"workspace)"
+            "{user} made {lesson_id} {made} since its last approval and cannot approve version {version}: "
+            "four-eyes review needs another reviewer (or set HOCVU_FOUR_EYES=false for a one-person "
+            "workspace)",
+            user=user, lesson_id=lesson_id, made=made, version=version,
         )
 
 

@@ -12,7 +12,7 @@ from generator.errors import NotFoundError, PermissionError_, PublishError, Revi
 from generator.review import workflow as wf
 from generator.review.records import User
 from generator.web import i18n
-from generator.web.context import action_user, allow, flash, page_user, redirect, render, ui_lang, web
+from generator.web.context import action_user, allow, flash, page_user, redirect, render, web
 from generator.web.security import FILE_CSP, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -49,7 +49,7 @@ def add_user(request: Request, user: Annotated[User, Depends(action_user)], name
         if isinstance(exc, PermissionError_):
             raise
         return _users_page(request, error=str(exc), status_code=400)
-    flash(request, "ok", i18n.translator(ui_lang(request))("done_user_added", name=added.name))
+    flash(request, "ok", i18n.ui_text(request, "User {name} added.", name=added.name))
     return redirect("/users")
 
 
@@ -59,7 +59,7 @@ def set_role(request: Request, name: str, user: Annotated[User, Depends(action_u
     """Change a user's role."""
     allow(user, "manage_users")
     web(request).store.set_role(name, role, by=user.name)
-    flash(request, "ok", i18n.translator(ui_lang(request))("done_saved"))
+    flash(request, "ok", i18n.ui_text(request, "Saved."))
     return redirect("/users")
 
 
@@ -74,7 +74,7 @@ def set_password(request: Request, name: str, user: Annotated[User, Depends(acti
         if isinstance(exc, PermissionError_):
             raise
         return _users_page(request, error=str(exc), status_code=400)
-    flash(request, "ok", i18n.translator(ui_lang(request))("done_saved"))
+    flash(request, "ok", i18n.ui_text(request, "Saved."))
     return redirect("/users")
 
 
@@ -95,7 +95,7 @@ def revoke_token(request: Request, name: str, user: Annotated[User, Depends(acti
 
     allow(user, "manage_users")
     revoke(web(request).store, name, by=user.name)
-    flash(request, "ok", i18n.translator(ui_lang(request))("done_saved"))
+    flash(request, "ok", i18n.ui_text(request, "Saved."))
     return redirect("/users")
 
 
@@ -133,8 +133,8 @@ def publish(request: Request, user: Annotated[User, Depends(action_user)], name:
                         competence=competence.strip())
     except PublishError as exc:
         return _releases_page(request, error=str(exc), status_code=409, form=form)
-    t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("done_published", name=release.name, n=len(release.record.items)))
+    flash(request, "ok", i18n.ui_text(request, "Published {name} with {n} lessons.", name=release.name,
+                                  n=len(release.record.items)))
     return redirect("/releases")
 
 

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from generator import __version__
 from generator.errors import NotFoundError
 from generator.web.context import WebContext
+from generator.web.i18n import LanguageMiddleware
 from generator.web.security import SecurityHeaders, load_secret_key
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
     app.add_middleware(GZipMiddleware, minimum_size=1024, exclude_content_types=(
         *DEFAULT_EXCLUDED_CONTENT_TYPES, *_OFFICE_TYPES))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(LanguageMiddleware)  # messages (errors, checks, notes) in the reader's language
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _mount_docs(app)
 
@@ -119,6 +121,6 @@ def _font_file(face: str) -> Path:
     from generator.render.fonts import find_font
 
     if face not in ("regular", "bold"):
-        raise NotFoundError(f"no font {face!r}")
+        raise NotFoundError("no font {face!r}", face=face)
     found = find_font()
     return found.regular if face == "regular" else found.bold

@@ -16,7 +16,9 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from generator.errors import PermissionError_
 from generator.review import workflow as wf
 from generator.review.access import Limits
+from generator.review.notes import describe as describe_note
 from generator.web import i18n
+from generator.web.i18n import SECTION_KEYS
 from generator.web.security import CSRF_FIELD, csrf_token
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from generator.review.store import ReviewStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-LANG_COOKIE = "hocvu_lang"
+LANG_COOKIE = i18n.LANG_COOKIE
 _USER_KEY = "hocvu.user"
 
 
@@ -143,11 +145,7 @@ def can(user: User | None, action: wf.Action | str) -> bool:
 
 def ui_lang(request: Request) -> str:
     """The interface language: ?lang=, else the cookie, else Vietnamese."""
-    asked = request.query_params.get("lang")
-    if asked in i18n.LANGS:
-        return asked
-    cookie = request.cookies.get(LANG_COOKIE)
-    return cookie if cookie in i18n.LANGS else i18n.DEFAULT
+    return i18n.request_language(request.scope)
 
 
 def url_with(request: Request, **params: Any) -> str:
@@ -181,7 +179,9 @@ def render(request: Request, template: str, status_code: int = 200, headers: dic
         t_role=lambda r: t(f"role_{r}"), csrf=csrf_token(request) if "session" in request.scope else "",
         csrf_field=CSRF_FIELD, flashes=flashes, other_lang=other,
         other_lang_url=url_with(request, lang=other), other_lang_name=i18n.LANG_NAMES[other],
-        can=lambda action: can(user, action), **context,
+        can=lambda action: can(user, action),
+        describe=lambda text, lang: describe_note(text, lang, lambda s: t(f"section_{s}") if s in SECTION_KEYS else s),
+        **context,
     )
     response = HTMLResponse(body, status_code=status_code, headers=headers)
     if request.query_params.get("lang") in i18n.LANGS:

@@ -26,7 +26,8 @@ from generator.errors import (
     ReviewError,
     TransitionError,
 )
-from generator.web.context import NotSignedInError, redirect, render
+from generator.i18n import N_, translate
+from generator.web.context import NotSignedInError, redirect, render, ui_lang
 from generator.web.security import CSRFError
 
 log = logging.getLogger("hocvu.web")
@@ -51,6 +52,42 @@ def status_of(exc: HocvuError) -> tuple[int, str]:
         if isinstance(exc, cls):
             return status, kind
     return 500, "error"
+
+
+_CSRF = N_("the form has expired or did not come from this site")
+
+#: Starlette's own reasons for an HTTP error, as people read them.
+_HTTP_DETAILS = {
+    "Not Found": N_("This page does not exist. Check the address, or start again from the dashboard."),
+    "Method Not Allowed": N_("This address does not take that kind of request."),
+    "Request Entity Too Large": N_("What you sent is too large."),
+    "Unsupported Media Type": N_("The request's content type is not accepted here."),
+}
+
+#: Pydantic's validation problems by type, for form pages.
+_VALIDATION = {
+    "missing": N_("this field is required"),
+    "int_parsing": N_("enter a whole number"),
+    "int_type": N_("enter a whole number"),
+    "string_too_long": N_("this text is too long"),
+    "string_too_short": N_("this text is too short"),
+    "greater_than_equal": N_("this number is too small"),
+    "less_than_equal": N_("this number is too large"),
+    "string_pattern_mismatch": N_("this value has characters that are not allowed"),
+    "literal_error": N_("choose one of the offered values"),
+    "enum": N_("choose one of the offered values"),
+}
+
+
+def _http_detail(request: Request, exc: StarletteHTTPException) -> str:
+    detail = str(exc.detail)
+    msgid = _HTTP_DETAILS.get(detail)
+    return translate(msgid, ui_lang(request)) if msgid else detail
+
+
+def _validation_problem(error: dict[str, object], lang: str) -> str:
+    msgid = _VALIDATION.get(str(error.get("type", "")))
+    return translate(msgid, lang) if msgid else translate("this value is not valid", lang)
 
 
 def _is_api(request: Request) -> bool:
@@ -92,10 +129,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def hocvu_error(request: Request, exc: HocvuError) -> Response:
         status, kind = status_of(exc)
         if status >= 500:
-            log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+            log.error("%s %s failed: %s", request.method, request.url.path, exc.english, exc_info=exc)
         if _is_api(request):
             return JSONResponse({"error": kind, "detail": str(exc)}, status_code=status)
-        return _page(request, status, kind, str(exc))
+        return _page(request, status, kind, exc.render(ui_lang(request)))
 
     @app.exception_handler(NotSignedInError)
     async def not_signed_in(request: Request, exc: NotSignedInError) -> Response:
@@ -106,32 +143,33 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CSRFError)
     async def csrf_error(request: Request, exc: CSRFError) -> Response:
-        return _page(request, 403, "csrf", str(exc))
+        return _page(request, 403, "csrf", translate(_CSRF, ui_lang(request)))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request) or request.url.path.startswith(("/static", "/docs", "/openapi")):
             return JSONResponse({"error": "http", "detail": exc.detail}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
-        return _page(request, exc.status_code, "http", str(exc.detail))
+        return _page(request, exc.status_code, "http", _http_detail(request, exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = _plain_errors(exc)
         if _is_api(request):
             return JSONResponse({"error": "invalid", "detail": errors}, status_code=422)
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}"  # type: ignore[index]
-                             for e in errors[:5])
+        lang = ui_lang(request)
+        problems = "; ".join(translate("{field}: {problem}", lang, field=".".join(map(str, e["loc"][1:])),  # type: ignore[index]
+                                       problem=_validation_problem(e, lang)) for e in errors[:5])
         return _page(request, 422, "invalid", problems)
 
     @app.exception_handler(OverflowError)
     async def overflow_error(request: Request, exc: OverflowError) -> Response:
-        return _bad_input(request, "a number in the request is far too large")
+        return _bad_input(request, translate("a number in the request is far too large", ui_lang(request)))
 
     @app.exception_handler(UnicodeError)
     async def unicode_error(request: Request, exc: UnicodeError) -> Response:
-        return _bad_input(request, "the request holds text that is not valid Unicode (a lone surrogate); "
-                                   "send UTF-8 text")
+        return _bad_input(request, translate("the request holds text that is not valid Unicode (a lone surrogate); "
+                                             "send UTF-8 text", ui_lang(request)))
 
     from generator.web.api import ApiAuthError
 

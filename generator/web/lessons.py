@@ -17,8 +17,10 @@ from generator.errors import (
     ReviewError,
     TransitionError,
 )
+from generator.i18n import Message
 from generator.lesson import SECTIONS
 from generator.review import workflow as wf
+from generator.review.notes import describe as describe_note
 from generator.review.records import User
 from generator.web import i18n
 from generator.web.context import action_user, allow, flash, page_user, redirect, render, ui_lang, web
@@ -64,7 +66,7 @@ def _lesson_view(request: Request, lesson_id: str, user: User, version: int | No
     versions = ctx.store.versions(lesson_id)
     by_number = {v.number: v for v in versions}
     if version is not None and version not in by_number:
-        raise NotFoundError.unknown(f"version of {lesson_id}", version, sorted(by_number))
+        raise NotFoundError.unknown(Message("version of {lesson_id}", lesson_id=lesson_id), version, sorted(by_number))
     shown = by_number[version or state.current_version]
     diff, diff_a, diff_b = None, None, None
     if len(versions) > 1:
@@ -138,8 +140,9 @@ def _decide(request: Request, lesson_id: str, user: User, action: wf.Action, com
     allow(user, action)
     typed = {"comment": comment, "section": section or ""}
     if action in wf.NEEDS_COMMENT and not comment.strip():  # said beside the form; what was typed stays
-        return _lesson_view(request, lesson_id, user, error=t("decision_needs_comment"), typed=typed,
-                            status_code=422)
+        return _lesson_view(request, lesson_id, user, typed=typed, status_code=422,
+                            error=i18n.ui_text(request, "Write a comment: requesting changes or rejecting needs a "
+                                                        "reason."))
     kw = {"expected_version": expected_version, "version": version}
     try:
         if action == wf.Action.APPROVE:
@@ -174,7 +177,8 @@ def verify_content(request: Request, lesson_id: str, user: Annotated[User, Depen
     ctx = web(request)
     lesson = ctx.store.get_version(lesson_id, version or None).lesson
     ctx.store.verify_content(lesson.framework, lesson.competence, lesson.provenance.content_hash, user.name)
-    flash(request, "ok", i18n.translator(ui_lang(request))("done_verify_content", competence=lesson.competence))
+    flash(request, "ok", i18n.ui_text(request,
+        "Recorded: the content of competence {competence} is verified.", competence=lesson.competence))
     return redirect(_lesson_url(lesson_id))
 
 
@@ -208,7 +212,7 @@ def add_comment(request: Request, lesson_id: str, user: Annotated[User, Depends(
     """A comment that changes no status."""
     allow(user, wf.Action.COMMENT)
     web(request).store.add_comment(lesson_id, user.name, text, section=section or None)
-    flash(request, "ok", i18n.translator(ui_lang(request))("done_comment"))
+    flash(request, "ok", i18n.ui_text(request, "Comment sent."))
     return redirect(_lesson_url(lesson_id, "comments"))
 
 
@@ -260,7 +264,9 @@ def edit(request: Request, lesson_id: str, user: Annotated[User, Depends(action_
     except ReviewError as exc:  # e.g. nothing changed: show it beside the text
         return _edit_page(request, lesson_id, section, text, str(exc), status_code=400)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("done_edit", version=done.version.record.number,
+    flash(request, "ok", i18n.ui_text(request, "Version {version} made (edited: {sections}); the lesson is back in "
+                                      "review.",
+                           version=done.version.record.number,
                            sections=", ".join(t(f"section_{c}") for c in done.changed)))
     return redirect(_lesson_url(lesson_id))
 
@@ -275,13 +281,14 @@ def revise(request: Request, lesson_id: str, user: Annotated[User, Depends(actio
     ctx = web(request)
     state = ctx.store.lesson_state(lesson_id)
     if state.row_version != expected_version:
-        raise ConflictError(f"{lesson_id} changed since you loaded it; nothing was changed — reload it and "
-                            f"decide again")
+        raise ConflictError("{lesson_id} changed since you loaded it; nothing was changed — reload it and "
+                            "decide again", lesson_id=lesson_id)
     done = revise_lesson(ctx.library, ctx.settings, ctx.store, ctx.make_backend(), lesson_id, section=section,
                          author=user.name, formats=ctx.formats, tts=ctx.tts, render=ctx.render)
     t = i18n.translator(ui_lang(request))
-    flash(request, "ok", t("done_revise", version=done.version.record.number, section=t(f"section_{section}"),
-                           n=len(done.comments)))
+    flash(request, "ok", i18n.ui_text(request, "Version {version} made (revised “{section}” from {n} comments); the "
+                                  "lesson is back in review.", version=done.version.record.number,
+                                  section=t(f"section_{section}"), n=len(done.comments)))
     for note in done.notes:
-        flash(request, "note", note)
+        flash(request, "note", describe_note(note, ui_lang(request)))
     return redirect(_lesson_url(lesson_id))

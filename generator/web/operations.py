@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import DataError, HocvuError, NotFoundError
+from generator.i18n import current_language, translate
 from generator.lesson import SECTIONS, Lesson
+from generator.web.i18n import translator
 from generator.yamlio import compose_text
 
 if TYPE_CHECKING:
@@ -47,7 +49,12 @@ def parse_section(section: str, text: str) -> Any:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if section in TEXT_SECTIONS:
         return text.strip()
-    return compose_text(text, f"section {section}")[1]
+    return compose_text(text, _section_label(section))[1]
+
+
+def _section_label(section: str) -> str:
+    """“section «Steps»” in the reader's language, to name the section in an error."""
+    return translate("section “{section}”", section=translator(current_language())(f"section_{section}"))
 
 
 def edit_section(ctx: WebContext, lesson_id: str, section: str, text: str, *, author: str,
@@ -61,9 +68,10 @@ def edit_section(ctx: WebContext, lesson_id: str, section: str, text: str, *, au
     current = ctx.store.get_version(lesson_id)
     data = current.lesson.draft_part()
     data[section] = parse_section(section, text)
+    label = _section_label(section)
     return edit_lesson(ctx.library, ctx.settings, ctx.store, lesson_id, to_yaml(data), author=author,
                        expected_version=expected_version, formats=ctx.formats, tts=ctx.tts, render=ctx.render,
-                       label=f"section {section}")
+                       label=label)
 
 
 # -- downloads ------------------------------------------------------------------------------------
@@ -73,14 +81,15 @@ def find_artifact(version: VersionRecord, name: str) -> Artifact:
     Only names in the version's own list are served; anything path-like is refused before the lookup.
     """
     if not name or "/" in name or "\\" in name or ".." in name or "\x00" in name:
-        raise DataError(f"{name!r} is not a file of this version: ask for a format or a file name, "
-                        f"not a path")
+        raise DataError("{name!r} is not a file of this version: ask for a format or a file name, "
+                        "not a path", name=name)
     file = FORMAT_FILES.get(name, name)
     art = version.artifacts.get(file)
     if art is None:
         listed = ", ".join(sorted(version.artifacts)) or "(none)"
-        raise NotFoundError(f"{version.lesson_id} version {version.number} has no file {name!r}; "
-                            f"it has: {listed}")
+        raise NotFoundError("{lesson_id} version {number} has no file {name!r}; "
+                            "it has: {listed}",
+                            lesson_id=version.lesson_id, number=version.number, name=name, listed=listed)
     return art
 
 
@@ -92,8 +101,8 @@ def checked_path(art: Artifact) -> Path:
     try:
         st = art.path.stat()
     except OSError:
-        raise NotFoundError(f"the file {art.name} is missing from {art.path.parent}; "
-                            f"render the lesson again") from None
+        raise NotFoundError("the file {name} is missing from {parent}; "
+                            "render the lesson again", name=art.name, parent=art.path.parent) from None
     key = (str(art.path), st.st_mtime_ns, st.st_size)
     if _VERIFIED.get(key) != art.sha256:
         h = hashlib.sha256()
@@ -101,8 +110,8 @@ def checked_path(art: Artifact) -> Path:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         if h.hexdigest() != art.sha256:
-            raise HocvuError(f"the file {art.name} changed since it was recorded; it is not served "
-                             f"(render the lesson again as a new version)")
+            raise HocvuError("the file {name} changed since it was recorded; it is not served "
+                             "(render the lesson again as a new version)", name=art.name)
         if len(_VERIFIED) > 1000:
             _VERIFIED.clear()
         _VERIFIED[key] = art.sha256
@@ -141,7 +150,7 @@ def release_zip(ctx: WebContext, record: ReleaseRecord) -> Path:
 
     root = record.path
     if not root.is_dir():
-        raise PublishError(f"the folder of release {record.name} is missing ({root})")
+        raise PublishError("the folder of release {name} is missing ({root})", name=record.name, root=root)
     fd, tmp = tempfile.mkstemp(prefix=f"hocvu-{record.name}-", suffix=".zip")
     import os
 

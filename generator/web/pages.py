@@ -57,15 +57,19 @@ def login(request: Request, name: Annotated[str, Form(max_length=200)] = "",
     if attempt is None:
         minutes = max(1, round(wait / 60))
         return render(request, "login.html", status_code=429, headers={"Retry-After": str(int(wait) + 1)},
-                      next=safe_next(next), name=name, error=t("login_limited", minutes=minutes))
+                      next=safe_next(next), name=name,
+                      error=i18n.ui_text(request, "Too many failed attempts. Please try again in about {minutes} "
+                                                  "minutes.",
+                                     minutes=minutes))
     user = ctx.store.verify_password(name, password) if name and password else None
     end_sign_in(ctx.store, name, attempt, ok=user is not None)
     if user is None:
         return render(request, "login.html", status_code=401, next=safe_next(next), name=name,
-                      error=t("login_failed"))
+                      error=i18n.ui_text(request, "Wrong user name or password."))
     request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
     request.session["sid"] = open_session(ctx.store, user.name, address)
-    flash(request, "ok", t("signed_in_as", name=user.name, role=t(f"role_{user.role}")))
+    flash(request, "ok", i18n.ui_text(request, "Signed in as {name} ({role}).", name=user.name,
+                                  role=t(f"role_{user.role}")))
     return redirect(safe_next(next))
 
 

@@ -38,8 +38,9 @@ def load_secret_key(settings: Settings) -> str:
     try:
         return _read_or_create(path)
     except OSError as exc:
-        raise ConfigError(f"cannot read or create the session secret {path}: {exc.strerror or exc}; "
-                          f"set HOCVU_SECRET_KEY or make {path.parent} writable") from exc
+        raise ConfigError("cannot read or create the session secret {path}: {value}; "
+                          "set HOCVU_SECRET_KEY or make {parent} writable",
+                          path=path, value=exc.strerror or exc, parent=path.parent) from exc
 
 
 def _read_or_create(path: Path) -> str:
@@ -54,7 +55,7 @@ def _read_or_create(path: Path) -> str:
                 f.write(secrets.token_urlsafe(48) + "\n")
     value = path.read_text(encoding="ascii").strip()
     if len(value) < 32:
-        raise ConfigError(f"the session secret in {path} is too short; delete the file to make a new one")
+        raise ConfigError("the session secret in {path} is too short; delete the file to make a new one", path=path)
     return value
 
 

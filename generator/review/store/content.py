@@ -29,7 +29,8 @@ class ContentPart(StoreCore):
         """Record that ``user`` (a reviewer or admin) checked this version of an offline content entry;
         verifying it again keeps the first record."""
         if not content_hash:
-            raise ReviewError(f"{framework} {competence} has no offline content to verify")
+            raise ReviewError("{framework} {competence} has no offline content to verify",
+                              framework=framework, competence=competence)
         with self._tx() as s:
             self._authorize(s, user, "verify_content")
             row = s.scalar(select(ContentVerificationRow).where(

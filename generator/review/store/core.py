@@ -21,6 +21,7 @@ from generator.errors import (
     PermissionError_,
     ReviewError,
 )
+from generator.i18n import N_, Message
 from generator.review import workflow as wf
 from generator.review.db import WRITE, database_url, make_engine, migrate
 from generator.review.health import store_error
@@ -56,16 +57,17 @@ def open_comments(events: list[EventRow]) -> list[EventRow]:
 
 
 def _past(action: str) -> str:
+    """What the last event did, as a sentence with {actor}, {version} and {when}."""
     return {
-        "create": "made",
-        "approve": "approved",
-        "request_changes": "requested changes on",
-        "reject": "rejected",
-        "publish": "published",
-        "submit": "submitted",
-        "comment": "commented on",
-        "resolve": "resolved a comment on",
-    }.get(action, action)
+        "create": N_("{actor} made version {version} at {when} UTC"),
+        "approve": N_("{actor} approved version {version} at {when} UTC"),
+        "request_changes": N_("{actor} requested changes on version {version} at {when} UTC"),
+        "reject": N_("{actor} rejected version {version} at {when} UTC"),
+        "publish": N_("{actor} published version {version} at {when} UTC"),
+        "submit": N_("{actor} submitted version {version} at {when} UTC"),
+        "comment": N_("{actor} commented on version {version} at {when} UTC"),
+        "resolve": N_("{actor} resolved a comment on version {version} at {when} UTC"),
+    }.get(action, N_("{actor} changed version {version} at {when} UTC"))
 
 
 class StoreCore:
@@ -124,7 +126,8 @@ class StoreCore:
             raise store_error(exc) from exc
         except IntegrityError as exc:
             raise ConflictError(
-                f"someone else made the same change first ({exc.orig}); reload and try again"
+                "someone else made the same change first ({orig}); reload and try again",
+                orig=exc.orig,
             ) from exc
         except HocvuError:
             raise
@@ -157,7 +160,8 @@ class StoreCore:
             raise ReviewError("no user given; pass --as NAME or set HOCVU_USER")
         row = s.scalar(select(UserRow).where(UserRow.name == name))
         if row is not None and row.disabled:
-            raise PermissionError_(f"{name!r} is disabled; an admin can enable them with `hocvu users enable`")
+            raise PermissionError_("{name!r} is disabled; an admin can enable them with `hocvu users enable`",
+                                   name=name)
         wf.check_permission(name, row.role if row else None, action)
         return row
 
@@ -178,8 +182,11 @@ class StoreCore:
 
             ids = s.scalars(select(LessonRow.id)).all()
             near = get_close_matches(lesson_id, ids, n=3, cutoff=0.6)
-            hint = f"; did you mean {', '.join(near)}?" if near else "; see `hocvu review list`"
-            raise NotFoundError(f"no lesson {lesson_id!r} in the review store{hint}")
+            if near:
+                raise NotFoundError("no lesson {lesson_id!r} in the review store; did you mean {near}?",
+                                    lesson_id=lesson_id, near=", ".join(near))
+            raise NotFoundError("no lesson {lesson_id!r} in the review store; see `hocvu review list`",
+                                lesson_id=lesson_id)
         return row
 
     def _last_event(self, s: Session, lesson_id: str) -> EventRow | None:
@@ -194,14 +201,15 @@ class StoreCore:
         if expected_version is not None and row.row_version != expected_version:
             last = self._last_event(s, row.id)
             what = (
-                f"{last.actor} {_past(last.action)} version {last.version} "
-                f"at {last.created_at:%Y-%m-%d %H:%M} UTC"
+                Message(_past(last.action), actor=last.actor, version=last.version,
+                        when=last.created_at.strftime("%Y-%m-%d %H:%M"))
                 if last
-                else "it changed"
+                else Message("it changed")
             )
             raise ConflictError(
-                f"{row.id} changed since you loaded it: {what}; "
-                f"nothing was changed — reload it and decide again"
+                "{id} changed since you loaded it: {what}; "
+                "nothing was changed — reload it and decide again",
+                id=row.id, what=what,
             )
         if version is not None and version != row.current_version:
             v = s.scalar(
@@ -209,10 +217,10 @@ class StoreCore:
                     VersionRow.lesson_id == row.id, VersionRow.number == row.current_version
                 )
             )
-            by = f" by {v.author}" if v else ""
             raise ConflictError(
-                f"you reviewed {row.id} version {version}, but version {row.current_version}{by} "
-                f"is current now; review that one (nothing was changed)"
+                "you reviewed {id} version {version}, but version {current_version} by {author} "
+                "is current now; review that one (nothing was changed)",
+                id=row.id, version=version, current_version=row.current_version, author=v.author if v else "?",
             )
 
     def _version_row(self, s: Session, lesson_id: str, n: int) -> VersionRow:
@@ -221,7 +229,7 @@ class StoreCore:
             have = s.scalars(
                 select(VersionRow.number).where(VersionRow.lesson_id == lesson_id).order_by(VersionRow.number)
             ).all()
-            raise NotFoundError.unknown(f"version of {lesson_id}", n, have)
+            raise NotFoundError.unknown(Message("version of {lesson_id}", lesson_id=lesson_id), n, have)
         return row
 
     def _version(self, row: VersionRow, statuses: dict[int, str], current: int) -> VersionRecord:

@@ -61,8 +61,9 @@ class DecisionsPart(StoreCore):
                 still_open = open_comments(events)
                 if still_open and not resolve_open:
                     raise ReviewError(
-                        f"{len(still_open)} comment(s) on {lesson_id} are still open; resolve them first, or "
-                        "approve with --resolve-open (API: \"resolve_open\": true) to mark them resolved"
+                        "{n_still_open} comment(s) on {lesson_id} are still open; resolve them first, or "
+                        "approve with --resolve-open (API: \"resolve_open\": true) to mark them resolved",
+                        n_still_open=len(still_open), lesson_id=lesson_id,
                     )
                 s.add_all(EventRow(lesson_id=lesson_id, version=e.version, action=wf.Action.RESOLVE, actor=user,
                                    created_at=now, ref_event_id=e.id) for e in still_open)
@@ -71,8 +72,9 @@ class DecisionsPart(StoreCore):
                     != current.content_hash
                 ):
                     raise ReviewError(
-                        f"{lesson_id} version {current.number} does not match its recorded content "
-                        f"hash: the store was altered outside hocvu; do not approve it"
+                        "{lesson_id} version {number} does not match its recorded content "
+                        "hash: the store was altered outside hocvu; do not approve it",
+                        lesson_id=lesson_id, number=current.number,
                     )
             s.add(
                 EventRow(
@@ -186,7 +188,8 @@ class DecisionsPart(StoreCore):
             self._authorize(s, user, wf.Action.RESOLVE)
             ev = s.get(EventRow, comment_id)
             if ev is None or ev.lesson_id != lesson_id or ev.action not in COMMENT_ACTIONS or not ev.comment:
-                raise NotFoundError(f"no comment {comment_id} on {lesson_id}")
+                raise NotFoundError("no comment {comment_id} on {lesson_id}",
+                                    comment_id=comment_id, lesson_id=lesson_id)
             s.add(
                 EventRow(
                     lesson_id=lesson_id,

@@ -212,7 +212,7 @@ class ListsPart(StoreCore):
             with self.engine.connect() as conn:  # a bare connection: this runs on every list request
                 marker = int(conn.execute(_MARKER).scalar() or 0)
         except SQLAlchemyError as exc:
-            raise ReviewError(f"the review store failed: {exc}") from exc
+            raise ReviewError("the review store failed: {exc}", exc=exc) from exc
         MARKERS[self._db] = (now, marker)
         return marker
 

@@ -57,8 +57,9 @@ class ReleasesPart(StoreCore):
             old = s.scalar(select(ReleaseRow).where(ReleaseRow.name == name))
             if old is not None:
                 raise PublishError(
-                    f"release {name!r} already exists (made by {old.created_by} on "
-                    f"{old.created_at:%Y-%m-%d %H:%M} UTC); releases are immutable, choose a new name"
+                    "release {name!r} already exists (made by {created_by} on "
+                    "{created_at:%Y-%m-%d %H:%M} UTC); releases are immutable, choose a new name",
+                    name=name, created_by=old.created_by, created_at=old.created_at,
                 )
             self._authorize(s, by, wf.Action.PUBLISH)
             rel = ReleaseRow(
@@ -81,8 +82,9 @@ class ReleasesPart(StoreCore):
                     or row.status not in wf.PUBLISHABLE
                 ):
                     raise ConflictError(
-                        f"{item.lesson_id} changed while release {name} was built (now version "
-                        f"{row.current_version}, {row.status}); publish again"
+                        "{lesson_id} changed while release {name} was built (now version "
+                        "{current_version}, {status}); publish again",
+                        lesson_id=item.lesson_id, name=name, current_version=row.current_version, status=row.status,
                     )
                 new = wf.next_status(
                     row.status, wf.Action.PUBLISH, lesson_id=row.id, version=row.current_version

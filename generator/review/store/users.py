@@ -12,6 +12,7 @@ from generator.errors import (
     NotFoundError,
     ReviewError,
 )
+from generator.i18n import N_, Message
 from generator.review import workflow as wf
 from generator.review.access import end_sessions
 from generator.review.models import (
@@ -34,7 +35,8 @@ def check_user_name(name: str) -> str:
     """A user name: letters, digits and . _ @ - (up to 64), starting with a letter or digit."""
     if not _NAME.match(name or ""):
         raise ReviewError(
-            f"invalid user name {name!r}: use letters, digits and . _ @ - (up to 64 characters)"
+            "invalid user name {name!r}: use letters, digits and . _ @ - (up to 64 characters)",
+            name=name,
         )
     return name
 
@@ -59,7 +61,8 @@ class UsersPart(StoreCore):
         from argon2 import PasswordHasher
 
         if len(password) < MIN_PASSWORD:
-            raise ReviewError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+            raise ReviewError("the password is too short: use at least {min_password} characters",
+                              min_password=MIN_PASSWORD)
         if self._hasher is None:
             self._hasher = PasswordHasher()
         return self._hasher.hash(password)  # type: ignore[no-any-return]
@@ -76,8 +79,9 @@ class UsersPart(StoreCore):
             same = s.scalar(select(UserRow.name).where(func.lower(UserRow.name) == name.lower()))
             if same is not None:
                 raise ReviewError(
-                    f"user {same!r} already exists (names are the same whatever their case); change the "
-                    "password with `hocvu users set-password`"
+                    "user {same!r} already exists (names are the same whatever their case); change the "
+                    "password with `hocvu users set-password`",
+                    same=same,
                 )
             row = UserRow(name=name, role=role, password_hash=hashed)
             s.add(row)
@@ -119,7 +123,7 @@ class UsersPart(StoreCore):
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             if row.role == wf.Role.ADMIN and role != wf.Role.ADMIN:
-                self._keep_an_admin(s, name, "change the role of")
+                self._keep_an_admin(s, name, N_("change the role of"))
             if row.role != role:
                 end_sessions(s, name)
             row.role, row.updated_at = role, utcnow()
@@ -130,7 +134,8 @@ class UsersPart(StoreCore):
         admins = s.scalar(select(func.count()).select_from(UserRow).where(
             UserRow.role == wf.Role.ADMIN, UserRow.disabled.is_(False), UserRow.name != name))
         if not admins:
-            raise ReviewError(f"cannot {what} {name!r}: they are the last admin; make another admin first")
+            raise ReviewError("cannot {what} {name!r}: they are the last admin; make another admin first",
+                              what=Message(what), name=name)
 
     def set_disabled(self, name: str, disabled: bool, *, by: str | None = None) -> User:
         """Disable a user (signed out everywhere, no sign-in, no API token) or enable them again."""
@@ -139,7 +144,7 @@ class UsersPart(StoreCore):
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             if disabled and row.role == wf.Role.ADMIN:
-                self._keep_an_admin(s, name, "disable")
+                self._keep_an_admin(s, name, N_("disable"))
             row.disabled, row.updated_at = disabled, utcnow()
             end_sessions(s, name)
             return self._user(row)
@@ -151,7 +156,7 @@ class UsersPart(StoreCore):
                 self._authorize(s, by, "manage_users")
             row = self._user_row(s, name)
             if row.role == wf.Role.ADMIN:
-                self._keep_an_admin(s, name, "remove")
+                self._keep_an_admin(s, name, N_("remove"))
             end_sessions(s, name)
             s.delete(row)
 

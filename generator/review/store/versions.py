@@ -46,11 +46,12 @@ class VersionsPart(StoreCore):
         for name, path in sorted(artifacts.items()):
             if not _FILE.match(name):
                 raise ReviewError(
-                    f"artifact name {name!r} must be a plain file name (letters, digits, . _ -)"
+                    "artifact name {name!r} must be a plain file name (letters, digits, . _ -)",
+                    name=name,
                 )
             p = Path(path)
             if not p.is_file():
-                raise NotFoundError(f"artifact {name} is missing: {p}")
+                raise NotFoundError("artifact {name} is missing: {p}", name=name, p=p)
             out[name] = {"path": self._rel(p), "sha256": sha256_file(p), "size": p.stat().st_size}
         return out
 
@@ -93,7 +94,8 @@ class VersionsPart(StoreCore):
             row = s.get(LessonRow, lesson.id)
             status = wf.Status(row.status) if row else None
             if row is None and parent_version is not None:
-                raise NotFoundError(f"no lesson {lesson.id!r} in the review store to make a version from")
+                raise NotFoundError("no lesson {id!r} in the review store to make a version from",
+                                    id=lesson.id)
             new_status = wf.new_version_status(status, kind, submit=submit, lesson_id=lesson.id)
             if row is not None:
                 if parent_version is not None and parent_version != row.current_version:
@@ -103,9 +105,10 @@ class VersionsPart(StoreCore):
                         )
                     )
                     raise ConflictError(
-                        f"{lesson.id}: you worked from version {parent_version}, but version "
-                        f"{row.current_version}{' by ' + v.author if v else ''} was made meanwhile; "
-                        f"start again from it"
+                        "{id}: you worked from version {parent_version}, but version "
+                        "{current_version} by {author} was made meanwhile; start again from it",
+                        id=lesson.id, parent_version=parent_version, current_version=row.current_version,
+                        author=v.author if v else "?",
                     )
                 self._expect(s, row, expected_version)
                 number = row.current_version + 1
