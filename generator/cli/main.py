@@ -49,7 +49,7 @@ app.command("doctor", help="Check every required and optional part and print the
 )
 
 for _module in ("draft", "sources", "render", "review", "users", "token", "publish", "serve", "build", "quality",
-                "repair"):
+                "repair", "worker"):
     try:
         __import__(f"generator.cli.{_module}_cmd")
     except ModuleNotFoundError as _exc:  # a command group not built yet

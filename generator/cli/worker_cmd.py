@@ -1,0 +1,70 @@
+"""``hocvu worker``: run the generation jobs queued in the review store (from the web app's "Soạn bài"
+page), on this machine or fanned out to Celery workers."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated, Optional
+
+import typer
+
+from generator.cli.common import State, err_console
+
+
+def worker(
+    executor: Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer needs Optional here
+        "--executor", "-e", help="Where jobs run: local (this process, the default) or celery (lessons fanned "
+        "out to Celery workers over Redis; also starts a Celery worker here). Default: HOCVU_EXECUTOR, "
+        "else local.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Run the queued jobs, then exit when the queue is "
+                                       "empty.")] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Celery only: lesson tasks "
+                                             "this machine runs at once.")] = 2,
+    parent: Annotated[Optional[int], typer.Option("--parent-pid", hidden=True)] = None,  # noqa: UP045
+) -> None:
+    """Run generation jobs from the queue until stopped (Ctrl+C puts a running job back for the next worker)."""
+    from generator.jobs.queue import JobQueue
+    from generator.jobs.settings import EXECUTORS, load_job_settings
+    from generator.jobs.worker import local_runner, work
+    from generator.review.store import ReviewStore
+
+    job_settings = load_job_settings()
+    chosen = executor or job_settings.executor
+    if chosen not in EXECUTORS:
+        err_console().print(f"error: unknown executor {chosen!r}; choose one of: {', '.join(EXECUTORS)}")
+        raise typer.Exit(2)
+    settings = State.settings()
+    library = State.library()
+    store = ReviewStore.open(settings)
+    queue = JobQueue(store.engine)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    if chosen == "celery":
+        from generator.jobs.celery_executor import celery_runner, start_celery_worker
+
+        consumer = start_celery_worker(settings, job_settings, concurrency)
+        run = celery_runner(settings, library, store, job_settings)
+    else:
+        consumer = None
+        run = local_runner(settings, library, store)
+    err_console().print(f"hocvu worker ({chosen}) on {settings.workspace}; waiting for jobs"
+                        + ("" if once else "; stop with Ctrl+C"))
+    try:
+        n = work(queue, run, job_settings, executor=chosen, stop=stop, once=once, parent=parent,
+                 on_job=lambda job, state: err_console().print(f"job {job.id} {job.name}: {state}"))
+    finally:
+        if consumer is not None:
+            consumer.stop()
+        store.close()
+    err_console().print(f"worker stopped after {n} job{'s' if n != 1 else ''}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``worker`` to the root command."""
+    app.command("worker")(worker)
