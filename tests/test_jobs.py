@@ -96,7 +96,7 @@ def test_spec_file_errors_are_per_field_and_a_spec_round_trips():
 
 def test_a_worker_runs_a_job_to_its_end_with_progress_and_report(queue, store, settings, library):
     job = queue.enqueue(BatchSpec.model_validate(SPEC), by="ed")
-    ran = work(queue, local_runner(settings, library, store), JobSettings(), once=True)
+    ran = work(queue, local_runner(settings, store, library), JobSettings(), once=True)
     assert ran == 1
     done = queue.get(job.id)
     assert done.state == "done", done.error
@@ -108,7 +108,7 @@ def test_a_worker_runs_a_job_to_its_end_with_progress_and_report(queue, store, s
     assert all(store.lesson_state(x["id"]).status == "in_review" for x in done.report["lessons"])
     # the same job again: every lesson is cached, no new version
     again = queue.enqueue(BatchSpec.model_validate(SPEC), by="ed")
-    work(queue, local_runner(settings, library, store), JobSettings(), once=True)
+    work(queue, local_runner(settings, store, library), JobSettings(), once=True)
     assert queue.get(again.id).report["totals"]["cached"] == 4  # type: ignore[index]
     assert len(_versions(settings)) == 4
 

@@ -35,7 +35,6 @@ def worker(
         err_console().print(f"error: unknown executor {chosen!r}; choose one of: {', '.join(EXECUTORS)}")
         raise typer.Exit(2)
     settings = State.settings()
-    library = State.library()
     store = ReviewStore.open(settings)
     queue = JobQueue(store.engine)
     stop = threading.Event()
@@ -49,10 +48,10 @@ def worker(
         from generator.jobs.celery_executor import celery_runner, start_celery_worker
 
         consumer = start_celery_worker(settings, job_settings, concurrency)
-        run = celery_runner(settings, library, store, job_settings)
+        run = celery_runner(settings, store, job_settings)
     else:
         consumer = None
-        run = local_runner(settings, library, store)
+        run = local_runner(settings, store)
     err_console().print(f"hocvu worker ({chosen}) on {settings.workspace}; waiting for jobs"
                         + ("" if once else "; stop with Ctrl+C"))
     try:

@@ -24,8 +24,11 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     """A pydantic error as {field: message}, the first message per field."""
     out: dict[str, str] = {}
     for e in exc.errors():
-        where = ".".join(str(p) for p in e.get("loc", ())) or "spec"
-        out.setdefault(where, str(e.get("msg", "")).removeprefix("Value error, "))
+        loc = tuple(e.get("loc", ())) + tuple(getattr((e.get("ctx") or {}).get("error"), "loc", ()))
+        where = ".".join(str(p) for p in loc) or "spec"
+        msg = "required field is missing" if e.get("type") == "missing" else \
+            "unknown field (check the spelling)" if e.get("type") == "extra_forbidden" else str(e.get("msg", ""))
+        out.setdefault(where, msg.removeprefix("Value error, "))
     return out
 
 

@@ -24,12 +24,14 @@ log = logging.getLogger("hocvu.worker")
 JobRunner = Callable[["Job", JobQueue, threading.Event], str]
 
 
-def local_runner(settings: Settings, library: Library, store: ReviewStore) -> JobRunner:
-    """Jobs run on this machine through the batch build."""
+def local_runner(settings: Settings, store: ReviewStore, library: Library | None = None) -> JobRunner:
+    """Jobs run on this machine through the batch build; the library is read afresh for each job (a
+    group saved in the web app since the worker started is known), unless one is given."""
+    from generator.frameworks import Library
     from generator.jobs.runner import run_job
 
     def run(job: Job, queue: JobQueue, stop: threading.Event) -> str:
-        return run_job(job, queue, settings, library, store, stop)
+        return run_job(job, queue, settings, library or Library(settings.workspace), store, stop)
 
     return run
 
