@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -42,26 +42,47 @@ def worker(
     def request_stop(signum: int, frame: object) -> None:
         stop.set()
 
+    if chosen == "celery":
+        _celery(settings, store, queue, job_settings, concurrency, once, parent, stop)
+        return
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    if chosen == "celery":
-        from generator.jobs.celery_executor import celery_runner, start_celery_worker
-
-        consumer = start_celery_worker(settings, job_settings, concurrency)
-        run = celery_runner(settings, store, job_settings)
-    else:
-        consumer = None
-        run = local_runner(settings, store)
-    err_console().print(f"hocvu worker ({chosen}) on {settings.workspace}; waiting for jobs"
+    err_console().print(f"hocvu worker (local) on {settings.workspace}; waiting for jobs"
                         + ("" if once else "; stop with Ctrl+C"))
     try:
-        n = work(queue, run, job_settings, executor=chosen, stop=stop, once=once, parent=parent,
-                 on_job=lambda job, state: err_console().print(f"job {job.id} {job.name}: {state}"))
+        n = work(queue, local_runner(settings, store), job_settings, stop=stop, once=once, parent=parent,
+                 on_job=_said)
     finally:
-        if consumer is not None:
-            consumer.stop()
         store.close()
     err_console().print(f"worker stopped after {n} job{'s' if n != 1 else ''}")
+
+
+def _said(job: Any, state: str) -> None:
+    err_console().print(f"job {job.id} {job.name}: {state}")
+
+
+def _celery(settings: Any, store: Any, queue: Any, job_settings: Any, concurrency: int, once: bool,
+            parent: int | None, stop: threading.Event) -> None:
+    """A Celery worker for lesson tasks in the main thread (it handles the signals) and the job
+    coordinator in a thread beside it; when the Celery worker stops, so does the coordinator."""
+    from generator.jobs.celery_executor import celery_runner, run_celery_worker
+    from generator.jobs.queue import worker_name
+    from generator.jobs.worker import work
+
+    run = celery_runner(settings, store, job_settings)
+    coordinator = threading.Thread(
+        target=work, args=(queue, run, job_settings),
+        kwargs={"executor": "celery", "stop": stop, "once": once, "parent": parent, "on_job": _said},
+        name="hocvu-coordinator", daemon=True)
+    coordinator.start()
+    err_console().print(f"hocvu worker (celery, {concurrency} lesson tasks at once) on {settings.workspace}, "
+                        f"broker {job_settings.redis_url}; stop with Ctrl+C")
+    try:
+        run_celery_worker(settings, job_settings, concurrency, f"hocvu-{worker_name()}")
+    finally:
+        stop.set()
+        coordinator.join()
+        store.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -26,6 +26,12 @@ class JobSettings(BaseSettings):
     model_rate: float = Field(default=0.0, ge=0)
     #: Model calls in flight at once across every worker of a Celery deployment.
     model_concurrency: int = Field(default=64, ge=1, le=4096)
+    #: Celery over Redis: a lesson task not acknowledged this long after delivery (its worker died) is
+    #: delivered again; longer than the slowest lesson, or a slow lesson is started twice (harmless: the
+    #: second waits on the lesson's lock, then finds it done).
+    celery_visibility: float = Field(default=3600.0, ge=5)
+    #: Times a lesson task is retried after its model server was unavailable.
+    task_retries: int = Field(default=3, ge=0, le=10)
 
 
 def load_job_settings() -> JobSettings:
