@@ -14,6 +14,7 @@ that loses the race looks again. A resumed job repeats no finished lesson: batch
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import socket
@@ -186,7 +187,7 @@ class JobQueue:
                     values["started_at"] = now
                 done = s.execute(update(JobRow).where(*cond).values(**values)
                                  .execution_options(synchronize_session=False))
-                if done.rowcount != 1:  # another worker was faster: look again
+                if getattr(done, "rowcount", 0) != 1:  # another worker was faster: look again
                     continue
             return self.get(row.id)
         return None
@@ -238,7 +239,7 @@ class JobQueue:
         with self._tx() as s:
             s.add(WorkspaceEventRow(kind=kind, name=name, actor=actor, detail=detail))
 
-    def changes(self, kind: str | None = None, limit: int = 50) -> list[WorkspaceEvent]:
+    def changes(self, kind: str | None = None, limit: int = 50) -> builtins.list[WorkspaceEvent]:
         """The newest workspace changes first."""
         with self._ro() as s:
             q = select(WorkspaceEventRow).order_by(WorkspaceEventRow.id.desc()).limit(limit)

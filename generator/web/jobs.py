@@ -175,9 +175,10 @@ async def upload_spec(request: Request, user: Annotated[User, Depends(action_use
     form = await request.form()
     upload = form.get("spec_file")
     t = i18n.translator(ui_lang(request))
-    empty = {"name": "", "framework": "", "groups": [], "competences": [], "levels": [], "languages": [],
-             "formats": "group", "backend": "auto", "model": None, "sources": None, "concurrency": 4,
-             "executor": _default_executor()}
+    empty: dict[str, Any] = {
+        "name": "", "framework": "", "groups": [], "competences": [], "levels": [], "languages": [],
+        "formats": "group", "backend": "auto", "model": None, "sources": None, "concurrency": 4,
+        "executor": _default_executor()}
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _form_page(request, empty, errors={"spec_file": t("job_spec_missing")}, status_code=422)
     raw = await upload.read(MAX_SPEC_BYTES + 1)
