@@ -18,10 +18,10 @@ def worker(
         "out to Celery workers over Redis; also starts a Celery worker here). Default: HOCVU_EXECUTOR, "
         "else local.")] = None,
     once: Annotated[bool, typer.Option("--once", help="Run the queued jobs, then exit when the queue is "
-                                       "empty.")] = False,
+                                       "empty (local executor).")] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Celery only: lesson tasks "
                                              "this machine runs at once.")] = 2,
-    parent: Annotated[Optional[int], typer.Option("--parent-pid", hidden=True)] = None,  # noqa: UP045
+    parent: Annotated[Optional[int], typer.Option("--parent-pid", hidden=True, help="Stop when this process ends (hocvu serve sets it).")] = None,  # noqa: UP045
 ) -> None:
     """Run generation jobs from the queue until stopped (Ctrl+C puts a running job back for the next worker)."""
     from generator.jobs.queue import JobQueue
@@ -45,14 +45,15 @@ def worker(
     if chosen == "celery":
         _celery(settings, store, queue, job_settings, concurrency, once, parent, stop)
         return
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     err_console().print(f"hocvu worker (local) on {settings.workspace}; waiting for jobs"
                         + ("" if once else "; stop with Ctrl+C"))
     try:
         n = work(queue, local_runner(settings, store), job_settings, stop=stop, once=once, parent=parent,
                  on_job=_said)
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         store.close()
     err_console().print(f"worker stopped after {n} job{'s' if n != 1 else ''}")
 

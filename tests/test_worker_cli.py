@@ -1,0 +1,52 @@
+"""``hocvu worker`` and the worker process ``hocvu serve`` starts beside the web app."""
+
+from __future__ import annotations
+
+import time
+
+from generator.batch.spec import BatchSpec
+
+SPEC = {"name": "cli-job", "framework": "vn-dcf-2025", "groups": ["farmers"], "competences": ["4.2"],
+        "levels": [1], "formats": ["page"], "backend": "offline"}
+
+
+def _queue(workspace):  # type: ignore[no-untyped-def]
+    from generator.config import load_settings
+    from generator.jobs.queue import JobQueue
+    from generator.review.store import ReviewStore
+
+    store = ReviewStore.open(load_settings(workspace))
+    return store, JobQueue(store.engine)
+
+
+def test_worker_once_runs_the_queued_jobs_and_exits(cli, workspace):  # type: ignore[no-untyped-def]
+    store, queue = _queue(workspace)
+    job = queue.enqueue(BatchSpec.model_validate(SPEC), by="ed")
+    result = cli("worker", "--once")
+    assert result.exit_code == 0, result.output
+    assert f"job {job.id} cli-job: done" in result.stderr
+    assert queue.get(job.id).state == "done"
+    store.close()
+
+
+def test_worker_refuses_an_unknown_executor(cli):  # type: ignore[no-untyped-def]
+    result = cli("worker", "--executor", "magic")
+    assert result.exit_code == 2 and "unknown executor 'magic'" in result.stderr
+
+
+def test_serve_starts_a_worker_process_that_runs_jobs_and_stops_with_it(workspace):  # type: ignore[no-untyped-def]
+    from generator.cli.serve_cmd import start_worker, stop_worker
+
+    store, queue = _queue(workspace)
+    job = queue.enqueue(BatchSpec.model_validate(SPEC), by="ed")
+    proc = start_worker(workspace)
+    try:
+        deadline = time.monotonic() + 120
+        while not queue.get(job.id).final and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert queue.get(job.id).state == "done"
+        assert queue.get(job.id).worker == f"{__import__('socket').gethostname()}:{proc.pid}"
+    finally:
+        stop_worker(proc, grace=30)
+    assert proc.returncode == 0
+    store.close()
