@@ -21,7 +21,8 @@ def worker(
                                        "empty (local executor).")] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Celery only: lesson tasks "
                                              "this machine runs at once.")] = 2,
-    parent: Annotated[Optional[int], typer.Option("--parent-pid", hidden=True, help="Stop when this process ends (hocvu serve sets it).")] = None,  # noqa: UP045
+    parent: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--parent-pid", hidden=True, help="Stop when this process ends (hocvu serve sets it).")] = None,
 ) -> None:
     """Run generation jobs from the queue until stopped (Ctrl+C puts a running job back for the next worker)."""
     from generator.jobs.queue import JobQueue
