@@ -30,7 +30,7 @@ import json
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from generator.batch.run import BatchRunner, BuildReport, LessonOutcome
@@ -76,6 +76,20 @@ class _Context:
     app: Any
     redis: Any
     store: ReviewStore | None = None
+    #: The library each recent job's tasks use, read once per job and process (frameworks, groups and
+    #: content are a few MB of YAML: reading them per lesson would cost more than drafting it).
+    libraries: dict[int, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def library(self, job_id: int) -> Any:
+        from generator.frameworks import Library
+
+        with self.lock:
+            if job_id not in self.libraries:
+                while len(self.libraries) >= 4:
+                    self.libraries.pop(next(iter(self.libraries)))
+                self.libraries[job_id] = Library(self.settings.workspace)
+            return self.libraries[job_id]
 
     def review_store(self) -> ReviewStore:
         if self.store is None:
@@ -215,12 +229,11 @@ def _run_one(ctx: _Context, payload: dict[str, Any], p: Any, sink: Any) -> tuple
     from generator.batch.plan import Plan
     from generator.batch.spec import BatchSpec
     from generator.drafting.backend import make_backend
-    from generator.frameworks import Library
     from generator.jobs.ratelimit import SharedLimit, SharedLimitTransport
 
     settings = ctx.settings
     spec = BatchSpec.model_validate_json(payload["spec"])
-    library = Library(settings.workspace)
+    library = ctx.library(int(payload["job"]))
     name, model = payload["backend"], payload["model"]
     backend = make_backend(settings, library, name, None if name == "offline" else model)
     if hasattr(backend, "transport_wrapper"):  # a backend that calls a server: the shared limit applies

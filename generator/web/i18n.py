@@ -360,6 +360,10 @@ VI: Final[dict[str, str]] = {
     "job_state_failed": "Có lỗi",
     "job_state_cancelled": "Đã hủy",
     "job_cancelling_tag": "đang dừng",
+    "job_waiting_local": "Đang chờ tiến trình soạn bài nhận việc (hocvu serve tự chạy một tiến trình; nếu "
+                         "không, quản trị viên chạy lệnh hocvu worker).",
+    "job_waiting_celery": "Đang chờ các máy soạn bài chung nhận việc (quản trị viên chạy lệnh "
+                          "hocvu worker --executor celery).",
     "job_finished_of": "Số bài đã xong",
     "job_cached_n": "{n} bài đã có sẵn",
     "job_stage": "Bước",
@@ -787,6 +791,10 @@ EN: Final[dict[str, str]] = {
     "job_state_failed": "Failed",
     "job_state_cancelled": "Cancelled",
     "job_cancelling_tag": "stopping",
+    "job_waiting_local": "Waiting for the worker to take it (hocvu serve runs one; otherwise an administrator "
+                         "runs hocvu worker).",
+    "job_waiting_celery": "Waiting for the shared workers to take it (an administrator runs "
+                          "hocvu worker --executor celery).",
     "job_finished_of": "Lessons finished",
     "job_cached_n": "{n} already made",
     "job_stage": "Stage",
