@@ -139,3 +139,18 @@ def test_cancelling_a_running_job_keeps_whole_versions_and_leaves_no_half_one(qu
     for folder in versions:  # every version folder is whole and recorded
         assert (folder / ".files.json").exists()
         assert store.get_version(folder.parent.name, int(folder.name[1:])) is not None
+
+
+def test_migration_0006_adds_the_job_tables_and_goes_back(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from generator.review.db import _alembic_config, migrate
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate(engine)
+    assert {"jobs", "workspace_events"} <= set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0004")
+    assert not {"jobs", "workspace_events"} & set(inspect(engine).get_table_names())
+    assert migrate(engine) == "0006"
