@@ -157,3 +157,16 @@ def test_an_invalid_group_shows_field_errors_and_writes_nothing(client, app, fis
     upload = _post(client, "/groups", csrf, {"original": ""},
                    files={"profile_file": ("g.yaml", b"id: x\nnames: [unclosed\n", "text/yaml")})
     assert upload.status_code == 422 and 'id="err-profile_file"' in upload.text
+
+
+def test_an_upload_cannot_write_outside_its_collection_folder(client, app):
+    from generator.web.sources import safe_file_name
+
+    assert safe_file_name("../../etc/passwd") == "passwd"
+    assert safe_file_name("..\\..\\boot.ini") == "boot.ini"
+    assert safe_file_name(".bashrc") == "bashrc"
+    csrf = sign_in(client, "ed")
+    r = _post(client, "/sources", csrf, {"collection": "../x"}, files=[("files", ("a.md", b"# A\n", "text/markdown"))])
+    assert r.status_code == 422 and "collection name" in r.text
+    ws = Path(app.state.web.settings.workspace)
+    assert not (ws / "x").exists() and not (ws / "sources").exists()
