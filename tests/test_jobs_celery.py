@@ -183,3 +183,28 @@ def test_two_celery_workers_build_a_job(workspace, redis_url, slow_model, tmp_pa
     # may be asked again: a finished lesson's draft is cached and never repeated
     assert LESSONS <= slow_model.calls <= LESSONS + (2 if kill else 0)
     store.close()
+
+
+def test_a_429_with_retry_after_pauses_every_client_of_the_shared_limit(redis_url):
+    import asyncio
+
+    import httpx
+    import redis
+
+    from generator.jobs.ratelimit import SharedLimit, SharedLimitTransport, retry_after
+
+    answers = iter([httpx.Response(429, headers={"retry-after-ms": "700"}), httpx.Response(200)])
+    limited = SharedLimitTransport(httpx.MockTransport(lambda request: next(answers)),
+                                   SharedLimit(redis.Redis.from_url(redis_url)))
+    other = SharedLimit(redis.Redis.from_url(redis_url))  # another worker
+
+    async def scenario() -> float:
+        async with httpx.AsyncClient(transport=limited) as client:
+            assert (await client.get("http://model/v1/chat")).status_code == 429
+        start = time.monotonic()
+        other.release(await other.acquire())
+        return time.monotonic() - start
+
+    assert asyncio.run(scenario()) >= 0.5
+    assert other.in_flight() == 0
+    assert retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0

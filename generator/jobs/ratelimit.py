@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import httpx
+
 PAUSE_KEY = "hocvu:model:pause_until"
 SLOTS_KEY = "hocvu:model:inflight"
 RATE_KEY = "hocvu:model:rate:"
@@ -92,8 +94,17 @@ class SharedLimit:
 
 
 def retry_after(headers: Any) -> float | None:
-    """Seconds asked by a Retry-After header (a number or an HTTP date); None when absent or unreadable."""
-    value = headers.get("retry-after") if headers is not None else None
+    """Seconds asked by ``retry-after-ms`` (OpenAI's) or ``Retry-After`` (a number or an HTTP date); None
+    when absent or unreadable."""
+    if headers is None:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
     if not value:
         return None
     try:
@@ -106,14 +117,14 @@ def retry_after(headers: Any) -> float | None:
         return None
 
 
-class SharedLimitTransport:
+class SharedLimitTransport(httpx.AsyncBaseTransport):
     """An httpx async transport that sends each request under the shared limit (see the module)."""
 
     def __init__(self, inner: Any, limit: SharedLimit) -> None:
         self.inner = inner
         self.limit = limit
 
-    async def handle_async_request(self, request: Any) -> Any:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send one request when the shared limit allows; a 429 with Retry-After pauses every worker."""
         token = await self.limit.acquire()
         try:
@@ -124,7 +135,7 @@ class SharedLimitTransport:
             wait = retry_after(response.headers)
             if wait is not None:
                 self.limit.pause_for(wait)
-        return response
+        return response  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         """Close the connections."""
