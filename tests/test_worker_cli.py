@@ -50,3 +50,35 @@ def test_serve_starts_a_worker_process_that_runs_jobs_and_stops_with_it(workspac
         stop_worker(proc, grace=30)
     assert proc.returncode == 0
     store.close()
+
+
+def test_the_worker_ends_when_the_process_that_started_it_is_gone(workspace):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    # a parent that starts the worker (as hocvu serve does) and is then killed with -9
+    code = ("import os, subprocess, sys, time; "
+            "p = subprocess.Popen([sys.executable, '-m', 'generator.cli.main', 'worker', '--parent-pid', "
+            "str(os.getpid())]); print(p.pid, flush=True); time.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env=os.environ.copy())
+    assert parent.stdout is not None
+    worker_pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker_pid, 0)
+        except ProcessLookupError:
+            break
+        try:
+            with open(f"/proc/{worker_pid}/stat") as f:  # a zombie (reaped by init later) has ended too
+                if f.read().split(") ")[1].startswith("Z"):
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(worker_pid, 9)
+        raise AssertionError("the worker outlived its parent")
