@@ -208,3 +208,29 @@ def test_a_429_with_retry_after_pauses_every_client_of_the_shared_limit(redis_ur
     assert asyncio.run(scenario()) >= 0.5
     assert other.in_flight() == 0
     assert retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+
+
+def test_cancelling_a_celery_job_keeps_whole_versions_only(workspace, redis_url, slow_model, tmp_path):  # type: ignore[no-untyped-def]
+    from generator.config import load_settings
+    from generator.jobs.queue import JobQueue
+    from generator.review.store import ReviewStore
+
+    store = ReviewStore.open(load_settings(workspace))
+    queue = JobQueue(store.engine)
+    job = queue.enqueue(BatchSpec.model_validate(SPEC), by="ed", executor="celery")
+    worker = _worker(workspace, redis_url, slow_model.base_url, tmp_path / "w.log")
+    try:
+        _wait(queue, job.id, 120, lambda j: j.progress.get("finished", 0) >= 2)
+        queue.cancel(job.id, "ed")
+        ended = _wait(queue, job.id, 120)
+    finally:
+        _stop(worker)
+    assert ended.state == "cancelled", (ended.error, (tmp_path / "w.log").read_text(errors="replace")[-2000:])
+    statuses = [x["status"] for x in (ended.report or {}).get("lessons", [])]
+    assert "not_attempted" in statuses and "generated" in statuses
+    folders = sorted((workspace / "outputs" / "drafts").glob("*/v*"))
+    assert len(folders) == statuses.count("generated") < LESSONS
+    assert not list((workspace / "outputs" / "drafts").glob("*/.incoming-*"))
+    for f in folders:
+        assert [v.number for v in store.versions(f.parent.name)] == [1]
+    store.close()
