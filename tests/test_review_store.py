@@ -21,7 +21,7 @@ from tests.conftest import REPO, offline_lesson
 from tests.postgres import store_backend  # noqa: F401  (a fixture)
 
 TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version",
-          "content_verifications", "sessions", "sign_in_failures"}
+          "content_verifications", "sessions", "sign_in_failures", "jobs", "workspace_events"}
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +59,11 @@ def submit(store, drafted, author="ed", **kw):  # type: ignore[no-untyped-def]
 def test_migration_from_an_empty_database(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     assert inspect(engine).get_table_names() == []
-    assert migrate(engine) == head_revision() == HEAD == "0005"
+    assert migrate(engine) == head_revision() == HEAD == "0006"
     assert set(inspect(engine).get_table_names()) == TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0005"
-    assert migrate(engine) == "0005"  # a second run changes nothing
+        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0006"
+    assert migrate(engine) == "0006"  # a second run changes nothing
     cols = {c["name"] for c in inspect(engine).get_columns("users")}
     assert {"name", "role", "password_hash", "token_hash", "disabled"} <= cols
 

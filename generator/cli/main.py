@@ -50,7 +50,7 @@ app.command("doctor", help="Check the installation and the workspace (store and 
 )
 
 for _module in ("draft", "sources", "render", "review", "users", "token", "publish", "serve", "build", "quality",
-                "repair", "backup"):
+                "repair", "backup", "worker"):
     try:
         __import__(f"generator.cli.{_module}_cmd")
     except ModuleNotFoundError as _exc:  # a command group not built yet

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,8 +25,12 @@ def serve(
         "--forwarded-allow-ips", help="Addresses of the reverse proxies whose X-Forwarded-For and "
         "X-Forwarded-Proto to trust (comma-separated); default: the setting HOCVU_FORWARDED_ALLOW_IPS, "
         "else none, so no client can choose the address its sign-in attempts are counted under.")] = "",
+    with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a worker process for the "
+                                              "jobs started from the web app (--no-worker when separate "
+                                              "`hocvu worker` processes run them).")] = True,
 ) -> None:
-    """Serve the review web app: reviewers read, listen, comment and approve; the JSON API is under /api."""
+    """Serve the review web app: reviewers read, listen, comment and approve; editors start generation jobs
+    (run by a worker process started alongside); the JSON API is under /api."""
     import uvicorn
 
     from generator.web.app import create_app
@@ -35,8 +43,32 @@ def serve(
     err_console().print(f"hocvu review app on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
                         f"(workspace {settings.workspace}); stop with Ctrl+C")
     trusted = forwarded_allow_ips or settings.forwarded_allow_ips
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=bool(trusted),
-                forwarded_allow_ips=trusted or None, server_header=False)
+    worker = start_worker(settings.workspace) if with_worker else None
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=bool(trusted),
+                    forwarded_allow_ips=trusted or None, server_header=False)
+    finally:
+        if worker is not None:
+            stop_worker(worker)
+
+
+def start_worker(workspace: Path) -> subprocess.Popen[bytes]:
+    """``hocvu worker`` as a child process: jobs run there, never in the web process. It ends with
+    this process, however this one ends (it watches its parent)."""
+    cmd = [sys.executable, "-m", "generator.cli.main", "--workspace", str(workspace), "worker",
+           "--parent-pid", str(os.getpid())]
+    return subprocess.Popen(cmd)
+
+
+def stop_worker(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+    """Ask the worker to stop (a running job goes back to the queue) and wait for it; kill it if it hangs."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def register(app: typer.Typer) -> None:

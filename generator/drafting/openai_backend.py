@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -148,6 +149,9 @@ class OpenAIBackend:
         #: Set by a batch build to bound the model calls in flight across all its lessons (and to stop
         #: sending when its circuit breaker opens: entering the limiter then raises).
         self.limiter: AbstractAsyncContextManager[Any] | None = None
+        #: Wraps the HTTP transport before the client is made: a distributed executor puts its limit
+        #: shared by every worker there (each request, SDK retries included, waits its turn).
+        self.transport_wrapper: Callable[[Any], Any] | None = None
         self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
         self._detecting: asyncio.Lock | None = None
 
@@ -159,7 +163,9 @@ class OpenAIBackend:
             from langchain_openai import ChatOpenAI
 
             s = self.settings
-            transport = _DeadlineTransport(httpx.AsyncHTTPTransport(), s.timeout)
+            transport: Any = _DeadlineTransport(httpx.AsyncHTTPTransport(), s.timeout)
+            if self.transport_wrapper is not None:
+                transport = self.transport_wrapper(transport)
             self._chat = ChatOpenAI(
                 model=self.model,
                 api_key=s.openai_api_key,

@@ -243,3 +243,42 @@ class SignInFailureRow(Base):
 
     __table_args__ = (Index("ix_sign_in_failures_user_key_at", "user_key", "at"),
                       Index("ix_sign_in_failures_address_at", "address", "at"))
+
+
+class JobRow(Base):
+    """A generation job: its batch spec, where it stands, its progress and report, who asked and when.
+    Web pages enqueue jobs; workers (``generator.jobs``) claim and run them, never the web process."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    spec_json: Mapped[str] = mapped_column(Text)
+    executor: Mapped[str] = mapped_column(String(16), default="local")
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued running done failed cancelled
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    progress_json: Mapped[str] = mapped_column(Text, default="{}")
+    report_json: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkspaceEventRow(Base):
+    """A change to the workspace made from the web app (a target group saved, a source added or removed):
+    what, by whom, when."""
+
+    __tablename__ = "workspace_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_workspace_events_kind_at", "kind", "at"),)

@@ -79,13 +79,15 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _mount_docs(app)
 
-    from generator.web import admin, api, lessons, pages
+    from generator.web import admin, api, groups, jobs, lessons, pages, sources
     from generator.web.errors import install_error_handlers
 
     app.include_router(pages.router)
     app.include_router(lessons.router)
     app.include_router(admin.router)
     app.include_router(api.router)
+    for router in (jobs.router, sources.router, groups.router):  # editors' pages: jobs, sources, groups
+        app.include_router(router)
     install_error_handlers(app)
 
     @app.get("/fonts/{face}.ttf", include_in_schema=False)

@@ -1,0 +1,236 @@
+"""The Celery executor against a real Redis (Debian's redis-server on a free loopback port; `.ci/run` starts
+one and passes REDIS_TEST_URL) and real `hocvu worker --executor celery` processes:
+
+* the shared model limit: slots across clients, a Retry-After pause seen by everyone;
+* two workers build a job: every lesson has exactly one new version, each lesson drafted by one call;
+* `kill -9` of one worker in the middle: the job still completes, every lesson has exactly one version,
+  and no finished lesson's model call is repeated (counted at the loopback model server).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.batch.spec import BatchSpec
+from tests.conftest import REPO
+
+REDIS = shutil.which("redis-server")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(REDIS is None and not os.environ.get("REDIS_TEST_URL"),
+                                 reason="redis-server is missing (apt-get install redis-server)")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis URL: the one `.ci/run` started, else a redis-server of our own on a free loopback port."""
+    given = os.environ.get("REDIS_TEST_URL")
+    if given:
+        yield given
+        return
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([str(REDIS), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The test's Redis, emptied."""
+    import redis
+
+    redis.Redis.from_url(redis_server).flushdb()
+    return redis_server
+
+
+def test_the_shared_limit_bounds_calls_across_clients_and_honours_retry_after(redis_url):
+    import asyncio
+
+    import redis
+
+    from generator.jobs.ratelimit import SharedLimit, retry_after
+
+    a = SharedLimit(redis.Redis.from_url(redis_url), concurrency=2)
+    b = SharedLimit(redis.Redis.from_url(redis_url), concurrency=2)
+
+    async def scenario() -> None:
+        t1, t2 = await a.acquire(), await b.acquire()
+        assert a.in_flight() == 2
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(a.acquire(), 0.3)  # a third caller waits for a slot
+        b.release(t2)
+        t3 = await asyncio.wait_for(a.acquire(), 1)
+        a.release(t1)
+        a.release(t3)
+        b.pause_for(0.6)  # one client got 429 with Retry-After: 0.6 → every client waits
+        start = time.monotonic()
+        a.release(await a.acquire())
+        assert time.monotonic() - start >= 0.5
+
+    asyncio.run(scenario())
+    assert retry_after({"retry-after": "2"}) == 2.0 and retry_after({}) is None
+
+
+SPEC = {"name": "celery-job", "framework": "vn-dcf-2025", "groups": ["elderly", "farmers"],
+        "competences": ["4.1", "4.2", "6.2"], "levels": [1, 2], "languages": ["vi"], "formats": ["page"],
+        "backend": "openai", "concurrency": 4}
+LESSONS = 12
+
+
+@pytest.fixture
+def slow_model(lesson_templates, lesson_maker):  # type: ignore[no-untyped-def]
+    """The loopback model server answering each call after 1 s (so a worker can be killed mid-job)."""
+    from tests.openai_server import LessonFactory, OpenAIServer
+
+    with OpenAIServer(LessonFactory(lesson_templates, lesson_maker), latency=1.0) as srv:
+        yield srv
+
+
+def _worker(ws: Path, redis_url: str, model_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HOCVU_WORKSPACE": str(ws), "PYTHONPATH": str(REPO), "HOCVU_REDIS_URL": redis_url,
+           "HOCVU_WORKER_POLL": "0.2", "HOCVU_STALE_AFTER": "5", "HOCVU_CELERY_VISIBILITY": "10",
+           "OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": model_url, "HOCVU_MODEL": "test-model",
+           "HOCVU_TIMEOUT": "20", "HOCVU_MAX_RETRIES": "1"}
+    return subprocess.Popen([sys.executable, "-m", "generator.cli.main", "worker", "--executor", "celery",
+                             "--concurrency", "2"], env=env, cwd=ws, stdout=log.open("ab"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait(queue, job_id: int, timeout: float, until=lambda j: j.final):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = queue.get(job_id)
+        if until(job):
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not get there in {timeout:g} s: {queue.get(job_id)}")
+
+
+def _one_version_each(ws: Path, store) -> None:  # type: ignore[no-untyped-def]
+    folders = sorted((ws / "outputs" / "drafts").glob("*/v*"))
+    assert len(folders) == LESSONS, [str(f) for f in folders]
+    assert {f.name for f in folders} == {"v1"}
+    assert not list((ws / "outputs" / "drafts").glob("*/.incoming-*"))
+    for f in folders:
+        assert [v.number for v in store.versions(f.parent.name)] == [1]
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["two-workers", "kill-9-mid-way"])
+def test_two_celery_workers_build_a_job(workspace, redis_url, slow_model, tmp_path, kill):  # type: ignore[no-untyped-def]
+    from generator.config import load_settings
+    from generator.jobs.queue import JobQueue
+    from generator.review.store import ReviewStore
+
+    store = ReviewStore.open(load_settings(workspace))
+    queue = JobQueue(store.engine)
+    job = queue.enqueue(BatchSpec.model_validate(SPEC), by="ed", executor="celery")
+    workers = [_worker(workspace, redis_url, slow_model.base_url, tmp_path / f"w{i}.log") for i in range(2)]
+    try:
+        if kill:
+            running = _wait(queue, job.id, 120, lambda j: j.progress.get("finished", 0) >= 3)
+            victim = next(w for w in workers if running.worker and running.worker.endswith(f":{w.pid}"))
+            os.killpg(victim.pid, signal.SIGKILL)  # the coordinator of the job, with its lesson tasks
+            victim.wait()
+        done = _wait(queue, job.id, 300)
+    finally:
+        for w in workers:
+            _stop(w)
+    logs = "\n".join(p.read_text(errors="replace") for p in tmp_path.glob("w*.log"))
+    assert done.state == "done", (done.error, logs[-3000:])
+    assert done.report is not None and done.report["totals"]["planned"] == LESSONS
+    assert {x["status"] for x in done.report["lessons"]} == {"generated"}
+    _one_version_each(workspace, store)
+    # one call per lesson; after kill -9 only the lessons in flight in the killed worker (2 tasks at once)
+    # may be asked again: a finished lesson's draft is cached and never repeated
+    assert LESSONS <= slow_model.calls <= LESSONS + (2 if kill else 0)
+    store.close()
+
+
+def test_a_429_with_retry_after_pauses_every_client_of_the_shared_limit(redis_url):
+    import asyncio
+
+    import httpx
+    import redis
+
+    from generator.jobs.ratelimit import SharedLimit, SharedLimitTransport, retry_after
+
+    answers = iter([httpx.Response(429, headers={"retry-after-ms": "700"}), httpx.Response(200)])
+    limited = SharedLimitTransport(httpx.MockTransport(lambda request: next(answers)),
+                                   SharedLimit(redis.Redis.from_url(redis_url)))
+    other = SharedLimit(redis.Redis.from_url(redis_url))  # another worker
+
+    async def scenario() -> float:
+        async with httpx.AsyncClient(transport=limited) as client:
+            assert (await client.get("http://model/v1/chat")).status_code == 429
+        start = time.monotonic()
+        other.release(await other.acquire())
+        return time.monotonic() - start
+
+    assert asyncio.run(scenario()) >= 0.5
+    assert other.in_flight() == 0
+    assert retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+
+
+def test_cancelling_a_celery_job_keeps_whole_versions_only(workspace, redis_url, slow_model, tmp_path):  # type: ignore[no-untyped-def]
+    from generator.config import load_settings
+    from generator.jobs.queue import JobQueue
+    from generator.review.store import ReviewStore
+
+    store = ReviewStore.open(load_settings(workspace))
+    queue = JobQueue(store.engine)
+    job = queue.enqueue(BatchSpec.model_validate(SPEC), by="ed", executor="celery")
+    worker = _worker(workspace, redis_url, slow_model.base_url, tmp_path / "w.log")
+    try:
+        _wait(queue, job.id, 120, lambda j: j.progress.get("finished", 0) >= 2)
+        queue.cancel(job.id, "ed")
+        ended = _wait(queue, job.id, 120)
+    finally:
+        _stop(worker)
+    assert ended.state == "cancelled", (ended.error, (tmp_path / "w.log").read_text(errors="replace")[-2000:])
+    statuses = [x["status"] for x in (ended.report or {}).get("lessons", [])]
+    assert "not_attempted" in statuses and "generated" in statuses
+    folders = sorted((workspace / "outputs" / "drafts").glob("*/v*"))
+    assert len(folders) == statuses.count("generated") < LESSONS
+    assert not list((workspace / "outputs" / "drafts").glob("*/.incoming-*"))
+    for f in folders:
+        assert [v.number for v in store.versions(f.parent.name)] == [1]
+    store.close()
