@@ -10,17 +10,19 @@ import pytest
 from generator.config import load_settings
 from generator.frameworks import Library
 from generator.pipeline import draft_one, retrieve_passages
-from generator.retrieval.query import build_query
+from generator.retrieval.query import build_queries
 from generator.retrieval.store import make_store
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
-def test_query_mixes_languages_and_the_group(library):
+def test_query_comes_in_both_languages_with_the_group(library):
     fw = library.framework("vn-dcf-2025")
-    q = build_query(fw.competence("4.2"), fw.descriptors("4.2", 1), library.group("elderly"), "vi")
-    assert "Bảo vệ dữ liệu cá nhân" in q and "Protecting personal data" in q
-    assert library.group("elderly").situations[0].text.vi.rstrip(".") in q
+    vi, en = build_queries(fw.competence("4.2"), fw.descriptors("4.2", 1), library.group("elderly"), "vi")
+    assert "Bảo vệ dữ liệu cá nhân" in vi and "Protecting personal data" not in vi
+    assert "Protecting personal data" in en
+    assert library.group("elderly").situations[0].text.vi.rstrip(".") in vi
+    assert library.group("elderly").situations[0].text.en.rstrip(".") in en
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def test_add_list_search_remove(hocvu, docs: Path, workspace: Path) -> None:  # 
     found = hocvu("search", "tin nhắn giả mạo ngân hàng đường link", "--k", "2")
     assert found.exit_code == 0
     assert found.output.startswith("1. ")
-    assert "so-tay-an-toan-so.pdf p. 2" in found.output.splitlines()[0]
+    assert "so-tay-an-toan-so.pdf (p. 2)" in found.output.splitlines()[0]
     assert "2. " in found.output
 
     removed = hocvu("remove", "vneid.md")

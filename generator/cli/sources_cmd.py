@@ -108,18 +108,31 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for, in Vietnamese or English.")],
     collection: CollectionOpt = "default",
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="How many passages.")] = 5,
+    translate: Annotated[
+        bool,
+        typer.Option(
+            "--translate/--no-translate",
+            help="With the openai backend, also search with QUERY translated into the sources' other language.",
+        ),
+    ] = True,
 ) -> None:
-    """Show the passages closest to QUERY, best first, with score, file and page."""
+    """Show the passages closest to QUERY, best first, with score, file, section and page."""
     from rich.markup import escape
 
-    hits = _store().search(query, collection, k)
+    translator = None
+    if translate and State.settings().effective_backend() != "offline":
+        from generator.drafting.backend import make_backend
+        from generator.retrieval.translate import make_translator
+
+        translator = make_translator(make_backend(State.settings(), State.library()))
+    hits = _store().search(query, collection, k, translator=translator)
     out = console()
     if not hits:
         out.print(f"collection {collection} has no passages")
         return
     for rank, p in enumerate(hits, 1):
-        page = f" p. {p.page}" if p.page else ""
-        out.print(f"[bold]{rank}. {p.score:.3f}[/]  {escape(p.file)}{page}  [dim]{p.id}[/]")
+        where = f" ({p.where()})" if p.where() else ""
+        out.print(f"[bold]{rank}. {p.score:.3f}[/]  {escape(p.file)}{escape(where)}  [dim]{p.id}[/]")
         out.print(escape(p.text), style=None)
         out.print()
 

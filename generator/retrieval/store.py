@@ -38,6 +38,7 @@ from generator.retrieval.manifest import LEGACY_GEN, FileRecord, Manifest, new_g
 
 if TYPE_CHECKING:
     from generator.config import Settings
+    from generator.retrieval.translate import QueryTranslator
 
 __all__ = [
     "AddReport",
@@ -72,10 +73,17 @@ class Passage:
     collection: str
     score: float | None = None
     section: str = ""
+    #: The page number printed on the page ("iv", "76"), which may differ from the page's position.
+    page_label: str = ""
+
+    def where(self) -> str:
+        """'2.1 Making a password, p. 76': the section and the printed page, as far as they are known."""
+        label = self.page_label or (str(self.page) if self.page else "")
+        return ", ".join(x for x in (self.section, f"p. {label}" if label else "") if x)
 
     def citation(self) -> str:
-        """'Title (file.pdf, p. 3)' for a footnote or a reviewer."""
-        where = self.file + (f", p. {self.page}" if self.page else "")
+        """'Title (file.pdf, section, p. 3)' for a footnote or a reviewer."""
+        where = ", ".join(x for x in (self.file, self.where()) if x)
         return f"{self.title} ({where})" if self.title and self.title != Path(self.file).stem else where
 
 
@@ -191,6 +199,7 @@ class SourceStore:
         self._client: Any = None
         self._stores: dict[str, Any] = {}
         self._keyword: dict[str, tuple[builtins.list[str], Any, dict[str, Passage]]] = {}
+        self._langs: dict[str, tuple[builtins.list[str], set[str]]] = {}
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -357,13 +366,22 @@ class SourceStore:
         return removed
 
     def search(
-        self, query: str, collection: str = DEFAULT_COLLECTION, k: int = 5, mode: SearchMode = "hybrid"
+        self,
+        query: str,
+        collection: str = DEFAULT_COLLECTION,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        *,
+        translations: Sequence[str] = (),
+        translator: QueryTranslator | None = None,
     ) -> builtins.list[Passage]:
         """The ``k`` passages of ``collection`` that best answer ``query``, best first.
 
         ``hybrid`` (default) fuses the vector search with BM25 keyword search by reciprocal rank
-        (``score`` is then the fused score), unless the best vector hit is in another language than the
-        query; ``vector`` gives cosine similarity, ``keyword`` BM25 scores.
+        (``score`` is then the fused score); the keywords of a query are left out when the vectors' best
+        passage for it is in another language. ``vector`` gives cosine similarity, ``keyword`` BM25 scores.
+        ``translations`` (the query in other languages) and, with a ``translator``, the query put into each
+        other language of the collection's passages are searched the same way and fused in.
         Only complete files are searched.
         """
         if not query.strip():
@@ -379,30 +397,75 @@ class SourceStore:
         if not gens:
             return []
         where: dict[str, Any] = {"gen": {"$in": gens}}
-        pool = k if mode == "vector" else max(k, _FUSION_POOL)
-        vector: builtins.list[Passage] = []
-        if mode != "keyword":
-            with self._errors(f"search in {collection!r} failed"):
-                count = store._collection.count()
-                if count == 0:
+        # The question, then its translations; each gives a vector and a keyword ranking to the fusion.
+        queries = [query, *(t for t in translations if t.strip() and t != query)]
+        if translator is not None:
+            queries += self._translations(query, collection, where, gens, translator)
+        pool = k if mode == "vector" and len(queries) == 1 else max(k, _FUSION_POOL)
+        rankings: builtins.list[builtins.list[str]] = []
+        by_id: dict[str, Passage] = {}
+        for q in dict.fromkeys(queries):
+            vector: builtins.list[Passage] = []
+            if mode != "keyword":
+                vector = self._vector_search(store, q, collection, where, pool)
+                if not vector:
                     return []
-                hits = store.similarity_search_with_score(query, k=min(pool, count), filter=where)
-            vector = [
-                _passage(doc.id, doc.page_content, doc.metadata, collection, 1.0 - float(dist))
-                for doc, dist in hits
-            ]
-        if mode == "vector" or (mode == "hybrid" and vector and _crosses_languages(query, vector[0].text)):
-            return vector[:k]
-        from generator.retrieval.keyword import HYBRID_FLOOR, reciprocal_rank_fusion
+                by_id.update({p.id: p for p in vector if p.id not in by_id})
+                rankings.append([p.id for p in vector])
+            if mode == "vector" or (mode == "hybrid" and vector and _crosses_languages(q, vector[0].text)):
+                continue
+            from generator.retrieval.keyword import HYBRID_FLOOR
 
-        index, passages = self._keyword_index(collection, where, gens)
-        keyword = index.search(query, pool, floor=HYBRID_FLOOR if mode == "hybrid" else 0.0)
-        if mode == "keyword":
-            return [replace(passages[i], score=s) for i, s in keyword[:k]]
+            index, passages = self._keyword_index(collection, where, gens)
+            keyword = index.search(q, pool, floor=HYBRID_FLOOR if mode == "hybrid" else 0.0)
+            by_id.update({i: replace(passages[i], score=s) for i, s in keyword if i not in by_id})
+            rankings.append([i for i, _ in keyword])
+        if len(rankings) == 1:
+            return [by_id[i] for i in rankings[0][:k]]
+        from generator.retrieval.keyword import reciprocal_rank_fusion
 
-        by_id = {**passages, **{p.id: p for p in vector}}
-        fused = reciprocal_rank_fusion([[p.id for p in vector], [i for i, _ in keyword]])
+        fused = reciprocal_rank_fusion(rankings)
         return [replace(by_id[i], score=s) for i, s in fused[:k]]
+
+    def _vector_search(
+        self, store: Any, query: str, collection: str, where: dict[str, Any], pool: int
+    ) -> builtins.list[Passage]:
+        with self._errors(f"search in {collection!r} failed"):
+            count = store._collection.count()
+            if count == 0:
+                return []
+            hits = store.similarity_search_with_score(query, k=min(pool, count), filter=where)
+        return [
+            _passage(doc.id, doc.page_content, doc.metadata, collection, 1.0 - float(dist)) for doc, dist in hits
+        ]
+
+    def _translations(
+        self, query: str, collection: str, where: dict[str, Any], gens: builtins.list[str],
+        translator: QueryTranslator,
+    ) -> builtins.list[str]:
+        """The query put into each language of the collection other than its own."""
+        from generator.drafting.language import detect_language
+
+        asked = detect_language(query)
+        if asked is None:
+            return []
+        out = []
+        for lang in sorted(self._languages(collection, where, gens) - {asked}):
+            if text := translator.translate(query, asked, lang):
+                out.append(text)
+        return out
+
+    def _languages(self, collection: str, where: dict[str, Any], gens: builtins.list[str]) -> set[str]:
+        """Languages of the searchable passages (kept with the keyword index)."""
+        from generator.drafting.language import detect_language
+
+        cached = self._langs.get(collection)
+        if cached is not None and cached[0] == gens:
+            return cached[1]
+        _, passages = self._keyword_index(collection, where, gens)
+        langs = {lang for p in passages.values() if (lang := detect_language(p.text[:400]))}
+        self._langs[collection] = (gens, langs)
+        return langs
 
     def _keyword_index(
         self, collection: str, where: dict[str, Any], gens: builtins.list[str]
@@ -686,6 +749,7 @@ def _passage(
         collection=collection,
         score=score,
         section=str(meta.get("section", "")),
+        page_label=str(meta.get("page_label", "")),
     )
 
 
