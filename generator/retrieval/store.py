@@ -732,6 +732,8 @@ def _passages(
         }
         if c.page is not None:
             meta["page"] = c.page
+        if c.page_label:
+            meta["page_label"] = c.page_label
         metas.append(meta)
     return ids, texts, metas
 
