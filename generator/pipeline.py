@@ -39,7 +39,8 @@ def retrieve_passages(settings: Settings, library: Library, collection: str, fra
     query, *translations = build_queries(fw.competence(competence), fw.descriptors(competence, level),
                                          library.group(group), lang)
     found = store.search(query, collection=collection, k=5, translations=translations)
-    passages = [SourcePassage(id=p.id, text=p.text, title=p.title, file=p.file, page=p.page) for p in found]
+    passages = [SourcePassage(id=p.id, text=p.text, title=p.title, file=p.file, page=p.page, section=p.section,
+                              page_label=p.page_label) for p in found]
     return passages, store.collection_fingerprint(collection)
 
 

@@ -91,8 +91,9 @@ PASSAGE = ("Ngân hàng không bao giờ gửi tin nhắn kèm đường link y�
            "như vậy, hãy gọi số tổng đài in trên thẻ để hỏi lại.")
 
 
-def _cited(library, text: str, sources: list[dict[str, str]], cite: str = "p-1"):  # type: ignore[no-untyped-def]
-    from generator.drafting.checks import CheckContext, check_citations
+def _cited(library, text: str, sources: list[dict[str, str]], cite: str = "p-1",  # type: ignore[no-untyped-def]
+           check: str = "faithful"):
+    from generator.drafting.checks import CHECKS, CheckContext
     from generator.lesson import Lesson
     from tests.conftest import offline_lesson
 
@@ -101,7 +102,7 @@ def _cited(library, text: str, sources: list[dict[str, str]], cite: str = "p-1")
     data["sources"] = sources
     lesson = Lesson.model_validate(data)
     ctx = CheckContext(library.framework("vn-dcf-2025"), library.group("elderly"), ["gov.vn"], ["p-1", "p-2"])
-    return check_citations(lesson, ctx)
+    return CHECKS[check](lesson, ctx)
 
 
 def test_a_quote_and_a_close_paraphrase_of_the_cited_passage_pass(library) -> None:  # type: ignore[no-untyped-def]
@@ -120,5 +121,33 @@ def test_an_invented_sentence_under_a_real_id_fails(library) -> None:  # type: i
 
 def test_a_retrieved_but_unlisted_id_fails(library) -> None:  # type: ignore[no-untyped-def]
     r = _cited(library, "Ngân hàng không bao giờ gửi tin nhắn kèm đường link.", [{"id": "p-1", "text": PASSAGE}],
-               cite="p-2")
+               cite="p-2", check="citations")
     assert not r.passed and r.message.startswith("cites passages missing from the Sources list: p-2")
+
+
+def test_a_quotation_must_be_in_the_passage_word_for_word(library) -> None:  # type: ignore[no-untyped-def]
+    listed = [{"id": "p-1", "text": PASSAGE}]
+    exact = _cited(library, "Hãy nhớ: “Ngân hàng không bao giờ gửi tin nhắn kèm đường link yêu cầu đăng nhập.”", listed)
+    assert exact.passed, exact.message
+    # the same words reordered into a "quote" the source never said: overlap passes, the quote does not
+    altered = _cited(library, "Hãy nhớ: “Ngân hàng có thể gửi tin nhắn kèm đường link yêu cầu đăng nhập.”", listed)
+    assert not altered.passed and "quotes “Ngân hàng có thể" in altered.message
+
+
+def test_a_claim_translating_a_passage_is_counted_for_the_reviewer(library) -> None:  # type: ignore[no-untyped-def]
+    english = [{"id": "p-1", "text": "Banks never send a text with a link asking you to log in."}]
+    r = _cited(library, "Ngân hàng không bao giờ gửi tin nhắn kèm đường link yêu cầu đăng nhập.", english)
+    assert r.passed and "1 translate a passage in another language" in r.message
+
+
+def test_a_lesson_drafted_with_sources_that_uses_none_says_so(library) -> None:  # type: ignore[no-untyped-def]
+    from generator.drafting.checks import CheckContext, check_grounded
+    from tests.conftest import offline_lesson
+
+    lesson = offline_lesson(library, "4.2", 1, "elderly", "vi").lesson
+    assert not lesson.cited_source_ids()
+    fw, group = library.framework("vn-dcf-2025"), library.group("elderly")
+    assert check_grounded(lesson, CheckContext(fw, group, [], [])).passed  # no sources asked for
+    r = check_grounded(lesson, CheckContext(fw, group, [], ["en-1", "en-2"]))
+    assert not r.passed and "none of the 2 retrieved passages could be used" in r.message
+    assert "passages in Vietnamese" in r.message
