@@ -120,6 +120,9 @@ VI: Final[dict[str, str]] = {
     "sources": "Nguồn và đoạn trích",
     "no_sources": "Bài này không trích nguồn nào.",
     "cited": "được trích",
+    "claims_and_passages": "Từng ý và đoạn nguồn của nó",
+    "sources_unused": "Bài được soạn với nguồn nhưng không dùng được đoạn nào trong {n} đoạn tìm thấy "
+                      "(không đoạn nào cùng ngôn ngữ với bài).",
     "page_short": "tr.",
     "history": "Lịch sử",
     "versions": "Các phiên bản",
@@ -391,6 +394,9 @@ EN: Final[dict[str, str]] = {
     "sources": "Sources and passages",
     "no_sources": "This lesson cites no sources.",
     "cited": "cited",
+    "claims_and_passages": "Each claim beside its passage",
+    "sources_unused": "Drafted with sources, but none of the {n} passages found could be used "
+                      "(none is in the lesson's language).",
     "page_short": "p.",
     "history": "History",
     "versions": "Versions",
