@@ -151,3 +151,23 @@ def test_a_lesson_drafted_with_sources_that_uses_none_says_so(library) -> None: 
     r = check_grounded(lesson, CheckContext(fw, group, [], ["en-1", "en-2"]))
     assert not r.passed and "none of the 2 retrieved passages could be used" in r.message
     assert "passages in Vietnamese" in r.message
+
+
+def test_removing_a_cited_source_marks_its_lessons_outdated(sources, library, workspace) -> None:  # type: ignore[no-untyped-def]
+    from generator.review.store import ReviewStore
+
+    settings, _ = sources
+    result = draft_one(Library(workspace), settings, framework="vn-dcf-2025", competence="4.2", level=1,
+                       group="elderly", lang="vi", backend="offline", collection="guides")
+    lesson = result.drafted.lesson
+    cited = {s.file for s in lesson.sources}
+    assert cited
+    with ReviewStore.open(settings) as store:
+        assert store.lesson_state(lesson.id, Library(workspace)).outdated == []
+        uncited = next(p.name for p in CORPUS.iterdir() if p.is_file() and p.name not in cited)
+        make_store(settings).remove([uncited], "guides")
+        assert store.lesson_state(lesson.id, Library(workspace)).outdated == []  # not one it cites
+        gone = sorted(cited)[0]
+        make_store(settings).remove([gone], "guides")
+        reasons = store.lesson_state(lesson.id, Library(workspace)).outdated
+    assert reasons == [f"cited source {gone} was removed from the source library or replaced"]

@@ -1,7 +1,8 @@
 """Outdated detection: compare the hashes a version recorded with the library as it is now.
 
 A version is outdated when the framework entry, the group profile, the content library entry (for
-offline drafts, the only ones made from it) or the prompt / composer it was made from has changed.
+offline drafts, the only ones made from it) or the prompt / composer it was made from has changed, or
+when a source passage it cites is no longer in the source library (its file removed or replaced).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class OutdatedChecker:
 
     library: Library
     _cache: dict[tuple[str, ...], str | None] = field(default_factory=dict)
+    _cache_files: dict[str, dict[str, str] | None] = field(default_factory=dict)
 
     def _memo(self, key: tuple[str, ...], compute) -> str | None:  # type: ignore[no-untyped-def]
         if key not in self._cache:
@@ -75,4 +77,18 @@ class OutdatedChecker:
         elif version.backend == "openai":
             if prompt not in self._prompt_hashes():
                 out.append("the prompt templates changed")
+        if version.sources_hash:  # drafted with sources: are the passages it cites still in the library?
+            out += self._removed_sources(version)
         return out
+
+    def _removed_sources(self, version: VersionRecord) -> list[str]:
+        if "sources" not in self._cache_files:
+            from generator.retrieval.manifest import searchable_files
+
+            ws = self.library.workspace
+            self._cache_files["sources"] = searchable_files(ws / ".hocvu" / "sources") if ws else None
+        live = self._cache_files["sources"]
+        if live is None:
+            return []
+        gone = sorted({s.file or s.id for s in version.lesson.sources if s.id.split("-p")[0] not in live})
+        return [f"cited source {name} was removed from the source library or replaced" for name in gone]
