@@ -184,8 +184,8 @@ def search(
         from generator.retrieval.translate import make_translator
 
         translator = make_translator(make_backend(State.settings(), State.library()))
-    hits = _store().search(query, collection, k, translator=translator)
     out = console()
+    hits = _store().search(query, collection, k, translator=_Forgiving(translator, out) if translator else None)
     if not hits:
         out.print(f"collection {collection} has no passages")
         return
@@ -194,6 +194,23 @@ def search(
         out.print(f"[bold]{rank}. {p.score:.3f}[/]  {escape(p.file)}{escape(where)}  [dim]{p.id}[/]")
         out.print(escape(p.text), style=None)
         out.print()
+
+
+class _Forgiving:
+    """A translator whose failure is a warning: the search goes on in the question's own language."""
+
+    def __init__(self, inner: Any, out: Any) -> None:
+        self.inner, self.out, self.name = inner, out, inner.name
+
+    def translate(self, text: str, source: str, target: str) -> str | None:
+        """The inner translation, or None after printing why it failed."""
+        from generator.errors import BackendError
+
+        try:
+            return str(self.inner.translate(text, source, target) or "") or None
+        except BackendError as exc:
+            self.out.print(f"[yellow]searching without translation: {exc}[/]")
+            return None
 
 
 @app.command("reindex")
