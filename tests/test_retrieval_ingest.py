@@ -195,3 +195,19 @@ def test_docx_skips_struck_text_and_reads_a_merged_cell_once(tmp_path: Path) -> 
     assert text.count("Competence area 1: information literacy") == 1  # spans three columns, read once
     assert text.count("Level 1") == 1  # spans two rows, read once
     assert "Uses simple searches" not in text and "Judges a source | Checks the date" in text
+
+
+def test_a_passage_repeated_word_for_word_is_stored_once(workspace: Path, tmp_path: Path) -> None:
+    from generator.retrieval.embedders import HashingEmbedder
+    from generator.retrieval.store import SourceStore
+
+    box = "Lưu ý: tài liệu này chỉ dùng cho lớp học cộng đồng, không dùng để bán hay in lại khi chưa được phép."
+    long_text = "Câu dài. " * 95  # fills a passage, so the box is cut into one of its own
+    sections = [f"## Phần {i}\n\nNội dung riêng của phần {i}. {long_text}\n\n{box}" for i in range(1, 4)]
+    path = tmp_path / "lap.md"
+    path.write_text("# Sổ tay\n\n" + "\n\n".join(sections), encoding="utf-8")
+    store = SourceStore(workspace / ".hocvu", HashingEmbedder())
+    store.add([path])
+    hits = store.search("chỉ dùng cho lớp học cộng đồng", k=10, mode="keyword")
+    assert sum(1 for p in hits if p.text.strip() == box) <= 1
+    assert len(split_document(load_document(path))) > store.list()[0].passages  # fewer stored than cut

@@ -797,10 +797,16 @@ def _expand(paths: Iterable[Path]) -> builtins.list[Path]:
 def _passages(
     path: Path, sha: str, doc: LoadedDocument
 ) -> tuple[builtins.list[str], builtins.list[str], builtins.list[dict[str, Any]]]:
-    """Ids, texts and metadata of a document's passages."""
+    """Ids, texts and metadata of a document's passages; a passage repeating an earlier one word for word
+    (a boilerplate box, a disclaimer on every chapter) is left out, so it is neither embedded nor found twice."""
     added_at = datetime.now(UTC).isoformat(timespec="seconds")
     ids, texts, metas = [], [], []
+    seen: set[str] = set()
     for c in split_document(doc):
+        key = " ".join(c.text.casefold().split())
+        if key in seen:
+            continue
+        seen.add(key)
         ids.append(f"{sha[:10]}-p{c.page or 0}-c{c.n}")
         texts.append(c.text)
         meta: dict[str, Any] = {
