@@ -745,9 +745,10 @@ def _crosses_languages(query: str, best: str) -> bool:
     """Whether the vector search's best passage is in another language than the query.
 
     Keywords cannot cross languages: fused in, the query's words found in passages of its own language
-    push the right passage of the other language down (on tests/test_retrieval_recall.py's cross-lingual
-    questions, recall@1 0.60 with vectors alone, 0.00 fused). So when the vectors' best answer is in
-    another language, the vector ranking stands alone (recall@1 0.40, same-language results unchanged).
+    push the right passage of the other language down. So when the vectors' best answer is in another
+    language, that query's keywords are left out; the translated query (``translations``/``translator``)
+    brings its own keywords in the right language. On tests/test_retrieval_recall.py's 16 cross-lingual
+    questions: recall@3 0.56 without translation, 1.00 with it (recall@1 0.81).
     """
     from generator.drafting.language import detect_language
 
