@@ -171,3 +171,19 @@ def test_removing_a_cited_source_marks_its_lessons_outdated(sources, library, wo
         make_store(settings).remove([gone], "guides")
         reasons = store.lesson_state(lesson.id, Library(workspace)).outdated
     assert reasons == [f"cited source {gone} was removed from the source library or replaced"]
+
+
+def test_a_vietnamese_lesson_finds_english_passages_through_its_english_query(workspace, library, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOCVU_EMBEDDER", "hashing")  # hashed words: no meaning crosses languages by itself
+    settings = load_settings(workspace)
+    english = [CORPUS / n for n in ("ai-assistants.txt", "fake-news.txt", "online-shopping.html",
+                                   "strong-passwords.md")]
+    store = make_store(settings)
+    store.add(english, collection="en")
+    fw = library.framework("vn-dcf-2025")
+    vi, en = build_queries(fw.competence("4.2"), fw.descriptors("4.2", 1), library.group("elderly"), "vi")
+    right = "Protect your personal data"  # 4.2: protecting personal data and privacy
+    assert right not in store.search(vi, "en", k=3, mode="keyword")[0].text  # Vietnamese words alone
+    assert right in store.search(vi, "en", k=3, mode="keyword", translations=[en])[0].text
+    passages, _ = retrieve_passages(settings, library, "en", "vn-dcf-2025", "4.2", 1, "elderly", "vi")
+    assert any(right in p.text for p in passages[:3])

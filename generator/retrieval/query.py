@@ -7,17 +7,24 @@ the two (a Vietnamese lesson then finds an English report's passages, and back).
 
 from __future__ import annotations
 
-from generator.schema import Competence, Descriptor, TargetGroup
+from generator.schema import Competence, Descriptor, L10n, TargetGroup
 
 LANGS = ("vi", "en")
 
 
-def build_query(competence: Competence, descriptors: list[Descriptor], group: TargetGroup, lang: str) -> str:
+def build_query(
+    competence: Competence, descriptors: list[Descriptor], group: TargetGroup, lang: str, strict: bool = False
+) -> str:
     """A short query in ``lang``: the competence name, the level descriptors and the group's two most
-    important situations (a text missing in ``lang`` falls back to the other language)."""
-    parts = [competence.name.get(lang)]
-    parts += [d.text.get(lang) for d in descriptors[:3]]
-    parts += [s.text.get(lang) for s in group.situations[:2]]
+    important situations. A text missing in ``lang`` falls back to the other language, or with ``strict``
+    is left out (so a query meant to be in one language stays in it)."""
+
+    def text(t: L10n) -> str:
+        return (t.en if lang == "en" else t.vi) if strict else t.get(lang)
+
+    parts = [text(competence.name)]
+    parts += [text(d.text) for d in descriptors[:3]]
+    parts += [text(s.text) for s in group.situations[:2]]
     return " ".join(p.strip().rstrip(".") + "." for p in parts if p.strip())
 
 
@@ -26,5 +33,5 @@ def build_queries(
 ) -> list[str]:
     """The lesson's query in ``lang`` first, then in the other language when the framework has it."""
     first = build_query(competence, descriptors, group, lang)
-    others = [build_query(competence, descriptors, group, other) for other in LANGS if other != lang]
-    return [first, *(q for q in others if q != first)]
+    others = [build_query(competence, descriptors, group, other, strict=True) for other in LANGS if other != lang]
+    return [first, *(q for q in others if q and q != first)]

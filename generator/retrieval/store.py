@@ -236,7 +236,7 @@ class SourceStore:
         self._client: Any = None
         self._stores: dict[str, Any] = {}
         self._keyword: dict[str, tuple[builtins.list[str], Any, dict[str, Passage]]] = {}
-        self._langs: dict[str, tuple[builtins.list[str], set[str]]] = {}
+        self._langs: dict[str, tuple[builtins.list[str], dict[str, str]]] = {}
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -486,6 +486,11 @@ class SourceStore:
 
             index, passages = self._keyword_index(collection, where, gens)
             keyword = index.search(q, pool, floor=HYBRID_FLOOR if mode == "hybrid" else 0.0)
+            if len(queries) > 1:  # words match words of their own language only: drop the other hits
+                from generator.drafting.language import detect_language
+
+                langs, asked = self._languages(collection, where, gens), detect_language(q)
+                keyword = [(i, s) for i, s in keyword if asked is None or langs.get(i, asked) == asked]
             by_id.update({i: replace(passages[i], score=s) for i, s in keyword if i not in by_id})
             rankings.append([i for i, _ in keyword])
         if len(rankings) == 1:
@@ -518,20 +523,20 @@ class SourceStore:
         if asked is None:
             return []
         out = []
-        for lang in sorted(self._languages(collection, where, gens) - {asked}):
+        for lang in sorted(set(self._languages(collection, where, gens).values()) - {asked}):
             if text := translator.translate(query, asked, lang):
                 out.append(text)
         return out
 
-    def _languages(self, collection: str, where: dict[str, Any], gens: builtins.list[str]) -> set[str]:
-        """Languages of the searchable passages (kept with the keyword index)."""
+    def _languages(self, collection: str, where: dict[str, Any], gens: builtins.list[str]) -> dict[str, str]:
+        """The language of each searchable passage whose language is clear (kept with the keyword index)."""
         from generator.drafting.language import detect_language
 
         cached = self._langs.get(collection)
         if cached is not None and cached[0] == gens:
             return cached[1]
         _, passages = self._keyword_index(collection, where, gens)
-        langs = {lang for p in passages.values() if (lang := detect_language(p.text[:400]))}
+        langs = {pid: lang for pid, p in passages.items() if (lang := detect_language(p.text[:400]))}
         self._langs[collection] = (gens, langs)
         return langs
 
