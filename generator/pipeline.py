@@ -31,15 +31,16 @@ def retrieve_passages(settings: Settings, library: Library, collection: str, fra
                       store: SourceStore | None = None) -> tuple[list[SourcePassage], str]:
     """Stage 'retrieve': the top passages for the lesson and the collection's fingerprint. Pass ``store``
     to reuse one source library (and its embedder) across many lessons."""
-    from generator.retrieval.query import build_query
+    from generator.retrieval.query import build_queries
     from generator.retrieval.store import make_store
 
     store = store or make_store(settings)
     fw = library.framework(framework)
-    query = build_query(fw.competence(competence), fw.descriptors(competence, level), library.group(group),
-                        lang)
-    found = store.search(query, collection=collection, k=5)
-    passages = [SourcePassage(id=p.id, text=p.text, title=p.title, file=p.file, page=p.page) for p in found]
+    query, *translations = build_queries(fw.competence(competence), fw.descriptors(competence, level),
+                                         library.group(group), lang)
+    found = store.search(query, collection=collection, k=5, translations=translations)
+    passages = [SourcePassage(id=p.id, text=p.text, title=p.title, file=p.file, page=p.page, section=p.section,
+                              page_label=p.page_label) for p in found]
     return passages, store.collection_fingerprint(collection)
 
 

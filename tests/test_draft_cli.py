@@ -15,7 +15,7 @@ def test_draft_offline_prints_passing_checks_and_writes_versions(cli, workspace)
     assert result.exit_code == 0, result.output
     from generator.drafting.checks import CHECKS
 
-    assert "backend offline" in result.output and result.output.count("✓") == len(CHECKS) == 14
+    assert "backend offline" in result.output and result.output.count("✓") == len(CHECKS) == 16
     base = workspace / "outputs/drafts/vn-dcf-2025.4.2.L1.elderly.vi"
     lesson = json.loads((base / "v1/lesson.json").read_text(encoding="utf-8"))
     assert lesson["id"] == "vn-dcf-2025.4.2.L1.elderly.vi" and lesson["language"] == "vi"

@@ -57,8 +57,9 @@ def test_handout_has_every_part_of_the_lesson(handout_vi: docx.document.Document
     bullets = [p.text.strip() for p in paras if p.style.name == "List Bullet"]  # an icon may lead a bullet
     numbered = [p.text for p in paras if p.style.name == "List Number"]
     assert all(o.text in bullets for o in lesson.objectives)
-    assert all(k.text in bullets for k in lesson.key_points)
-    assert [n.split("\n")[0] for n in numbered] == [s.action for s in lesson.steps]
+    mark = {True: " [1]", False: ""}  # a claim citing the lesson's one source carries its number
+    assert all(k.text + mark[bool(k.sources)] in bullets for k in lesson.key_points)
+    assert [n.split("\n")[0] for n in numbered] == [s.action + mark[bool(s.sources)] for s in lesson.steps]
     text = "\n".join(p.text for p in paras)
     for part in [
         lesson.example,

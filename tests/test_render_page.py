@@ -90,7 +90,8 @@ def test_page_is_well_formed_and_accessible(files: dict[str, str]) -> None:
     assert sum(1 for t, _ in tags if t == "label") == sum(len(q.options) for q in lesson.quiz)
     assert [a["src"] for t, a in tags if t == "audio"] == ["narration.mp3"]
     hrefs = [a["href"] for t, a in tags if t == "a"]
-    assert hrefs == ["#main", *files.values()]
+    cites = ["#source-1"] * sum(1 for c in [*lesson.key_points, *lesson.steps] if c.sources)  # [1] marks
+    assert hrefs == ["#main", *cites, *files.values()]
     assert sum(1 for t, _ in tags if t == "script") == 1
 
 

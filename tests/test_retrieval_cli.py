@@ -77,7 +77,7 @@ def test_add_list_search_remove(hocvu, docs: Path, workspace: Path) -> None:  # 
     found = hocvu("search", "tin nhắn giả mạo ngân hàng đường link", "--k", "2")
     assert found.exit_code == 0
     assert found.output.startswith("1. ")
-    assert "so-tay-an-toan-so.pdf p. 2" in found.output.splitlines()[0]
+    assert "so-tay-an-toan-so.pdf (Tin nhắn giả mạo ngân hàng, p. 2)" in found.output.splitlines()[0]
     assert "2. " in found.output
 
     removed = hocvu("remove", "vneid.md")
@@ -116,3 +116,34 @@ def test_remove_a_whole_collection(hocvu, docs: Path) -> None:  # type: ignore[n
     out = hocvu("remove", "--collection", "en")
     assert out.exit_code == 0 and "removed collection en" in out.output
     assert "the source library is empty" in hocvu("list").output
+
+
+def test_add_refuses_a_file_over_the_size_limit_and_says_how_to_raise_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    big = tmp_path / "big.txt"
+    big.write_text("Không chia sẻ mã OTP với bất kỳ ai.\n\n" * 300, encoding="utf-8")  # ~11,000 characters
+    small = tmp_path / "small.md"
+    small.write_text("# Mật khẩu\n\nĐặt mật khẩu dài, khó đoán và không dùng lại.\n", encoding="utf-8")
+    refused = cli("sources", "add", str(big), "--max-chars", "5000")
+    assert refused.exit_code == 2  # nothing could be added
+    line = next(ln for ln in refused.output.splitlines() if "big.txt" in ln)
+    assert "too big" in line and "more than the limit of 5,000" in line and "--max-chars 1" in line
+    raised = cli("sources", "add", str(big), str(small), "--max-chars", "20000")
+    assert raised.exit_code == 0, raised.output
+    assert "2 added" in raised.output and "passages written from 2 pages" in raised.output
+
+
+def test_a_partly_scanned_pdf_names_its_pages_without_text(workspace: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    from generator.retrieval.embedders import HashingEmbedder
+    from generator.retrieval.store import SourceStore
+
+    writer = PdfWriter(clone_from=str(Path(__file__).parent / "crafted" / "report.pdf"))
+    writer.insert_blank_page(index=3)  # a scanned page: no text layer
+    writer.add_blank_page()
+    pdf = tmp_path / "scanned.pdf"
+    writer.write(str(pdf))
+    assert len(PdfReader(str(pdf)).pages) == 7
+    result = SourceStore(workspace / ".hocvu", HashingEmbedder()).add([pdf]).files[0]
+    assert result.status == "added"
+    assert result.reason.startswith("no text on pages 4 (printed 2), 7 (printed 5) of 7 (scanned? run OCR")

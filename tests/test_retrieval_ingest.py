@@ -166,3 +166,48 @@ def test_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
     doc = load_document(make_encrypted_pdf(tmp_path / "owner.pdf", user_password=""))
     assert doc.page_count == 2
     assert "Sao lưu" in doc.pages[0].text
+
+
+def test_docx_skips_struck_text_and_reads_a_merged_cell_once(tmp_path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    d.add_heading("DigComp tables", 1)
+    p = d.add_paragraph("Learners ")
+    p.add_run("browse and search").font.strike = True
+    p.add_run("search and filter").font.double_strike = False
+    p.add_run(" data.")
+    table = d.add_table(rows=3, cols=3)
+    header = table.cell(0, 0).merge(table.cell(0, 2))
+    header.text = "Competence area 1: information literacy"
+    side = table.cell(1, 0).merge(table.cell(2, 0))
+    side.text = "Level 1"
+    table.cell(1, 1).text = "Finds information"
+    old = table.cell(1, 2).paragraphs[0].add_run("Uses simple searches")
+    old.font.strike = True
+    table.cell(2, 1).text = "Judges a source"
+    table.cell(2, 2).text = "Checks the date"
+    path = tmp_path / "tables.docx"
+    d.save(str(path))
+
+    text = load_document(path).pages[0].text
+    assert "Learners search and filter data." in text and "browse" not in text
+    assert text.count("Competence area 1: information literacy") == 1  # spans three columns, read once
+    assert text.count("Level 1") == 1  # spans two rows, read once
+    assert "Uses simple searches" not in text and "Judges a source | Checks the date" in text
+
+
+def test_a_passage_repeated_word_for_word_is_stored_once(workspace: Path, tmp_path: Path) -> None:
+    from generator.retrieval.embedders import HashingEmbedder
+    from generator.retrieval.store import SourceStore
+
+    box = "Lưu ý: tài liệu này chỉ dùng cho lớp học cộng đồng, không dùng để bán hay in lại khi chưa được phép."
+    long_text = "Câu dài. " * 95  # fills a passage, so the box is cut into one of its own
+    sections = [f"## Phần {i}\n\nNội dung riêng của phần {i}. {long_text}\n\n{box}" for i in range(1, 4)]
+    path = tmp_path / "lap.md"
+    path.write_text("# Sổ tay\n\n" + "\n\n".join(sections), encoding="utf-8")
+    store = SourceStore(workspace / ".hocvu", HashingEmbedder())
+    store.add([path])
+    hits = store.search("chỉ dùng cho lớp học cộng đồng", k=10, mode="keyword")
+    assert sum(1 for p in hits if p.text.strip() == box) <= 1
+    assert len(split_document(load_document(path))) > store.list()[0].passages  # fewer stored than cut

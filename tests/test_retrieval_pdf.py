@@ -63,3 +63,29 @@ def test_sources_add_exits_2_when_nothing_could_be_added(cli, tmp_path: Path) ->
     result = cli("sources", "add", str(locked))
     assert result.exit_code == 2, result.output
     assert "needs a password" in result.output and "0 added" in result.output
+
+
+def test_the_crafted_report_skips_struck_text_keeps_footnotes_apart_and_knows_sections() -> None:
+    doc = load_document(CRAFTED / "report.pdf")
+    assert doc.title == "Digital Skills Report 2026"  # the running header, not the first section's heading
+    body = "\n".join(p.text for p in doc.pages)
+    assert "Change every password each month" not in body  # struck through in the PDF
+    assert "Change a password when the site reports a leak." in body  # its replacement stays
+    assert "random words[1] that you can remember easily." in body  # the marker, not a glued digit
+    assert "\n\n[1] A passphrase generator can pick the words for you." in body  # the footnote apart
+    assert "authorised" not in body and "ISBN" not in body  # the legal page
+    assert "........" not in body and "et al." not in body  # contents and references
+    assert "scammer. Hang up" in body and "| Page" not in body and "Report 2026" not in body
+    chunks = split_document(doc)
+    where = {(c.section, c.page_label) for c in chunks}
+    assert where == {("1 Passwords", "1"), ("2 Scam calls", "2")}  # outline sections, printed labels
+    assert all(not c.text.startswith("[1]") for c in chunks)
+
+
+def test_passages_carry_section_and_printed_page(workspace: Path) -> None:
+    store = SourceStore(workspace / ".hocvu", HashingEmbedder())
+    store.add([CRAFTED / "report.pdf", CRAFTED / "handbook.pdf"])
+    hit = store.search("caller police money scammer", k=1, mode="keyword")[0]
+    assert (hit.page, hit.page_label, hit.section) == (4, "2", "2 Scam calls")
+    assert hit.where() == "2 Scam calls, p. 2"
+    assert hit.citation() == "Digital Skills Report 2026 (report.pdf, 2 Scam calls, p. 2)"

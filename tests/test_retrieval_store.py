@@ -53,7 +53,7 @@ def test_adding_a_folder_gives_searchable_passages(store: SourceStore, docs: Pat
     pdf = store.search("tin nhắn giả mạo ngân hàng đường link", k=1)[0]
     assert (pdf.file, pdf.page) == ("so-tay-an-toan-so.pdf", 2)
     assert pdf.id.endswith("-p2-c1")
-    assert pdf.citation() == "Sổ tay an toàn số (so-tay-an-toan-so.pdf, p. 2)"
+    assert pdf.citation() == "Sổ tay an toàn số (so-tay-an-toan-so.pdf, Tin nhắn giả mạo ngân hàng, p. 2)"
 
 
 def test_list_shows_files_titles_and_counts(store: SourceStore, docs: Path) -> None:

@@ -70,9 +70,11 @@ def _with_script(lesson):  # type: ignore[no-untyped-def]
     from generator.lesson import SourceCitation
 
     source = SourceCitation(id="S1", title=f"Sổ tay {SCRIPT}", file="so-tay.pdf", page=3,
-                            text=f'Đoạn trích <img src=x onerror="alert(1)"> {SCRIPT}')
+                            text=f'Đoạn trích <img src=x onerror="alert(1)"> {SCRIPT}', section="Mật khẩu")
+    points = [k.model_copy(update={"sources": ["S1"] if i == 0 else k.sources})
+              for i, k in enumerate(lesson.key_points)]  # key point 1 cites the passage
     return lesson.model_copy(update={"title": f"Bài học {SCRIPT}", "example": f"Ví dụ {SCRIPT} an toàn.",
-                                     "sources": [source]})
+                                     "sources": [source], "key_points": points})
 
 
 def seed(ws: Path, library: Any = None) -> None:

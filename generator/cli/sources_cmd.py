@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -33,15 +33,22 @@ def add(
         list[Path], typer.Argument(metavar="PATH...", help="Files or folders (searched recursively).")
     ],
     collection: CollectionOpt = "default",
+    max_chars: Annotated[
+        int,
+        typer.Option("--max-chars", min=1, help="Skip files with more characters of text than this "
+                     "(big files take long to embed).", show_default=True),
+    ] = 3_000_000,
 ) -> None:
     """Add documents; unchanged files are left alone, changed ones replace their passages.
 
     A file becomes searchable only when all its passages are written; an interrupted add is finished by
-    adding the file again. Exits 2 when no file could be added."""
+    adding the file again. Shows progress (files, pages, passages, time left) on a terminal. Exits 2
+    when no file could be added."""
     from rich.markup import escape
 
-    report = _store().add(paths, collection)
     out = console()
+    with RichAddProgress(out) as progress:
+        report = _store().add(paths, collection, progress=progress, max_chars=max_chars)
     style = {"added": "green", "replaced": "yellow", "unchanged": "dim", "skipped": "red"}
     for f in report.files:
         written = f"{f.passages} passage{'s' if f.passages != 1 else ''}"
@@ -53,10 +60,62 @@ def add(
     out.print(
         f"{collection}: {len(report.added)} added, {len(report.replaced)} replaced, "
         f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
-        f"{report.passages} passages written"
+        f"{report.passages} passages written from {report.pages} page{'s' if report.pages != 1 else ''}"
     )
     if report.files and len(report.skipped) == len(report.files):
         raise typer.Exit(2)  # nothing could be added: scripts must not take this for success
+
+
+class RichAddProgress:
+    """``sources add`` progress with Rich: a bar for the files and one for the passages of the file being
+    embedded, with the time left (drawn only on a terminal, and cleared when done)."""
+
+    def __init__(self, out: Any) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bars = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("left"), TimeRemainingColumn(), console=out, transient=True,
+            disable=not out.is_terminal,
+        )
+        self.files = self.bars.add_task("files", total=None)
+        self.passages = self.bars.add_task("passages", total=None, visible=False)
+        self.pages = 0
+
+    def __enter__(self) -> RichAddProgress:
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.stop()
+
+    def file_started(self, path: Path, number: int, total: int) -> None:
+        """Count the file."""
+        from rich.markup import escape
+
+        self.bars.update(self.files, total=total, completed=number - 1, description=f"files: {escape(path.name)}")
+
+    def file_read(self, path: Path, pages: int, passages: int) -> None:
+        """Start the passage bar of this file."""
+        self.pages += pages
+        self.bars.reset(self.passages, total=passages, visible=True,
+                        description=f"passages ({pages} page{'s' if pages != 1 else ''})")
+
+    def passages_embedded(self, count: int) -> None:
+        """Move the passage bar."""
+        self.bars.advance(self.passages, count)
+
+    def file_done(self, result: Any) -> None:
+        """Move the file bar."""
+        self.bars.advance(self.files, 1)
+        self.bars.update(self.passages, visible=False)
 
 
 @app.command("list")
@@ -108,20 +167,50 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for, in Vietnamese or English.")],
     collection: CollectionOpt = "default",
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="How many passages.")] = 5,
+    translate: Annotated[
+        bool,
+        typer.Option(
+            "--translate/--no-translate",
+            help="With the openai backend, also search with QUERY translated into the sources' other language.",
+        ),
+    ] = True,
 ) -> None:
-    """Show the passages closest to QUERY, best first, with score, file and page."""
+    """Show the passages closest to QUERY, best first, with score, file, section and page."""
     from rich.markup import escape
 
-    hits = _store().search(query, collection, k)
+    translator = None
+    if translate and State.settings().effective_backend() != "offline":
+        from generator.drafting.backend import make_backend
+        from generator.retrieval.translate import make_translator
+
+        translator = make_translator(make_backend(State.settings(), State.library()))
     out = console()
+    hits = _store().search(query, collection, k, translator=_Forgiving(translator, out) if translator else None)
     if not hits:
         out.print(f"collection {collection} has no passages")
         return
     for rank, p in enumerate(hits, 1):
-        page = f" p. {p.page}" if p.page else ""
-        out.print(f"[bold]{rank}. {p.score:.3f}[/]  {escape(p.file)}{page}  [dim]{p.id}[/]")
+        where = f" ({p.where()})" if p.where() else ""
+        out.print(f"[bold]{rank}. {p.score:.3f}[/]  {escape(p.file)}{escape(where)}  [dim]{p.id}[/]")
         out.print(escape(p.text), style=None)
         out.print()
+
+
+class _Forgiving:
+    """A translator whose failure is a warning: the search goes on in the question's own language."""
+
+    def __init__(self, inner: Any, out: Any) -> None:
+        self.inner, self.out, self.name = inner, out, inner.name
+
+    def translate(self, text: str, source: str, target: str) -> str | None:
+        """The inner translation, or None after printing why it failed."""
+        from generator.errors import BackendError
+
+        try:
+            return str(self.inner.translate(text, source, target) or "") or None
+        except BackendError as exc:
+            self.out.print(f"[yellow]searching without translation: {exc}[/]")
+            return None
 
 
 @app.command("reindex")

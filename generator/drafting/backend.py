@@ -27,6 +27,13 @@ class SourcePassage:
     title: str = ""
     file: str = ""
     page: int | None = None
+    section: str = ""
+    page_label: str = ""
+
+    def citation(self) -> dict[str, object]:
+        """The fields a lesson's SourceCitation keeps of this passage."""
+        return {"id": self.id, "title": self.title, "file": self.file, "page": self.page, "text": self.text,
+                "section": self.section, "page_label": self.page_label}
 
 
 @dataclass

@@ -35,7 +35,8 @@ class CheckResult:
         the outcome is ``ok``."""
         name, outcome = code.rsplit(".", 1)
         data = {k: to_data(v) for k, v in params.items()}
-        return cls(name, outcome == "ok", Message(MESSAGES[code], **params).english, code, data)
+        passed = outcome == "ok" or outcome.startswith("ok_")
+        return cls(name, passed, Message(MESSAGES[code], **params).english, code, data)
 
     def as_message(self) -> Message:
         """The message, to render in any language (the stored English text when the code is unknown)."""
@@ -84,10 +85,20 @@ MESSAGES: dict[str, str] = {
     "citations.forged": N_("cites passages that were not retrieved: {ids}"),
     "citations.unlisted": N_("cites passages missing from the Sources list: {ids}; list every cited passage "
                              "under Sources"),
-    "citations.unfaithful": N_("{where} cites {passage} but only {share:.0%} of its words are in that passage "
-                               "(at least {needed:.0%} needed): “{text}”; quote or closely paraphrase the passage, "
-                               "or cite nothing"),
-    "citations.ok": N_("{n} cited, all retrieved and listed; {checked} cited claims match their passage"),
+    "citations.ok": N_("{n} cited, all retrieved and listed"),
+    "faithful.misquoted": N_("{where} quotes “{quote}” but only {match:.0%} of it is in {passage}; quote the passage "
+                             "word for word or drop the quotation marks"),
+    "faithful.unfaithful": N_("{where} cites {passage} but only {share:.0%} of its words are in that passage "
+                              "(at least {needed:.0%} needed): “{text}”; quote or closely paraphrase the passage, "
+                              "or cite nothing"),
+    "faithful.ok": N_("{checked} cited claims match their passage"),
+    "faithful.ok_foreign": N_("{checked} cited claims match their passage; {foreign} translate a passage in another "
+                              "language: compare them by eye"),
+    "grounded.ok_no_sources": N_("drafted without sources"),
+    "grounded.ok": N_("{cited} of {retrieved} retrieved passages cited"),
+    "grounded.unused": N_("drafted with sources, but none of the {retrieved} retrieved passages could be used (none "
+                          "cited; the offline drafter quotes only passages in {lang}): add sources in {lang}, or "
+                          "draft with the model backend, which can translate them"),
     "links.outside": N_("links outside the allow-list: {links}; link only to {allowed} (setting HOCVU_LINK_ALLOW)"),
     "links.ok": N_("no links outside the allow-list"),
     "markup.found": N_("markup {markup!r} in “{text}”; write plain text"),
@@ -102,6 +113,8 @@ CHECK_LABELS: dict[str, str] = {
     "objectives": N_("objectives"),
     "quiz": N_("quiz"),
     "citations": N_("citations"),
+    "faithful": N_("faithful quotes"),
+    "grounded": N_("use of sources"),
     "links": N_("links"),
     "markup": N_("plain text"),
 }
@@ -203,6 +216,8 @@ def check_quiz(lesson: Lesson, ctx: CheckContext) -> CheckResult:
 #: A cited claim must have at least this share of its content words in the passage it cites: a quote
 #: has all of them, a close paraphrase most; an invented sentence under a real id has few.
 FAITHFUL_SHARE = 0.6
+#: Text in quotation marks must be found in the passage nearly word for word (see quote_match).
+QUOTE_MATCH = 0.85
 #: Words that carry no content (Vietnamese and English), left out of the comparison.
 _STOPWORDS = frozenset("""
 và của là có các những một cho với để không được trong khi này đó thì mà ở ra vào bạn người hãy nên
@@ -231,28 +246,94 @@ def supported_share(claim: str, passage: str) -> float:
 
 
 def check_citations(lesson: Lesson, ctx: CheckContext) -> CheckResult:
-    """Every cited passage id was retrieved and is in the Sources list, and every claim that cites a
-    passage quotes or closely paraphrases it (≥ FAITHFUL_SHARE of its content words are in it)."""
+    """Every cited passage id was retrieved and is in the Sources list (what the claims say is the
+    ``faithful`` check's)."""
     retrieved = set(ctx.retrieved)
     cited = lesson.cited_source_ids() + [s.id for s in lesson.sources]
     forged = sorted({c for c in cited if c not in retrieved})
     if forged:
         return CheckResult.of("citations.forged", ids=", ".join(forged))
-    listed = {s.id: s.text for s in lesson.sources}
+    listed = {s.id for s in lesson.sources}
     unlisted = [c for c in lesson.cited_source_ids() if c not in listed]
     if unlisted:
         return CheckResult.of("citations.unlisted", ids=", ".join(unlisted))
-    claims = [(Message("key point {i}", i=i), k.text, k.sources) for i, k in enumerate(lesson.key_points, 1)]
-    claims += [(Message("step {i}", i=i), f"{s.action} {s.expect}", s.sources) for i, s in enumerate(lesson.steps, 1)]
-    checked = 0
-    for where, text, ids in claims:
+    return CheckResult.of("citations.ok", n=len(set(cited)))
+
+
+def cited_claims(lesson: Lesson) -> list[tuple[Message, str, list[str]]]:
+    """(where, text, cited ids) of every claim that cites passages: key points, then steps."""
+    claims = [(Message("key point {i}", i=i), k.text, list(k.sources)) for i, k in enumerate(lesson.key_points, 1)]
+    claims += [(Message("step {i}", i=i), f"{s.action} {s.expect}", list(s.sources))
+               for i, s in enumerate(lesson.steps, 1)]
+    return [c for c in claims if c[2]]
+
+
+_QUOTED = re.compile(r"[“\"«]([^”\"»]{12,})[”\"»]")
+
+
+def quote_match(quote: str, passage: str) -> float:
+    """How exactly the passage holds the quote: 1.0 when word for word; each word the quote adds, or leaves
+    out inside the span it matches, costs 1/len(quote) ("có thể" for "không bao giờ" costs five words)."""
+    from difflib import SequenceMatcher
+
+    def words(t: str) -> list[str]:
+        return re.findall(r"\w+", unicodedata.normalize("NFC", t).casefold())
+
+    q, p = words(quote), words(passage)
+    if not q:
+        return 1.0
+    blocks = [b for b in SequenceMatcher(None, q, p, autojunk=False).get_matching_blocks() if b.size]
+    if not blocks:
+        return 0.0
+    matched = sum(b.size for b in blocks)
+    span = blocks[-1].b + blocks[-1].size - blocks[0].b
+    return max(0.0, 1 - ((len(q) - matched) + (span - matched)) / len(q))
+
+
+def check_faithful(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """Every cited claim quotes or closely paraphrases its passage: text in quotation marks must be in
+    the passage nearly word for word (``quote_match`` ≥ QUOTE_MATCH), the rest must share ≥ FAITHFUL_SHARE of its
+    content words with it. A claim in another language than its passage cannot be compared word for
+    word; the message counts those for the reviewer."""
+    listed = {s.id: s.text for s in lesson.sources}
+    checked, foreign = 0, 0
+    for where, text, ids in cited_claims(lesson):
         for pid in ids:
-            share = supported_share(text, listed[pid])
+            passage = listed.get(pid)
+            if passage is None:
+                continue  # the citations check reports it
             checked += 1
+            for quote in _QUOTED.findall(text):
+                if (match := quote_match(quote, passage)) < QUOTE_MATCH:
+                    return CheckResult.of("faithful.misquoted", where=where, quote=quote[:60], match=match,
+                                          passage=pid)
+            if _other_language(text, passage):
+                foreign += 1
+                continue
+            share = supported_share(text, passage)
             if share < FAITHFUL_SHARE:
-                return CheckResult.of("citations.unfaithful", where=where, passage=pid, share=share,
+                return CheckResult.of("faithful.unfaithful", where=where, passage=pid, share=share,
                                       needed=FAITHFUL_SHARE, text=text[:60])
-    return CheckResult.of("citations.ok", n=len(set(cited)), checked=checked)
+    if foreign:
+        return CheckResult.of("faithful.ok_foreign", checked=checked, foreign=foreign)
+    return CheckResult.of("faithful.ok", checked=checked)
+
+
+def check_grounded(lesson: Lesson, ctx: CheckContext) -> CheckResult:
+    """A lesson drafted with sources uses at least one of the passages retrieved for it."""
+    if not ctx.retrieved:
+        return CheckResult.of("grounded.ok_no_sources")
+    if lesson.cited_source_ids():
+        return CheckResult.of("grounded.ok", cited=len(lesson.cited_source_ids()), retrieved=len(ctx.retrieved))
+    lang = {"vi": Message("Vietnamese"), "en": Message("English")}.get(lesson.language, lesson.language)
+    return CheckResult.of("grounded.unused", retrieved=len(ctx.retrieved), lang=lang)
+
+
+def _other_language(claim: str, passage: str) -> bool:
+    if count_words(claim) < 4:
+        return False
+    a, b = detect_language(claim), detect_language(passage)
+    return a is not None and b is not None and a != b
 
 
 def link_host(url: str) -> str | None:
@@ -327,6 +408,8 @@ CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
     "objectives": check_objectives,
     "quiz": check_quiz,
     "citations": check_citations,
+    "faithful": check_faithful,
+    "grounded": check_grounded,
     "links": check_links,
     "markup": check_markup,
 }
@@ -343,8 +426,7 @@ def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str])
     from generator.lesson import Provenance, SourceCitation
 
     cited = set(draft.cited_source_ids())  # listed as assembly will list them, so only the text is judged
-    sources = [SourceCitation(id=p.id, title=p.title, file=p.file, page=p.page, text=p.text)
-               for p in req.passages if p.id in cited]
+    sources = [SourceCitation.model_validate(p.citation()) for p in req.passages if p.id in cited]  # type: ignore[arg-type]
     lesson = Lesson.assemble(draft, framework=req.framework.id, competence=req.competence.code,
                              level=req.level, group=req.group.id, language=req.lang, sources=sources,
                              provenance=Provenance(backend="-", model="-", prompt_hash="-", framework_hash="-",

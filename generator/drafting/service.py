@@ -81,8 +81,7 @@ def assemble(lib: Library, req: DraftRequest, result: DraftResult, sources_hash:
     """Turn a backend result into a Lesson with identity, cited sources and provenance."""
     cited = set(result.draft.cited_source_ids())
     sources = [
-        SourceCitation(id=p.id, title=p.title, file=p.file, page=p.page, text=p.text)
-        for p in req.passages if p.id in cited
+        SourceCitation.model_validate(p.citation()) for p in req.passages if p.id in cited
     ]
     return Lesson.assemble(
         result.draft, framework=req.framework.id, competence=req.competence.code, level=req.level,

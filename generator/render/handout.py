@@ -25,13 +25,27 @@ def meta_line(lesson: Lesson) -> str:
 
 
 def source_line(src: SourceCitation, lang: str) -> str:
-    """A source as one readable line: title, file, page."""
+    """A source as one readable line: title, file, section, printed page."""
     text = src.title or src.id
     if src.file:
         text += f" — {src.file}"
-    if src.page is not None:
-        text += f", {labels(lang)['page_short']} {src.page}"
+    if src.section:
+        text += f", {src.section}"
+    label = src.page_label or (str(src.page) if src.page is not None else "")
+    if label:
+        text += f", {labels(lang)['page_short']} {label}"
     return text
+
+
+def reference_numbers(lesson: Lesson) -> dict[str, int]:
+    """Passage id -> its number in the Sources list, which claims cite as [n]."""
+    return {s.id: i for i, s in enumerate(lesson.sources, 1)}
+
+
+def reference_mark(ids: list[str], refs: dict[str, int]) -> str:
+    """' [1, 3]' for a claim citing those sources; '' for one citing none."""
+    numbers = sorted({refs[i] for i in ids if i in refs})
+    return f" [{', '.join(map(str, numbers))}]" if numbers else ""
 
 
 def paragraphs(text: str) -> list[str]:
@@ -40,8 +54,9 @@ def paragraphs(text: str) -> list[str]:
 
 
 def steps_with_pictures(b: DocBuilder, lesson: Lesson, group: TargetGroup, w: dict[str, str],
-                        pictures: list[Any] | None = None) -> None:
-    """The numbered steps, each followed by its phone screen (larger for the groups that need it)."""
+                        pictures: list[Any] | None = None, refs: dict[str, int] | None = None) -> None:
+    """The numbered steps, each followed by its phone screen (larger for the groups that need it); with
+    ``refs`` (a document that lists its sources), a step citing a source carries its number."""
     from generator.render.pictures import picture_scale, step_pictures
 
     if "sight" in group.modality.excludes:
@@ -50,7 +65,7 @@ def steps_with_pictures(b: DocBuilder, lesson: Lesson, group: TargetGroup, w: di
         pics = {p.step: p for p in (pictures if pictures is not None else step_pictures(lesson))}
     width = 5.0 * picture_scale(group)
     for i, s in enumerate(lesson.steps, 1):
-        b.numbered([(s.action, f"{w['expect']} {s.expect}")])
+        b.numbered([(s.action + reference_mark(s.sources, refs or {}), f"{w['expect']} {s.expect}")])
         if i in pics:
             b.picture(pics[i].png, pics[i].alt, width)
 
@@ -77,10 +92,11 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path, pictures: lis
 
     ink = "#000000" if acc.high_contrast else "#0B3D91"
     b.heading(w["key_points"], 2)
-    b.icon_bullets([("key_point", "", k.text) for k in lesson.key_points], ink)
+    refs = reference_numbers(lesson)
+    b.icon_bullets([("key_point", "", k.text + reference_mark(k.sources, refs)) for k in lesson.key_points], ink)
 
     b.heading(w["steps"], 2)
-    steps_with_pictures(b, lesson, group, w, pictures)
+    steps_with_pictures(b, lesson, group, w, pictures, refs)
 
     b.heading(w["example"], 2)
     for text in paragraphs(lesson.example):
@@ -105,7 +121,7 @@ def render_handout(lesson: Lesson, group: TargetGroup, path: Path, pictures: lis
 
     if lesson.sources:
         b.heading(w["sources"], 2)
-        b.bullets([source_line(s, lesson.language) for s in lesson.sources])
+        b.bullets([(f"[{i}]", source_line(s, lesson.language)) for i, s in enumerate(lesson.sources, 1)])
 
     from generator.render.icons import CREDIT
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.fsutil import write_text_atomic
 from generator.render.base import FILE_NAMES, LANG_TAGS, RenderContext
-from generator.render.handout import meta_line, paragraphs, source_line
+from generator.render.handout import meta_line, paragraphs, reference_numbers, source_line
 from generator.render.labels import LETTERS, labels
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ def render_page_html(
 
     ink = "#FFE14D" if acc.high_contrast else "#0B3D91"
     icons = {k: "data:image/png;base64," + base64.b64encode(icon_png(k, ink, 44)).decode("ascii") for k in ICONS}
+    refs = reference_numbers(lesson)
     return _template().render(
         icons=icons,
         icon_credit=CREDIT.get(lesson.language, CREDIT["en"]),
@@ -77,8 +78,15 @@ def render_page_html(
         narration=paragraphs(lesson.narration),
         example=paragraphs(lesson.example),
         sources=[source_line(s, lesson.language) for s in lesson.sources],
+        key_refs=[_numbers(k.sources, refs) for k in lesson.key_points],
+        step_refs=[_numbers(s.sources, refs) for s in lesson.steps],
         downloads=downloads,
     )
+
+
+def _numbers(ids: list[str], refs: dict[str, int]) -> list[int]:
+    """The Sources-list numbers a claim citing ``ids`` points to."""
+    return sorted({refs[i] for i in ids if i in refs})
 
 
 def _scale(group: TargetGroup) -> float:

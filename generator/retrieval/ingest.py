@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import RetrievalError
 
@@ -46,7 +46,7 @@ CHUNK_OVERLAP = 150
 #: Sections shorter than this are joined to the next one, so a lone heading is never a passage.
 MIN_SECTION = 250
 #: Bump when loading or splitting changes, so fingerprints of collections built before differ.
-CHUNKER_VERSION = "2"  # 2: PDF text cleaned (pdf_clean)
+CHUNKER_VERSION = "3"  # 2: PDF text cleaned (pdf_clean); 3: struck text, footnotes, outline sections, labels
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf")
 
@@ -61,15 +61,19 @@ class PageText:
 
     page: int | None
     text: str
+    label: str = ""  # the printed page label
+    section: str = ""  # the section in force where the page starts (PDF outline)
 
 
 @dataclass(frozen=True)
 class LoadedDocument:
-    """A file's title and text; ``markdown`` when headings are marked with ``#``."""
+    """A file's title and text; ``markdown`` when headings are marked with ``#``; ``blank_pages`` lists
+    the PDF pages (1-based) with no text layer (scanned)."""
 
     title: str
     pages: list[PageText]
     markdown: bool = False
+    blank_pages: list[int] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
@@ -85,6 +89,7 @@ class Chunk:
     page: int | None
     n: int
     section: str = ""
+    page_label: str = ""
 
 
 @dataclass
@@ -142,7 +147,7 @@ def split_document(
     )
     chunks: list[Chunk] = []
     for page in doc.pages:
-        sections = _sections(page.text) if doc.markdown else [_Section("", page.text)]
+        sections = _sections(page.text, page.section) if doc.markdown else [_Section(page.section, page.text)]
         n = 0
         for section in _merge_small(sections, chunk_size):
             for piece in splitter.split_text(section.text):
@@ -150,7 +155,7 @@ def split_document(
                 if not _has_words(piece):
                     continue
                 n += 1
-                chunks.append(Chunk(text=piece, page=page.page, n=n, section=section.heading))
+                chunks.append(Chunk(piece, page.page, n, section.heading, page.label))
     return chunks
 
 
@@ -309,12 +314,9 @@ def _load_docx(path: Path) -> LoadedDocument:
     title = (document.core_properties.title or "").strip()
     for block in document.iter_inner_content():  # paragraphs and tables, in document order
         if isinstance(block, Table):
-            for row in block.rows:
-                cells = [c.text.strip() for c in row.cells]
-                if any(cells):
-                    lines.append(" | ".join(cells))
+            lines += _table_rows(block)
             continue
-        text = block.text.strip()
+        text = _unstruck_text(block).strip()
         if not text:
             continue
         level = _heading_level(block.style.name if block.style is not None else "")
@@ -325,6 +327,47 @@ def _load_docx(path: Path) -> LoadedDocument:
             lines.append(text)
     text = _nfc("\n\n".join(lines))
     return LoadedDocument(title or path.stem, [PageText(None, text)], markdown=True)
+
+
+def _table_rows(table: Any) -> list[str]:
+    """A Word table's rows as 'a | b' lines; a merged cell is read once (python-docx repeats it in every
+    grid column and row it spans), struck-through text is left out."""
+    seen: dict[int, Any] = {}  # id -> the cell element, kept alive so its id stays its own
+    rows = []
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen[id(cell._tc)] = cell._tc
+            cells.append(" ".join(_unstruck_text(p).strip() for p in cell.paragraphs).strip())
+        if any(cells):
+            rows.append(" | ".join(c for c in cells if c))
+    return rows
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _unstruck_text(paragraph: Any) -> str:
+    """The paragraph's text without struck-through runs (``w:strike``/``w:dstrike``, old wording kept
+    for comparison, as in the DigComp tables)."""
+    parts = []
+    for run in paragraph._p.iter(_W + "r"):
+        props = run.find(_W + "rPr")
+        if props is not None and any(
+            (el := props.find(_W + tag)) is not None and el.get(_W + "val", "true") not in ("false", "0", "off")
+            for tag in ("strike", "dstrike")
+        ):
+            continue
+        for child in run:
+            if child.tag == _W + "t":
+                parts.append(child.text or "")
+            elif child.tag == _W + "tab":
+                parts.append("\t")
+            elif child.tag in (_W + "br", _W + "cr"):
+                parts.append("\n")
+    return "".join(parts)
 
 
 def _heading_level(style: str) -> int:
@@ -371,10 +414,25 @@ def _read_pdf(path: Path, reader_cls: type[PdfReader]) -> LoadedDocument:
                 raise UnreadableFileError(
                     "encrypted PDF (needs a password); save a copy without a password and add that"
                 )
-        from generator.retrieval.pdf_clean import clean_pages
+        from generator.retrieval.pdf_clean import clean_pages, running_title
+        from generator.retrieval.pdf_marks import apply_marks, page_marks
 
-        raw = [page.extract_text() or "" for page in reader.pages]
-        pages = [PageText(i, _reflow(_nfc(text))) for i, text in enumerate(clean_pages(raw), 1)]
+        raw: list[str] = []
+        notes: list[list[str]] = []
+        for page in reader.pages:
+            text, marks = page_marks(page)
+            text, page_notes = apply_marks(text, marks)
+            raw.append(text)
+            notes.append(page_notes)
+        labels = _page_labels(reader, len(raw))
+        sections = _outline_sections(reader, len(raw))
+        pages = []
+        for i, text in enumerate(clean_pages(raw)):
+            if text and notes[i]:  # footnotes after the page's text, apart from its sentences
+                text += "\n\n" + "\n\n".join(notes[i])
+            text = _with_headings(_reflow(_nfc(text)), sections[i][1])
+            pages.append(PageText(i + 1, text, labels[i], sections[i][0]))
+        blank = [i + 1 for i, text in enumerate(raw) if not text.strip()]
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except UnreadableFileError:
         raise
@@ -385,10 +443,65 @@ def _read_pdf(path: Path, reader_cls: type[PdfReader]) -> LoadedDocument:
                                   exc=str(exc)[:160]) from exc
     title = str(meta_title).strip()
     if not title or title.lower() in ("untitled", "microsoft word"):
+        # The first line of the text, unless it is a section heading: then the running header.
         first = next((p.text for p in pages if p.text.strip()), "")
         first_line = next((ln.strip() for ln in first.splitlines() if ln.strip()), "")
+        if first_line.startswith("#") or not 0 < len(first_line) <= 120:
+            first_line = running_title(raw) or first_line.lstrip("# ")
         title = first_line if 0 < len(first_line) <= 120 else path.stem
-    return LoadedDocument(title, pages, markdown=False)
+    return LoadedDocument(title, pages, markdown=True, blank_pages=blank)
+
+
+def _page_labels(reader: Any, count: int) -> list[str]:
+    """The printed page label of each page ("i", "76"); the page's number when the PDF has none."""
+    try:
+        labels = [str(x) for x in reader.page_labels]
+    except Exception:  # noqa: BLE001 - a broken /PageLabels tree: fall back to positions
+        labels = []
+    return labels if len(labels) == count else [str(i) for i in range(1, count + 1)]
+
+
+def _outline_sections(reader: Any, count: int) -> list[tuple[str, list[str]]]:
+    """For each page: the outline section in force where it starts, and the titles of sections starting on it."""
+    starts: list[tuple[int, str]] = []
+
+    def walk(items: Any) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # noqa: BLE001 - an entry pointing nowhere is no section
+                continue
+            title = " ".join(str(getattr(item, "title", "") or "").split())
+            if title and page is not None and 0 <= page < count:
+                starts.append((page, title))
+
+    try:
+        walk(reader.outline)
+    except Exception:  # noqa: BLE001 - a broken outline: the text is cut without it
+        starts = []
+    starts.sort(key=lambda s: s[0])
+    out: list[tuple[str, list[str]]] = []
+    current = ""
+    for page in range(count):
+        here = [t for p, t in starts if p == page]
+        out.append((current, here))
+        current = here[-1] if here else current
+    return out
+
+
+def _with_headings(text: str, titles: list[str]) -> str:
+    """``text`` with the lines that hold an outline title marked as Markdown headings (to cut there)."""
+    lines = text.split("\n")
+    for title in titles:
+        key = " ".join(title.split()).casefold()
+        for i, line in enumerate(lines):
+            if " ".join(line.split()).casefold() == key:
+                lines[i] = "## " + line.strip()
+                break
+    return "\n".join(lines)
 
 
 def _reflow(text: str) -> str:
@@ -402,9 +515,10 @@ def _reflow(text: str) -> str:
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
-def _sections(text: str) -> list[_Section]:
-    """Split Markdown text at headings (outside code fences); each section keeps its heading line."""
-    sections: list[_Section] = [_Section("", "")]
+def _sections(text: str, current: str = "") -> list[_Section]:
+    """Split Markdown text at headings (outside code fences); each section keeps its heading line.
+    Text before the first heading belongs to ``current`` (the section a PDF page starts in)."""
+    sections: list[_Section] = [_Section(current, "")]
     fenced = False
     buf: list[str] = []
     for line in text.splitlines():

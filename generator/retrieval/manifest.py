@@ -27,7 +27,7 @@ from typing import Any, Literal
 from generator.errors import RetrievalError
 from generator.fsutil import write_text_atomic
 
-__all__ = ["LEGACY_GEN", "FileRecord", "Manifest", "new_generation"]
+__all__ = ["LEGACY_GEN", "FileRecord", "Manifest", "new_generation", "searchable_files"]
 
 #: The generation of passages written before records existed (set on them when the collection is opened).
 LEGACY_GEN = "0"
@@ -119,3 +119,19 @@ class Manifest:
     def delete(self) -> None:
         """Forget the whole collection."""
         self.path.unlink(missing_ok=True)
+
+
+def searchable_files(library_dir: Path) -> dict[str, str] | None:
+    """``{sha256[:10]: file name}`` of every searchable file in every collection of the source library at
+    ``library_dir`` (``<state>/sources``), read from the file records alone (chromadb is not opened);
+    None when the library has no records. Passage ids start with that prefix, so a lesson can tell
+    whether the passages it cites are still there."""
+    folder = library_dir / "files"
+    if not folder.is_dir():
+        return None
+    out: dict[str, str] = {}
+    for path in sorted(folder.glob("*.json")):
+        for r in Manifest(path).load().values():
+            if (sha := r.searchable_sha256) is not None:
+                out[sha[:10]] = r.file
+    return out

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-__all__ = ["clean_pages"]
+__all__ = ["clean_pages", "running_title"]
 
 #: A line is a running header/footer when it (digits ignored) starts or ends this share of the pages.
 REPEAT_SHARE = 0.5
@@ -31,6 +31,13 @@ _TOC_HEADING = re.compile(r"^\s*(?:table of )?contents\s*$|^\s*mục lục\s*$",
 _TOC_LINE = re.compile(r"(?:\.{3,}|…+|\.\s\.\s\.)\s*\d{1,4}\s*$")
 _REF_HEADING = re.compile(
     r"^\s*(?:\d+(?:\.\d+)*\s+)?(?:references|bibliography|works cited|tài liệu tham khảo)\s*$", re.I
+)
+#: A legal page (copyright, reuse, ISBN...): dropped when it holds two of these and little else.
+_LEGAL_MARK = re.compile(
+    r"©|\bcopyright\b|\blegal notice\b|\bisbn\b|\bissn\b|\breuse is authori[sz]ed\b|"
+    r"\ball rights reserved\b|\bpublications office\b|\bcatalogue number\b|\bbản quyền\b|"
+    r"\bgiấy phép xuất bản\b|\bdisclaimer\b",
+    re.I,
 )
 _YEAR = re.compile(r"\((?:19|20)\d{2}[a-z]?\)|\b(?:19|20)\d{2}[a-z]?\.")
 _REF_MARK = re.compile(r"\bet al\.|\bdoi[:.]|https?://|\bpp?\.\s*\d|\bvol\.|\bjournal\b|\bpress\b|\bisbn\b|"
@@ -54,7 +61,7 @@ def clean_pages(pages: list[str]) -> list[str]:
             in_references = True
         elif in_references and body and _share(body, _is_reference) < 0.5:
             in_references = False
-        if not body or in_references or _is_toc(body) or _share(body, _is_reference) >= 0.6:
+        if not body or in_references or _is_toc(body) or _is_legal(body) or _share(body, _is_reference) >= 0.6:
             out.append("")
             continue
         text = "\n".join(kept)
@@ -64,9 +71,24 @@ def clean_pages(pages: list[str]) -> list[str]:
     return out
 
 
+def running_title(pages: list[str]) -> str:
+    """The line most pages start with (a report's running header is usually its title), or ''."""
+    firsts = Counter(
+        body[0].strip() for text in pages if (body := [ln for ln in text.splitlines() if ln.strip()])
+    )
+    if not firsts:
+        return ""
+    line, count = firsts.most_common(1)[0]
+    need = max(3, int(len(pages) * REPEAT_SHARE + 0.5))
+    ok = count >= need and 3 < len(line) <= 120 and not _PAGE_NUMBER.match(line)
+    return line if ok and not re.search(r"\b(?:page|trang)\b", line, re.I) else ""
+
+
 def _key(line: str) -> str:
-    """A line with its digits masked, so "Page 3" and "Page 4" are the same footer."""
-    return re.sub(r"\d+", "#", line.strip().casefold())
+    """A line with its digits and a final roman numeral masked, so "Page 3", "Page 4" and "Page iv" are
+    the same footer."""
+    key = re.sub(r"\d+", "#", line.strip().casefold())
+    return re.sub(r"\b[ivxlcdm]{1,7}$", "#", key)
 
 
 def _running_lines(pages: list[list[str]]) -> set[str]:
@@ -100,6 +122,11 @@ def _strip_edges(lines: list[str], repeated: set[str]) -> list[str]:
 def _is_toc(body: list[str]) -> bool:
     entries = sum(1 for ln in body if _TOC_LINE.search(ln))
     return entries >= 3 and (entries >= 0.4 * len(body) or bool(_TOC_HEADING.match(body[0])))
+
+
+def _is_legal(body: list[str]) -> bool:
+    text = "\n".join(body)
+    return len(text) < 2500 and len({m.group(0).casefold() for m in _LEGAL_MARK.finditer(text)}) >= 2
 
 
 def _is_reference(line: str) -> bool:

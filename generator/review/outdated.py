@@ -9,6 +9,8 @@ entries, group profiles, content entries, prompts and composer as the library se
 times, nothing parsed). A list first asks the store for lessons whose stamp differs from the current one —
 none, unless a source changed or a version was recorded since — and rechecks only those
 (``ReviewStore.refresh_outdated``), loading the library only then.
+It is also outdated when a source passage it cites is no longer in the source library (its file removed
+or replaced).
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ def _prompt_hashes(library: Library) -> set[str]:
 
 def sources_stamp(library: Library, frameworks: Iterable[str]) -> str:
     """One hash over every source outdated detection compares lessons of ``frameworks`` with: the files
-    of their framework entries and content, every group profile and the prompt templates (path, size and
-    modification time, as the library sees them), and the composer. Equal stamps, equal verdicts; no file
+    of their framework entries and content, every group profile, the prompt templates and the source
+    library's file records (path, size and modification time, as the library sees them), and the composer. Equal stamps, equal verdicts; no file
     is parsed, so a command that lists lessons pays a few stat calls, not a framework load.
     """
     from generator.drafting.prompts import TEMPLATES
@@ -80,6 +82,9 @@ def sources_stamp(library: Library, frameworks: Iterable[str]) -> str:
         for name in TEMPLATES:
             if (folder / f"{name}.j2").is_file():
                 h.update(f"prompt {file_signature(folder / f'{name}.j2')}\n".encode())
+    if library.workspace is not None:  # the source library's file records: a removed cited source
+        for record in sorted((library.workspace / ".hocvu" / "sources" / "files").glob("*.json")):
+            h.update(f"sources {file_signature(record)}\n".encode())
     drafting = Path(__file__).resolve().parents[1] / "drafting"
     for module in _COMPOSER_MODULES:  # what _composer_hash reads, without importing the drafter
         h.update(f"composer {file_signature(drafting / module)}\n".encode())
@@ -92,6 +97,7 @@ class OutdatedChecker:
 
     library: Library
     _cache: dict[tuple[str, ...], str | None] = field(default_factory=dict)
+    _cache_files: dict[str, dict[str, str] | None] = field(default_factory=dict)
 
     def _memo(self, key: tuple[str, ...], compute) -> str | None:  # type: ignore[no-untyped-def]
         if key not in self._cache:
@@ -133,4 +139,18 @@ class OutdatedChecker:
         elif version.backend == "openai":
             if prompt not in self._prompt_hashes():
                 out.append(note("prompts_changed"))
+        if version.sources_hash:  # drafted with sources: are the passages it cites still in the library?
+            out += self._removed_sources(version)
         return out
+
+    def _removed_sources(self, version: VersionRecord) -> list[str]:
+        if "sources" not in self._cache_files:
+            from generator.retrieval.manifest import searchable_files
+
+            ws = self.library.workspace
+            self._cache_files["sources"] = searchable_files(ws / ".hocvu" / "sources") if ws else None
+        live = self._cache_files["sources"]
+        if live is None:
+            return []
+        gone = sorted({s.file or s.id for s in version.lesson.sources if s.id.split("-p")[0] not in live})
+        return [note("source_removed", name=name) for name in gone]

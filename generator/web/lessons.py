@@ -3,7 +3,7 @@ revise a section with the comments; the sandboxed lesson preview and the version
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -18,7 +18,7 @@ from generator.errors import (
     TransitionError,
 )
 from generator.i18n import Message
-from generator.lesson import SECTIONS
+from generator.lesson import SECTIONS, Lesson
 from generator.review import workflow as wf
 from generator.review.notes import describe as describe_note
 from generator.review.records import User
@@ -98,10 +98,20 @@ def _lesson_view(request: Request, lesson_id: str, user: User, version: int | No
         comments=comments, suggested=suggested, downloads=version_downloads(shown),
         has_audio="narration.mp3" in shown.artifacts, has_video="lesson.mp4" in shown.artifacts,
         has_captions="captions.vtt" in shown.artifacts, cited=set(lesson.cited_source_ids()), diff=diff,
+        claims=cited_claims_view(lesson),
         diff_a=diff_a, diff_b=diff_b, sections=SECTIONS, is_author=is_author,
         group=ctx.library.groups.get(lesson.group), decidable=state.status == wf.Status.IN_REVIEW,
         derivable=state.status in wf.DERIVABLE, content=content_status(ctx.store, ctx.library, lesson),
     )
+
+
+def cited_claims_view(lesson: Lesson) -> list[dict[str, Any]]:
+    """Each claim that cites passages, with the passages, for the reviewer to compare side by side."""
+    by_id = {s.id: s for s in lesson.sources}
+    claims = [("key_points", i, k.text, k.sources) for i, k in enumerate(lesson.key_points, 1)]
+    claims += [("steps", i, f"{s.action} {s.expect}", s.sources) for i, s in enumerate(lesson.steps, 1)]
+    return [{"section": section, "n": n, "text": text, "sources": [by_id[i] for i in ids if i in by_id]}
+            for section, n, text, ids in claims if ids]
 
 
 @router.get("/{lesson_id}/versions/{number}/page")

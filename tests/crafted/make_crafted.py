@@ -7,6 +7,9 @@ handbook.pdf     6 pages: a running header and footer, page numbers, a table of 
                  list — everything the PDF cleaning must remove or repair.
 owner-only.pdf   AES-256 with an owner password only (opens in any viewer without asking).
 locked.pdf       AES-256 with a user password (cannot be read without it).
+report.pdf       5 pages with printed page labels (i, ii, then 1-3) and an outline: a legal page, contents,
+                 two sections, a footnote (superscript marker, smaller text at the page foot), struck-through
+                 old wording with its replacement after it, a word hyphenated across lines, references.
 """
 
 from __future__ import annotations
@@ -75,10 +78,79 @@ def text_pdf(pages: list[list[str]], header: str | None = HEADER) -> object:
     return writer
 
 
+REPORT_HEADER = "Digital Skills Report 2026"
+
+#: Each page: lines of (text, font size, rise, struck); None starts the page foot (footnotes).
+REPORT: list[list[tuple[str, float, float, bool] | None]] = [
+    [("Legal notice", 10, 0, False),
+     ("\xa9 Hocvu Project, 2026. Reuse is authorised provided the source is acknowledged.", 10, 0, False),
+     ("ISBN 978-0-00-000000-0. All rights reserved for the photographs.", 10, 0, False)],
+    [("Contents", 10, 0, False), ("1 Passwords ........ 1", 10, 0, False),
+     ("2 Scam calls ........ 2", 10, 0, False), ("References ........ 3", 10, 0, False)],
+    [("1 Passwords", 10, 0, False),
+     ("Use a passphrase of four random words", 10, 0, False), ("1", 6, 4, False),
+     (" that you can remember easily.", 10, 0, False),
+     ("Change every password each month.", 10, 0, True),
+     ("Change a password when the site reports a leak.", 10, 0, False),
+     None, ("1 A passphrase generator can pick the words for you.", 7, 0, False)],
+    [("2 Scam calls", 10, 0, False),
+     ("A caller who claims to be the police and asks for money is a scam-", 10, 0, False),
+     ("mer. Hang up and call the police station yourself.", 10, 0, False)],
+    [("References", 10, 0, False),
+     ("Nguyen, A. (2021). Phone safety for older adults. Journal of Digital Inclusion, 4(2), 10-22.", 10, 0, False),
+     ("Tran, B. et al. (2019). Scam calls in Viet Nam. Hanoi: Education Press. doi:10.1000/xyz", 10, 0, False)],
+]
+
+
+def report_pdf() -> object:
+    """A PdfWriter with REPORT's pages laid out line by line, page labels and an outline."""
+    from pypdf import PdfWriter
+    from pypdf.constants import PageLabelStyle
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    font_ref = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+    }))
+    for number, lines in enumerate(REPORT, 1):
+        page = writer.add_blank_page(width=595, height=842)
+        page[NameObject("/Resources")] = DictionaryObject({
+            NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})})
+        ops, y, x, end = [], 800.0, 50.0, 50.0
+        label = ["i", "ii", "1", "2", "3"][number - 1]
+        shown: list[tuple[str, float, float, bool] | None] = [(REPORT_HEADER, 10, 0, False), *lines]
+        for line in shown:
+            if line is None:
+                y = 80.0
+                continue
+            text, size, rise, struck = line
+            if rise or text.startswith(" "):  # a superscript, or the rest of the line after it
+                y += 14
+                x = end
+            ops.append(f"BT /F1 {size:g} Tf {rise:g} Ts 1 0 0 1 {x:g} {y:g} Tm ({_escape(text)}) Tj ET")
+            end = x + 0.5 * size * len(text) + 1
+            if struck:
+                ops.append(f"0.6 w {x:g} {y + 3:g} m {end:g} {y + 3:g} l S")
+            x, y = 50.0, y - 14
+        ops.append(f"BT /F1 9 Tf 1 0 0 1 50 40 Tm ({REPORT_HEADER} | Page {label}) Tj ET")
+        stream = DecodedStreamObject()
+        stream.set_data("\n".join(ops).encode("latin-1"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+    writer.set_page_label(0, 1, style=PageLabelStyle.LOWERCASE_ROMAN)
+    writer.set_page_label(2, 4, style=PageLabelStyle.DECIMAL, start=1)
+    writer.add_outline_item("1 Passwords", 2)
+    writer.add_outline_item("2 Scam calls", 3)
+    writer.add_outline_item("References", 4)
+    return writer
+
+
 def main() -> None:
     """Write the crafted PDFs."""
     handbook = text_pdf(PAGES)
     handbook.write(str(HERE / "handbook.pdf"))  # type: ignore[attr-defined]
+    report_pdf().write(str(HERE / "report.pdf"))  # type: ignore[attr-defined]
     for name, user in (("owner-only.pdf", ""), ("locked.pdf", "secret")):
         writer = text_pdf(PAGES[1:3])
         writer.encrypt(user_password=user, owner_password="owner", algorithm="AES-256")  # type: ignore[attr-defined]

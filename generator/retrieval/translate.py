@@ -1,0 +1,66 @@
+"""Putting a search query into the language of the sources, so a Vietnamese question finds an English
+report and back.
+
+A multilingual embedder matches across languages, but less surely than within one, and keyword search
+cannot at all. So a search over sources in another language than the question also runs with the
+question in the sources' language, and the rankings are fused (``SourceStore.search``).
+
+- A lesson's query needs no translator: the framework writes each competence name, descriptor and
+  group situation in both languages, so ``query.build_queries`` gives the query in each language.
+- A free question (``hocvu sources search``) is translated by the model backend's chat model
+  (``ChatTranslator``, one short request per search). Offline there is no translator: a term table
+  learned from the frameworks' ~260 bilingual texts (Dice co-occurrence of words) was tried and lowered
+  cross-lingual recall@3 on the test questions from 0.56 to 0.44 (its words are too noisy), so offline
+  free questions rely on the multilingual vectors alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["ChatTranslator", "QueryTranslator", "make_translator"]
+
+LANG_NAMES = {"vi": "Vietnamese", "en": "English"}
+
+
+@runtime_checkable
+class QueryTranslator(Protocol):
+    """Translates a search query; None when it cannot."""
+
+    name: str
+
+    def translate(self, text: str, source: str, target: str) -> str | None:
+        """``text`` (in language ``source``) in language ``target``, or None."""
+        ...
+
+
+class ChatTranslator:
+    """Translation by a langchain chat model (the openai backend's ``chat()``)."""
+
+    name = "model"
+
+    def __init__(self, chat: Any) -> None:
+        self.chat = chat
+
+    def translate(self, text: str, source: str, target: str) -> str | None:
+        """One request: the query in ``target``, nothing else; BackendError when the request fails."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        from generator.errors import BackendError
+
+        system = (
+            f"Translate the user's search query from {LANG_NAMES.get(source, source)} to "
+            f"{LANG_NAMES.get(target, target)}. Reply with the translation only, no quotes, no notes."
+        )
+        try:
+            reply = self.chat.invoke([SystemMessage(system), HumanMessage(text)])
+        except Exception as exc:  # noqa: BLE001 - the client's errors are many; one error of ours
+            raise BackendError(f"could not translate the query: {type(exc).__name__}: {exc}"[:200]) from exc
+        out = str(getattr(reply, "content", "") or "").strip().strip('"“”')
+        return out or None
+
+
+def make_translator(backend: Any) -> QueryTranslator | None:
+    """A translator through the backend's chat model when it has one (capability ``chat()``), else None."""
+    chat = getattr(backend, "chat", None)
+    return ChatTranslator(chat()) if callable(chat) else None

@@ -1,0 +1,89 @@
+"""Cross-lingual search: the question put into the sources' language (by the model, over real HTTP to a
+loopback chat-completions server) and fused with the search in its own language."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.errors import BackendError
+from generator.retrieval.embedders import HashingEmbedder
+from generator.retrieval.store import SourceStore
+from generator.retrieval.translate import ChatTranslator, make_translator
+
+CORPUS = Path(__file__).parent / "corpus"
+ASKED = "Làm sao tạo mật khẩu mạnh mà dễ nhớ?"
+TRANSLATION = "How do I make a strong password that is easy to remember? passphrase"
+
+
+@pytest.fixture
+def chat_server() -> Iterator[dict[str, Any]]:
+    """A loopback chat-completions server answering TRANSLATION (or 500 when told); records requests."""
+    state: dict[str, Any] = {"requests": [], "fail": False}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            state["requests"].append(body)
+            status, payload = (500, {"error": {"message": "down", "type": "server_error"}}) if state["fail"] else (
+                200, {"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
+                      "choices": [{"index": 0, "finish_reason": "stop",
+                                   "message": {"role": "assistant", "content": f"“{TRANSLATION}”"}}],
+                      "usage": {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}})
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    state["url"] = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _chat(url: str) -> Any:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model="test-model", api_key="sk-test", base_url=url, max_retries=0, timeout=5)  # type: ignore[arg-type]
+
+
+def test_the_model_translates_and_the_translation_finds_the_english_passage(chat_server, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    store = SourceStore(workspace / ".hocvu", HashingEmbedder())
+    store.add([CORPUS])
+    translator = ChatTranslator(_chat(chat_server["url"]))
+
+    def right(hits: list[Any]) -> bool:
+        return any(p.file == "strong-passwords.md" and "passphrase" in p.text for p in hits)
+
+    assert not right(store.search(ASKED, k=3))  # hashed Vietnamese words cannot find English text
+    hits = store.search(ASKED, k=3, translator=translator)
+    assert right(hits)
+    request = chat_server["requests"][-1]
+    assert "from Vietnamese to English" in request["messages"][0]["content"]
+    assert request["messages"][1]["content"] == ASKED
+    assert len(chat_server["requests"]) == 1  # the corpus is vi+en: one other language, one request
+
+
+def test_a_failed_translation_is_our_error_and_offline_has_no_translator(chat_server) -> None:  # type: ignore[no-untyped-def]
+    chat_server["fail"] = True
+    with pytest.raises(BackendError, match="could not translate the query"):
+        ChatTranslator(_chat(chat_server["url"])).translate(ASKED, "vi", "en")
+
+    class Offline:
+        name = "offline"
+
+    assert make_translator(Offline()) is None
