@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.errors import HocvuError
 from generator.review.notes import note
@@ -69,7 +69,8 @@ def _prompt_hashes(library: Library) -> set[str]:
 def sources_stamp(library: Library, frameworks: Iterable[str]) -> str:
     """One hash over every source outdated detection compares lessons of ``frameworks`` with: the files
     of their framework entries and content, every group profile, the prompt templates and the source
-    library's file records (path, size and modification time, as the library sees them), and the composer. Equal stamps, equal verdicts; no file
+    library's file records (path, size and modification time, as the library sees them), and the composer.
+    Equal stamps, equal verdicts; no file
     is parsed, so a command that lists lessons pays a few stat calls, not a framework load.
     """
     from generator.drafting.prompts import TEMPLATES
@@ -139,11 +140,11 @@ class OutdatedChecker:
         elif version.backend == "openai":
             if prompt not in self._prompt_hashes():
                 out.append(note("prompts_changed"))
-        if version.sources_hash:  # drafted with sources: are the passages it cites still in the library?
+        if getattr(version, "sources_hash", ""):  # drafted with sources: are its cited passages still there?
             out += self._removed_sources(version)
         return out
 
-    def _removed_sources(self, version: VersionRecord) -> list[str]:
+    def _removed_sources(self, version: Any) -> list[str]:
         if "sources" not in self._cache_files:
             from generator.retrieval.manifest import searchable_files
 
@@ -152,5 +153,8 @@ class OutdatedChecker:
         live = self._cache_files["sources"]
         if live is None:
             return []
-        gone = sorted({s.file or s.id for s in version.lesson.sources if s.id.split("-p")[0] not in live})
+        cited = getattr(version, "cited_sources", None)
+        if cited is None:
+            cited = [(c.id, c.file) for c in version.lesson.sources]
+        gone = sorted({file or sid for sid, file in cited if sid.split("-p")[0] not in live})
         return [note("source_removed", name=name) for name in gone]

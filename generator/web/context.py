@@ -165,6 +165,16 @@ def flash(request: Request, kind: str, text: str) -> None:
     request.session["flash"] = request.session["flash"]  # mark modified
 
 
+def text_helpers(lang: str) -> dict[str, Any]:
+    """What every template uses to speak ``lang``: ``_``, status and role names, and notes described."""
+    t = i18n.translator(lang)
+    return {
+        "lang": lang, "_": t, "t_status": lambda s: t(f"status_{s}"), "t_role": lambda r: t(f"role_{r}"),
+        "describe": lambda text, lang: describe_note(text, lang,
+                                                     lambda s: t(f"section_{s}") if s in SECTION_KEYS else s),
+    }
+
+
 def render(request: Request, template: str, status_code: int = 200, headers: dict[str, str] | None = None,
            **context: Any) -> HTMLResponse:
     """Render ``template`` with the common context (user, language, CSRF token, messages)."""
@@ -172,16 +182,12 @@ def render(request: Request, template: str, status_code: int = 200, headers: dic
     context.setdefault("nav", "")
     user = current_user(request) if "session" in request.scope else None
     flashes = request.session.pop("flash", []) if "session" in request.scope else []
-    t = i18n.translator(lang)
     other = "en" if lang == "vi" else "vi"
     body = web(request).templates.get_template(template).render(
-        request=request, user=user, lang=lang, _=t, t_status=lambda s: t(f"status_{s}"),
-        t_role=lambda r: t(f"role_{r}"), csrf=csrf_token(request) if "session" in request.scope else "",
+        request=request, user=user, csrf=csrf_token(request) if "session" in request.scope else "",
         csrf_field=CSRF_FIELD, flashes=flashes, other_lang=other,
         other_lang_url=url_with(request, lang=other), other_lang_name=i18n.LANG_NAMES[other],
-        can=lambda action: can(user, action),
-        describe=lambda text, lang: describe_note(text, lang, lambda s: t(f"section_{s}") if s in SECTION_KEYS else s),
-        **context,
+        can=lambda action: can(user, action), **text_helpers(lang), **context,
     )
     response = HTMLResponse(body, status_code=status_code, headers=headers)
     if request.query_params.get("lang") in i18n.LANGS:

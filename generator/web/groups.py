@@ -160,7 +160,8 @@ async def save_group(request: Request, user: Annotated[User, Depends(action_user
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(MAX_PROFILE_BYTES + 1)
         if len(raw) > MAX_PROFILE_BYTES:
-            return _form_page(request, profile_form({}), errors={"profile_file": t("The profile file is too large (512 KB at most).")},
+            return _form_page(request, profile_form({}),
+                              errors={"profile_file": t("The profile file is too large (512 KB at most).")},
                               status_code=422)
         from generator.yamlio import compose_text, to_nfc
 
@@ -169,7 +170,8 @@ async def save_group(request: Request, user: Annotated[User, Depends(action_user
         except DataError as exc:
             return _form_page(request, profile_form({}), errors={"profile_file": str(exc)}, status_code=422)
         data = to_nfc(parsed) if isinstance(parsed, dict) else {}
-        errors: dict[str, str] = {} if data else {"profile_file": t("The file must be a YAML profile (id, names, who…).")}
+        errors: dict[str, str] = (
+            {} if data else {"profile_file": t("The file must be a YAML profile (id, names, who…).")})
     else:
         data, errors = merge_form(form)
     group = None

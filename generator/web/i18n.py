@@ -92,8 +92,10 @@ LABELS: Final[dict[str, str | tuple[str, str]]] = {
     "job_state_done": N_("Done"),
     "job_state_failed": N_("Failed"),
     "job_state_cancelled": N_("Cancelled"),
-    "job_waiting_local": N_("Waiting for the worker to take it (hocvu serve runs one; otherwise an administrator runs hocvu worker)."),
-    "job_waiting_celery": N_("Waiting for the shared workers to take it (an administrator runs hocvu worker --executor celery)."),
+    "job_waiting_local": N_("Waiting for the worker to take it (hocvu serve runs one; otherwise an administrator "
+                            "runs hocvu worker)."),
+    "job_waiting_celery": N_("Waiting for the shared workers to take it (an administrator runs hocvu worker "
+                             "--executor celery)."),
     "stage_draft": N_("Draft"),
     "stage_check": N_("Checks"),
     "stage_render": N_("Render"),

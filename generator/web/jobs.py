@@ -183,7 +183,8 @@ async def upload_spec(request: Request, user: Annotated[User, Depends(action_use
         return _form_page(request, empty, errors={"spec_file": t("Choose a .yaml spec file.")}, status_code=422)
     raw = await upload.read(MAX_SPEC_BYTES + 1)
     if len(raw) > MAX_SPEC_BYTES:
-        return _form_page(request, empty, errors={"spec_file": t("The spec file is too large (256 KB at most).")}, status_code=422)
+        return _form_page(request, empty, errors={"spec_file": t("The spec file is too large (256 KB at most).")},
+                          status_code=422)
     try:
         spec, executor = load_job_spec_text(raw.decode("utf-8", "replace"), _default_executor(),
                                             label=upload.filename)
@@ -258,5 +259,6 @@ def cancel_job(request: Request, job_id: int, user: Annotated[User, Depends(acti
     except TransitionError:
         flash(request, "error", t("Job {id} has already ended; nothing to stop.", id=job_id))
         return redirect(f"/jobs/{job_id}")
-    flash(request, "ok", t("Job {id} cancelled." if job.state == "cancelled" else "Stopping job {id}: finished lessons are kept.", id=job_id))
+    said = "Job {id} cancelled." if job.state == "cancelled" else "Stopping job {id}: finished lessons are kept."
+    flash(request, "ok", t(said, id=job_id))
     return redirect(f"/jobs/{job_id}")

@@ -19,6 +19,7 @@ from generator.web.context import (
     redirect,
     render,
     safe_next,
+    text_helpers,
     ui_lang,
     web,
 )
@@ -98,9 +99,8 @@ def lesson_items(request: Request, lessons: list[LessonState]) -> Markup:
                                tuple(s.outdated)) for s in lessons))
     html = ctx.fragments.get(key)
     if html is None:
-        t = i18n.translator(ui)
         html = Markup(ctx.templates.get_template("_lesson_items.html").render(
-            lessons=lessons, groups=ctx.library.groups, lang=ui, _=t, t_status=lambda s: t(f"status_{s}")))
+            lessons=lessons, groups=ctx.library.groups, **text_helpers(ui)))
         ctx.fragments.put(key, html)
     return html
 
@@ -187,9 +187,8 @@ def coverage(request: Request, user: Annotated[User, Depends(page_user)], framew
     if matrix is None:  # the matrix is the page's bulk (thousands of cells): rendered once per change
         cov = build_coverage(ctx.store, ctx.library, fw, lang, levels=[lvl] if lvl else None,
                              groups=[grp] if grp else None, ui_lang=ui)
-        t = i18n.translator(ui)
         matrix = Markup(ctx.templates.get_template("_coverage_matrix.html").render(
-            cov=cov, states=STATES, lang=ui, _=t, t_status=lambda s: t(f"status_{s}")))
+            cov=cov, states=STATES, **text_helpers(ui)))
         ctx.fragments.put(key, matrix)
     return render(request, "coverage.html", nav="coverage", fw_id=fw, lesson_lang=lang, matrix=matrix,
                   frameworks=frameworks,

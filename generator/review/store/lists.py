@@ -256,7 +256,7 @@ class ListsPart(StoreCore):
         q = (select(LessonRow.id, LessonRow.framework, LessonRow.competence, LessonRow.target_group,
                     LessonRow.current_version, LessonRow.outdated_stamp, VersionRow.backend,
                     VersionRow.prompt_hash, VersionRow.framework_hash, VersionRow.group_hash,
-                    VersionRow.library_hash)
+                    VersionRow.library_hash, VersionRow.sources_hash)
              .join(VersionRow, and_(VersionRow.lesson_id == LessonRow.id,
                                     VersionRow.number == LessonRow.current_version))
              .where(stale))
@@ -268,7 +268,13 @@ class ListsPart(StoreCore):
         with self._tx() as s:
             params = []
             for r in s.execute(q):
-                why = checker.reasons(r, r.framework, r.competence, r.target_group)
+                row: Any = r
+                if r.sources_hash:  # drafted with sources: its cited passages, read only for these few
+                    body = s.scalar(select(VersionRow.lesson_json).where(
+                        VersionRow.lesson_id == r.id, VersionRow.number == r.current_version))
+                    row = _WithSources(r, [(c.get("id", ""), c.get("file") or "")
+                                           for c in json.loads(body or "{}").get("sources", [])])
+                why = checker.reasons(row, r.framework, r.competence, r.target_group)
                 params.append({"lid": r.id, "v": r.current_version, "seen": r.outdated_stamp,
                                "flag": bool(why), "why": json.dumps(why, ensure_ascii=False)})
             if params:
@@ -276,6 +282,7 @@ class ListsPart(StoreCore):
         return len(params)
 
     # -- helpers -------------------------------------------------------------------------------------
+
     def _cached(self, key: tuple[Any, ...], library: Library | None, read: Callable[[], Any]) -> Any:
         """``read()``, or its answer for the same key while nothing changed (see ``LIST_TTL``)."""
         full, now = (*key, *self.list_token(library)), time.monotonic()
@@ -325,3 +332,13 @@ class ListsPart(StoreCore):
                 state.outdated = json.loads(r.outdated_reasons or "[]")
             out.append(state)
         return out
+
+
+class _WithSources:
+    """A list row with the (id, file) of the passages its version cites, for outdated detection."""
+
+    def __init__(self, row: Any, cited: list[tuple[str, str]]) -> None:
+        self._row, self.cited_sources = row, cited
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
