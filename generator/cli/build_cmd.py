@@ -181,7 +181,8 @@ def build(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate every lesson, even unchanged ones.")] = False,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", help="Rendering worker processes (0: in this process).")  # noqa: UP045
+        Optional[int],  # noqa: UP045
+        typer.Option("--workers", help="Rendering worker processes (default: one per core; 0: in this process)."),
     ] = None,
     backend: Annotated[
         Optional[str], typer.Option("--backend", "-b", help="Override the spec's backend: offline or openai.")  # noqa: UP045
