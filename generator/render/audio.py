@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from generator.errors import RenderError
 from generator.fsutil import write_bytes_atomic
 from generator.render.base import FILE_NAMES, RenderContext
-from generator.render.narration import SpeechCache, lesson_speech
+from generator.render.narration import SpeechCache, lesson_mp3
 from generator.render.tts import TTSBackend, take_notes
 
 if TYPE_CHECKING:
@@ -43,19 +43,17 @@ def render_audio(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
                  cache: SpeechCache | None = None) -> list[str]:
     """Speak the narration into ``path``; returns the backend's notes (e.g. a fallback it used).
 
-    A backend that returns raw speech (espeak-ng) is spoken through ``lesson_speech`` (shared with the
-    video through ``cache``) and encoded here with the speech settings; others write their own MP3."""
+    A backend that returns raw speech (espeak-ng) is spoken through ``lesson_mp3`` (the speech shared
+    with the video through ``cache``, encoded while it is spoken); others write their own MP3."""
     text = lesson.narration.strip()
     if not text:
         raise RenderError("the lesson has no narration; draft it again or leave 'audio' out of --formats")
     path.parent.mkdir(parents=True, exist_ok=True)
     rate = group.accessibility.speech_rate_wpm
-    speech = lesson_speech(lesson, rate, tts, cache)
-    if speech is not None:
-        from generator.machine import cpu_count
-        from generator.render.mp3 import encode_speech
+    from generator.machine import cpu_count
 
-        data = encode_speech(speech, workers=cpu_count())
+    data = lesson_mp3(lesson, rate, tts, cache, workers=cpu_count())
+    if data is not None:
         if not data:
             raise RenderError(f"{tts.name} produced no audio; try again or choose another engine (HOCVU_TTS)")
         write_bytes_atomic(path, tag_mp3(data, lesson))

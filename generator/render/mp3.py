@@ -14,9 +14,10 @@ decoded file lasts as long as the speech.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from generator.render.tts import Speech
@@ -62,45 +63,69 @@ def encode_pcm(pcm: bytes, rate: int, settings: Mp3Settings = SPEECH) -> bytes:
 
 
 def encode_speech(speech: Speech, workers: int = 1, settings: Mp3Settings = SPEECH) -> bytes:
-    """The sentences of ``speech`` one after another as MP3, encoded in up to ``workers`` segments."""
-    segments = _segments(speech.clips, speech.rate, max(1, workers))
-    if len(segments) == 1:
-        return encode_pcm(segments[0], speech.rate, settings)
-    with ThreadPoolExecutor(max_workers=len(segments)) as pool:
-        return b"".join(pool.map(lambda p: encode_pcm(p, speech.rate, settings), segments))
+    """The sentences of ``speech`` one after another as MP3, encoded in segments on up to ``workers``
+    threads."""
+    total = sum(len(c) for c in speech.clips) // 2
+    n = min(max(1, workers), max(1, int(total / speech.rate // MIN_SEGMENT_S)))
+    with SpeechEncoder(speech.rate, n, settings, segment_s=total / speech.rate / n) as enc:
+        enc.add(speech.clips)
+        return enc.finish()
+
+
+class SpeechEncoder:
+    """MP3 of sentence clips fed in order (``add``), encoded segment by segment on threads while more
+    clips are still being spoken; ``finish`` returns the whole file. A segment ends in a pause once it
+    holds ``segment_s`` seconds, shortened so that its stream decodes to exactly its own length (the
+    encoder's delay and the frame padding come out of that pause; what rounding leaves is carried on)."""
+
+    def __init__(self, rate: int, workers: int = 1, settings: Mp3Settings = SPEECH,
+                 segment_s: float = MIN_SEGMENT_S) -> None:
+        self.rate = rate
+        self.settings = settings
+        self.segment = max(1, int(segment_s * rate))
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers)) if workers > 1 else None
+        self._parts: list[Any] = []
+        self._cur: list[bytes] = []
+        self._cur_len = 0
+        self._carry = 0
+
+    def __enter__(self) -> SpeechEncoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def add(self, clips: Iterable[bytes]) -> None:
+        """Take the next clips; start encoding a segment as soon as one is full."""
+        for clip in clips:
+            self._cur.append(clip)
+            self._cur_len += len(clip) // 2
+            m = self._cur_len + self._carry
+            if m < self.segment:
+                continue
+            decoded = m // FRAME * FRAME  # whole frames, as long as the speech or just under
+            keep = decoded - LAME_TAIL  # the input that decodes to exactly that
+            if m - keep > _trailing_zeros(clip) or keep <= 0:
+                continue  # this pause is too short to hide the seam: end the segment at the next sentence
+            pcm = bytes(2 * self._carry) + b"".join(self._cur)
+            self._submit(pcm[: 2 * keep])
+            self._carry = m - decoded
+            self._cur, self._cur_len = [], 0
+
+    def finish(self) -> bytes:
+        """Encode what is left and return the MP3."""
+        self._submit(bytes(2 * self._carry) + b"".join(self._cur))
+        self._cur, self._cur_len, self._carry = [], 0, 0
+        return b"".join(p.result() if hasattr(p, "result") else p for p in self._parts)
+
+    def _submit(self, pcm: bytes) -> None:
+        if self._pool is None:
+            self._parts.append(encode_pcm(pcm, self.rate, self.settings))
+        else:
+            self._parts.append(self._pool.submit(encode_pcm, pcm, self.rate, self.settings))
 
 
 def _trailing_zeros(clip: bytes) -> int:
     stripped = clip.rstrip(b"\0")
     return (len(clip) - len(stripped) - (len(stripped) % 2)) // 2
-
-
-def _segments(clips: tuple[bytes, ...], rate: int, workers: int) -> list[bytes]:
-    """The clips joined into at most ``workers`` PCM segments of about equal length, each but the last
-    shortened so that its MP3 stream decodes to exactly its original length (the delay and the frame
-    padding come out of the pause that ends it; what is over is carried to the next segment)."""
-    total = sum(len(c) for c in clips) // 2
-    n = min(workers, max(1, int(total / rate // MIN_SEGMENT_S)))
-    if n == 1:
-        return [b"".join(clips)]
-    target = total / n
-    out: list[bytes] = []
-    cur: list[bytes] = []
-    cur_len = carry = 0
-    for i, clip in enumerate(clips):
-        cur.append(clip)
-        cur_len += len(clip) // 2
-        last = i == len(clips) - 1
-        if last or len(out) == n - 1 or cur_len + carry < target:
-            continue
-        decoded = (cur_len + carry) // FRAME * FRAME  # whole frames, as long as the speech or just under
-        keep = decoded - LAME_TAIL  # the input that decodes to exactly that
-        cut = cur_len + carry - keep  # samples taken out of the pause
-        if cut > _trailing_zeros(clip) or keep <= 0:
-            continue  # this pause is too short to hide the seam: end the segment at the next sentence
-        pcm = bytes(2 * carry) + b"".join(cur)
-        out.append(pcm[: 2 * keep])
-        carry = cur_len + carry - decoded  # what rounding down to a frame left over
-        cur, cur_len = [], 0
-    out.append(bytes(2 * carry) + b"".join(cur))
-    return out

@@ -54,8 +54,10 @@ class SentenceSpeaker(Protocol):
 
     name: str
 
-    def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int) -> Speech:
-        """Every sentence spoken, in order; RenderError with the fix when it cannot."""
+    def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int,
+              on_chunk: Callable[[int, list[bytes]], None] | None = None) -> Speech:
+        """Every sentence spoken, in order; RenderError with the fix when it cannot. ``on_chunk(rate,
+        clips)`` is given the clips as they are ready, in order (so encoding can start early)."""
         ...
 
 
@@ -155,9 +157,11 @@ class EspeakTTS:
         speech = self.speak(sentences(text), lang, rate_wpm)
         write_bytes_atomic(out_path, encode_speech(speech, workers=self.workers))
 
-    def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int) -> Speech:
+    def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int,
+              on_chunk: Callable[[int, list[bytes]], None] | None = None) -> Speech:
         """Speak ``sentences`` with espeak-ng: chunks of whole sentences in parallel processes, each chunk
-        one call with a long SSML break between its sentences, cut back into one clip per sentence."""
+        one call with a long SSML break between its sentences, cut back into one clip per sentence;
+        ``on_chunk`` gets each chunk's clips in order as soon as it and those before it are spoken."""
         exe = shutil.which(self.binary)
         if exe is None:
             raise RenderError(
@@ -180,11 +184,12 @@ class EspeakTTS:
                 clips = [self._run(args, s)[1] if s else b"" for s in group]
             return rate, clips
 
-        if len(groups) == 1:
-            parts = [run(groups[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                parts = list(pool.map(run, groups))
+        parts: list[tuple[int, list[bytes]]] = []
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(groups))) as pool:
+            for part in pool.map(run, groups):  # in order, while the later chunks are still spoken
+                parts.append(part)
+                if on_chunk is not None:
+                    on_chunk(*part)
         return Speech(parts[0][0], tuple(c for _, clips in parts for c in clips))
 
     def _run(self, args: list[str], text: str) -> tuple[int, bytes]:
