@@ -220,8 +220,8 @@ measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other engineers' 
 | of hocvu's: speaking (all sentences, chunks in parallel) | {statistics.median(speak_t) * 1000:.0f} ms | |
 | of hocvu's: MP3 encoding (parallel segments) | {statistics.median(enc_t) * 1000:.0f} ms | |
 | MP3 size per minute of speech | {size / minutes / 1e6:.3f} MB ({size / minutes / 1024:.0f} KiB) | |
-| the file's check: duration, clipped samples, spectral distance, 4–8 kHz kept | {ours_q['duration_ms']:+.0f} ms,
-{ours_q['clipped']}, {ours_q['lsd_db']:.2f} dB, {ours_q['hf_kept'] * 100:.0f} % | |
+| the file's check: duration, clipped samples, spectral distance, 4–8 kHz kept | \
+{ours_q['duration_ms']:+.0f} ms, {ours_q['clipped']}, {ours_q['lsd_db']:.2f} dB, {ours_q['hf_kept'] * 100:.0f} % | |
 
 The video takes the same spoken sentences (made once per lesson in a render and shared through the
 render context), so a build with audio and video speaks the narration once.
