@@ -101,15 +101,14 @@ def test_publish_includes_approved_versions_only(env, library, workspace):
     assert result.path == root and root.is_dir()
     assert sorted(e["id"] for e in result.lessons) == sorted([ids["approved"], ids["farmers"]])
     assert sorted(p.name for p in (root / "lessons").iterdir()) == sorted([ids["approved"], ids["farmers"]])
-    assert sorted(p.name for p in (root / "scorm").iterdir()) == sorted(
-        [f"{ids['approved']}.zip", f"{ids['farmers']}.zip"]
-    )
+    assert sorted(p.name for p in (root / "scorm").iterdir()) == sorted([ids["approved"], ids["farmers"]])
     folder = root / "lessons" / ids["approved"]
     assert sorted(p.name for p in folder.iterdir()) == [
         "handout.docx",
         "index.html",
         "lesson.json",
         "narration.mp3",
+        "scorm.js",  # the page loads the LMS bridge, which does nothing outside an LMS
     ]
     assert (folder / "narration.mp3").read_bytes() == store.get_version(ids["approved"]).artifacts[
         "narration.mp3"
@@ -190,12 +189,13 @@ def test_a_tampered_release_is_reported(env, library):
     expected = store.get_release("r1").manifest_sha256
     page = root / "lessons" / ids["approved"] / "index.html"
     page.write_text(page.read_text(encoding="utf-8").replace("</h1>", " (sửa)</h1>"), encoding="utf-8")
-    (root / "scorm" / f"{ids['farmers']}.zip").unlink()
+    (root / "scorm" / ids["farmers"] / "imsmanifest.xml").unlink()
     (root / "extra.html").write_text("<p>x</p>", encoding="utf-8")
     report = verify_release(root, expected)
     assert not report.ok
-    assert report.changed == [f"lessons/{ids['approved']}/index.html"]
-    assert report.missing == [f"scorm/{ids['farmers']}.zip"]
+    # the page and the SCORM package's are one file on disk: edited in place, both names are reported
+    assert report.changed == [f"lessons/{ids['approved']}/index.html", f"scorm/{ids['approved']}/index.html"]
+    assert report.missing == [f"scorm/{ids['farmers']}/imsmanifest.xml"]
     assert report.extra == ["extra.html"]
     data = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     data["files"][f"lessons/{ids['approved']}/index.html"]["sha256"] = "0" * 64
@@ -255,16 +255,20 @@ def test_site_index_links_every_lesson_relatively(env, library):
     for h in hrefs:
         if not h.startswith("#"):
             assert (root / h).is_file(), h
-    assert f"lessons/{ids['approved']}/index.html" in hrefs and f"scorm/{ids['farmers']}.zip" in hrefs
+    assert f"lessons/{ids['approved']}/index.html" in hrefs and f"scorm/{ids['farmers']}/imsmanifest.xml" in hrefs
     assert f"lessons/{ids['approved']}/narration.mp3" in hrefs
     assert "4.2 · Bảo vệ dữ liệu cá nhân và quyền riêng tư" in html
 
 
-def test_scorm_packages(env, library):
+def test_scorm_packages(env, library, tmp_path):
+    from generator.publish.scorm import zip_scorm
+
     settings, store, ids = env
     root = publish(env, library).path
     for lid in (ids["approved"], ids["farmers"]):
-        with zipfile.ZipFile(root / "scorm" / f"{lid}.zip") as zf:
+        made = zip_scorm(root / "scorm" / lid, tmp_path / f"{lid}.zip")
+        assert zip_scorm(root / "scorm" / lid, tmp_path / "again.zip").read_bytes() == made.read_bytes()
+        with zipfile.ZipFile(made) as zf:
             names = zf.namelist()
             assert names[0] == "imsmanifest.xml"
             manifest = ElementTree.fromstring(zf.read("imsmanifest.xml"))
@@ -287,8 +291,23 @@ def test_scorm_packages(env, library):
             js = zf.read("scorm.js").decode("utf-8")
             for call in ("window.API", "LMSInitialize", "cmi.core.score.raw", "LMSFinish"):
                 assert call in js.replace("win.API", "window.API")
-    with zipfile.ZipFile(root / "scorm" / f"{ids['approved']}.zip") as zf:
+    with zipfile.ZipFile(tmp_path / f"{ids['approved']}.zip") as zf:
         assert {"narration.mp3", "handout.docx"} <= set(zf.namelist())
+
+
+def test_scorm_files_are_the_sites_own_bytes_on_disk_once(env, library):
+    settings, store, ids = env
+    root = publish(env, library).path
+    site, package = root / "lessons" / ids["approved"], root / "scorm" / ids["approved"]
+    for name in ("narration.mp3", "handout.docx", "index.html", "scorm.js"):
+        assert (package / name).stat().st_ino == (site / name).stat().st_ino  # one file, two names
+    unique = {(p.stat().st_ino): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+    listed = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    assert sum(unique.values()) < 0.6 * listed  # pages and media are on disk once, not twice
+    assert verify_release(root).checked == len(json.loads((root / "manifest.json").read_text())["files"])
+    (site / "narration.mp3").write_bytes(b"changed")  # in place: both names change, and both are reported
+    report = verify_release(root)
+    assert report.changed == [f"lessons/{ids['approved']}/narration.mp3", f"scorm/{ids['approved']}/narration.mp3"]
 
 
 def test_release_path_accepts_a_folder_copied_elsewhere(env, library, tmp_path):

@@ -54,7 +54,9 @@ def site(workspace, library, tmp_path):  # type: ignore[no-untyped-def]
         store.approve(d.lesson.id, "rev")
         release = build_release(store, library, settings, "r1", by="ed")
     served = tmp_path / "served"
-    with zipfile.ZipFile(release.path / "scorm" / f"{d.lesson.id}.zip") as zf:
+    from generator.publish.scorm import zip_scorm
+
+    with zipfile.ZipFile(zip_scorm(release.path / "scorm" / d.lesson.id, tmp_path / "package.zip")) as zf:
         zf.extractall(served / "sco")
     (served / "lms.html").write_text(LMS, encoding="utf-8")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))

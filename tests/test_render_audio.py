@@ -18,7 +18,8 @@ from generator.config import Settings
 from generator.errors import RenderError
 from generator.lesson import count_words
 from generator.render.audio import render_audio
-from generator.render.tts import GTTS, EspeakTTS, make_tts, pcm_to_mp3, split_script
+from generator.render.mp3 import Mp3Settings, encode_pcm
+from generator.render.tts import GTTS, EspeakTTS, make_tts, split_script
 from tests.lesson_samples import FakeTTS, en_lesson, sample_group, vi_lesson
 
 _MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
@@ -51,7 +52,7 @@ def mp3_duration(data: bytes) -> float:
 
 
 def silent_mp3(seconds: float = 0.5) -> bytes:
-    return pcm_to_mp3(bytes(2 * int(16000 * seconds)), 16000, 1, 32)
+    return encode_pcm(bytes(2 * int(16000 * seconds)), 16000, Mp3Settings(32, 7))
 
 
 # -- espeak-ng ------------------------------------------------------------------------------------

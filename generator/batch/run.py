@@ -433,5 +433,7 @@ class BatchRunner:
 
 
 def render_workers_default() -> int:
-    """Worker processes for rendering: one per core, at most two (each holds ~100 MB of libraries)."""
-    return min(2, os.cpu_count() or 1)
+    """Worker processes for rendering: one per core this process may use (``--workers`` overrides)."""
+    from generator.machine import cpu_count
+
+    return cpu_count()

@@ -182,7 +182,8 @@ def build(
     force: Annotated[bool, typer.Option("--force", help="Regenerate every lesson, even unchanged ones.")] = False,
     workers: Annotated[
         Optional[int], typer.Option("--workers", min=0, max=16,  # noqa: UP045
-                                    help="Rendering worker processes, 0-16 (0: in this process).")
+                                    help="Rendering worker processes, 0-16 (default: one per core; "
+                                         "0: in this process).")
     ] = None,
     backend: Annotated[
         Optional[str], typer.Option("--backend", "-b", help="Override the spec's backend: offline or openai.")  # noqa: UP045

@@ -20,17 +20,30 @@ def release_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p != top)
 
 
-def checksums(root: Path) -> dict[str, dict[str, Any]]:
+def file_sha256(path: Path, hashed: dict[tuple[int, ...], str] | None = None) -> str:
+    """sha256 of ``path``, read once per file on disk: hard links to a file already in ``hashed`` (the
+    same device, inode, size and change time, so the very same bytes) take its checksum."""
+    if hashed is None:
+        return sha256_file(path)
+    st = path.stat()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if key not in hashed:
+        hashed[key] = sha256_file(path)
+    return hashed[key]
+
+
+def checksums(root: Path, hashed: dict[tuple[int, ...], str] | None = None) -> dict[str, dict[str, Any]]:
     """sha256 and size of every file of a release (the manifest itself excepted)."""
+    hashed = {} if hashed is None else hashed
     return {
-        rel: {"sha256": sha256_file(root / rel), "size": (root / rel).stat().st_size}
+        rel: {"sha256": file_sha256(root / rel, hashed), "size": (root / rel).stat().st_size}
         for rel in release_files(root)
     }
 
 
-def write_manifest(root: Path, data: dict[str, Any]) -> str:
+def write_manifest(root: Path, data: dict[str, Any], hashed: dict[tuple[int, ...], str] | None = None) -> str:
     """Write ``manifest.json`` (with the checksums of every file now in ``root``); returns its sha256."""
-    body = {"format": FORMAT, **data, "files": checksums(root)}
+    body = {"format": FORMAT, **data, "files": checksums(root, hashed)}
     blob = (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     write_bytes_atomic(root / MANIFEST, blob)
     return sha256_bytes(blob)
@@ -90,11 +103,12 @@ def verify_release(root: Path, expected_manifest_sha256: str | None = None) -> V
         report.manifest_changed = sha256_file(root / MANIFEST) != expected_manifest_sha256
     listed: dict[str, dict[str, Any]] = data["files"]
     present = set(release_files(root))
+    hashed: dict[tuple[int, ...], str] = {}  # every byte is read, each file on disk once (hard links share)
     for rel, meta in sorted(listed.items()):
         report.checked += 1
         if rel not in present:
             report.missing.append(rel)
-        elif not isinstance(meta, dict) or sha256_file(root / rel) != meta.get("sha256"):  # a damaged entry
+        elif not isinstance(meta, dict) or file_sha256(root / rel, hashed) != meta.get("sha256"):  # damaged too
             report.changed.append(rel)
     report.extra = sorted(present - set(listed))
     return report

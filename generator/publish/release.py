@@ -29,6 +29,7 @@ from generator.fsutil import (
     stale_staging,
     write_text_atomic,
 )
+from generator.publish.manifest import file_sha256
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -151,9 +152,11 @@ def _default_page() -> PageFn:
     return render_page_html
 
 
-def assemble_lesson(c: Candidate, library: Library, root: Path, page: PageFn | None) -> dict[str, Any]:
-    """Copy one lesson's files into ``lessons/<id>/`` and build its SCORM package; its manifest entry."""
-    from generator.publish.scorm import build_scorm
+def assemble_lesson(c: Candidate, library: Library, root: Path, page: PageFn | None,
+                    hashed: dict[tuple[int, ...], str] | None = None) -> dict[str, Any]:
+    """Copy one lesson's files into ``lessons/<id>/`` and build its SCORM package folder in ``scorm/<id>/``;
+    its manifest entry."""
+    from generator.publish.scorm import add_bridge, build_scorm_dir
 
     v, lesson = c.version, c.version.lesson
     folder = root / "lessons" / lesson.id
@@ -169,18 +172,19 @@ def assemble_lesson(c: Candidate, library: Library, root: Path, page: PageFn | N
         write_text_atomic(
             folder / "index.html", (page or _default_page())(lesson, library.group(lesson.group), links)
         )
-    scorm = root / "scorm" / f"{lesson.id}.zip"
+    bridge = add_bridge(folder, next(root.glob("lessons/*/scorm.js"), None))  # one copy, linked by the rest
+    scorm = root / "scorm" / lesson.id
     scorm.parent.mkdir(exist_ok=True)
-    linked = {name: folder / name for name in PAGE_LINKS.values() if (folder / name).exists()}
-    build_scorm(
+    linked = {name: folder / name for name in (*PAGE_LINKS.values(), "index.html") if (folder / name).exists()}
+    build_scorm_dir(  # every file but imsmanifest.xml is a hard link to the site's own: on disk once
         scorm,
         identifier=f"hocvu-{lesson.id}-v{v.number}",
         title=lesson.title,
-        page_html=(folder / "index.html").read_text(encoding="utf-8"),
-        files=linked,
+        files={**linked, "scorm.js": bridge},
         version=str(v.number),
     )
-    files = {p.relative_to(root).as_posix(): sha256_file(p) for p in [*sorted(folder.iterdir()), scorm]}
+    paths = [*sorted(folder.iterdir()), *sorted(scorm.iterdir())]
+    files = {p.relative_to(root).as_posix(): file_sha256(p, hashed) for p in paths}
     return {
         "id": lesson.id,
         "version": v.number,
@@ -195,7 +199,7 @@ def assemble_lesson(c: Candidate, library: Library, root: Path, page: PageFn | N
         "approved_by": c.state.approved_by,
         "approved_at": c.state.approved_at.isoformat() if c.state.approved_at else None,
         "page": f"lessons/{lesson.id}/index.html",
-        "scorm": f"scorm/{lesson.id}.zip",
+        "scorm": f"scorm/{lesson.id}/imsmanifest.xml",
         "files": files,
     }
 
@@ -242,7 +246,8 @@ def build_release(
     tmp = make_staging(base, name)
     placed = False
     try:
-        entries = [assemble_lesson(c, library, tmp, page) for c in chosen]
+        hashed: dict[tuple[int, ...], str] = {}  # a file and its hard links are read once
+        entries = [assemble_lesson(c, library, tmp, page, hashed) for c in chosen]
         created = datetime.now(UTC)
         site = [
             SiteLesson(
@@ -256,7 +261,7 @@ def build_release(
                 e["version"],
                 e["page"],
                 e["scorm"],
-                [Path(f).name for f in e["files"]],
+                [Path(f).name for f in e["files"] if f.startswith("lessons/")],
             )
             for e in entries
         ]
@@ -276,6 +281,7 @@ def build_release(
                 "filters": filters,
                 "lessons": entries,
             },
+            hashed=hashed,
         )
         os.chmod(tmp, 0o755)
         from generator.review.versioning import crash_point

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from generator.errors import RenderError
 from generator.fsutil import write_bytes_atomic
 from generator.render.base import FILE_NAMES, RenderContext
+from generator.render.narration import SpeechCache, lesson_mp3
 from generator.render.tts import TTSBackend, take_notes
 
 if TYPE_CHECKING:
@@ -38,19 +39,32 @@ def tag_mp3(data: bytes, lesson: Lesson) -> bytes:
     return buf.getvalue()
 
 
-def render_audio(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend) -> list[str]:
-    """Speak the narration into ``path``; returns the backend's notes (e.g. a fallback it used)."""
+def render_audio(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend,
+                 cache: SpeechCache | None = None) -> list[str]:
+    """Speak the narration into ``path``; returns the backend's notes (e.g. a fallback it used).
+
+    A backend that returns raw speech (espeak-ng) is spoken through ``lesson_mp3`` (the speech shared
+    with the video through ``cache``, encoded while it is spoken); others write their own MP3."""
     text = lesson.narration.strip()
     if not text:
         raise RenderError("the lesson has no narration; draft it again or leave 'audio' out of --formats")
     path.parent.mkdir(parents=True, exist_ok=True)
+    rate = group.accessibility.speech_rate_wpm
+    from generator.machine import cpu_count
+
+    data = lesson_mp3(lesson, rate, tts, cache, workers=cpu_count())
+    if data is not None:
+        if not data:
+            raise RenderError(f"{tts.name} produced no audio; try again or choose another engine (HOCVU_TTS)")
+        write_bytes_atomic(path, tag_mp3(data, lesson))
+        return take_notes(tts)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tts", dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
         from generator.render.speech import spoken
 
-        tts.synthesize(spoken(text, lesson.language), lesson.language, group.accessibility.speech_rate_wpm, tmp)
+        tts.synthesize(spoken(text, lesson.language), lesson.language, rate, tmp)
         data = tmp.read_bytes()
         notes = take_notes(tts)
         if not data:
@@ -73,5 +87,5 @@ class AudioRenderer:
         if ctx.tts is None:
             raise RenderError("no TTS engine was given; set HOCVU_TTS to 'espeak' or 'gtts'")
         path = out_dir / FILE_NAMES[self.format]
-        ctx.notes.extend(render_audio(lesson, group, path, ctx.tts))
+        ctx.notes.extend(render_audio(lesson, group, path, ctx.tts, ctx.speech))
         return path

@@ -50,6 +50,7 @@ class RenderContext:
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     pictures: list[Any] | None = None  # the steps' pictures when not the drawn sketches (generated images)
+    speech: dict[Any, Any] = field(default_factory=dict)  # narration spoken once, for audio and video alike
 
     @classmethod
     def from_settings(cls, settings: Settings, tts: TTSBackend | None = None) -> RenderContext:

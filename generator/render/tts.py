@@ -9,11 +9,13 @@ says so in its ``notes`` list; the audio renderer moves those lines into the les
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -34,6 +36,29 @@ class TTSBackend(Protocol):
 
     def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
         """Write the MP3 atomically; raise RenderError with the fix when it cannot."""
+        ...
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Spoken sentences as mono 16-bit little-endian PCM at ``rate`` Hz: one clip per sentence, each
+    ending with the engine's own pause after it (an empty clip for a sentence with nothing to say)."""
+
+    rate: int
+    clips: tuple[bytes, ...]
+
+
+@runtime_checkable
+class SentenceSpeaker(Protocol):
+    """A backend that can return raw speech sentence by sentence (so one synthesis serves the MP3, the
+    video and its caption timings). espeak-ng can; gTTS only returns MP3."""
+
+    name: str
+
+    def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int,
+              on_chunk: Callable[[int, list[bytes]], None] | None = None) -> Speech:
+        """Every sentence spoken, in order; RenderError with the fix when it cannot. ``on_chunk(rate,
+        clips)`` is given the clips as they are ready, in order (so encoding can start early)."""
         ...
 
 
@@ -78,18 +103,6 @@ def _cut(sentence: str, max_chars: int) -> list[str]:
     if cur:
         out.append(cur)
     return out
-
-
-def pcm_to_mp3(pcm: bytes, sample_rate: int, channels: int = 1, bitrate: int = 64) -> bytes:
-    """Encode 16-bit little-endian PCM as MP3 with LAME (lameenc; no ffmpeg needed)."""
-    import lameenc
-
-    enc = lameenc.Encoder()
-    enc.set_bit_rate(bitrate)
-    enc.set_in_sample_rate(sample_rate)
-    enc.set_channels(channels)
-    enc.set_quality(5)
-    return bytes(enc.encode(pcm) + enc.flush())
 
 
 def wav_pcm(data: bytes) -> tuple[int, int, bytes]:
@@ -139,7 +152,17 @@ class EspeakTTS:
         return shutil.which(self.binary) is not None
 
     def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
-        """Speak ``text`` with espeak-ng and write it as MP3."""
+        """Speak ``text`` with espeak-ng and write it as MP3 (speech settings, see ``render.mp3``)."""
+        from generator.render.mp3 import encode_speech
+
+        speech = self.speak(sentences(text), lang, rate_wpm)
+        write_bytes_atomic(out_path, encode_speech(speech, workers=self.workers))
+
+    def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int,
+              on_chunk: Callable[[int, list[bytes]], None] | None = None) -> Speech:
+        """Speak ``sentences`` with espeak-ng: chunks of whole sentences in parallel processes, each chunk
+        one call with a long SSML break between its sentences, cut back into one clip per sentence;
+        ``on_chunk`` gets each chunk's clips in order as soon as it and those before it are spoken."""
         exe = shutil.which(self.binary)
         if exe is None:
             raise RenderError(
@@ -147,49 +170,101 @@ class EspeakTTS:
                 "or choose the online engine with HOCVU_TTS=gtts",
                 binary=self.binary,
             )
-        voice = self.VOICES.get(lang, lang)
-        chunks = split_script(text, self.chunk_chars)
-        if not chunks:
+        sents = [s.strip() for s in sentences]
+        if not any(sents):
             raise RenderError("there is no text to speak; write the lesson's narration first")
+        voice = self.VOICES.get(lang, lang)
         speed = str(max(80, min(450, round(rate_wpm * self.SPEED_FACTOR.get(lang, 1.0)))))
+        args = [exe, "-v", voice, "-s", speed, "-b", "1", "--stdout"]
+        groups = _group(sents, self.chunk_chars)
 
-        def run(chunk: str) -> tuple[int, int, bytes]:
-            try:
-                proc = run_helper(  # ends if this process dies (kill -9 of a build or worker)
-                    [exe, "-v", voice, "-s", speed, "-b", "1", "--stdout"],
-                    input=chunk.encode("utf-8"),
-                    capture_output=True,
-                    timeout=self.timeout,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise RenderError(
-                    "espeak-ng took more than {timeout:.0f} s; try a shorter narration",
-                    timeout=self.timeout,
-                ) from exc
-            except OSError as exc:
-                raise RenderError(
-                    "cannot run {exe}: {exc}; reinstall it: apt-get install espeak-ng",
-                    exe=exe, exc=exc,
-                ) from exc
-            if proc.returncode != 0:
-                err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-                raise RenderError(
-                    "espeak-ng failed for voice {voice!r}: {reason}; "
-                    "check 'espeak-ng --voices' lists it",
-                    voice=voice, reason=err[-1] if err else proc.returncode,
-                )
-            return wav_pcm(proc.stdout)
+        def run(group: list[str]) -> tuple[int, list[bytes]]:
+            ssml = f'<break time="{BREAK_MS}ms"/>'.join(_xml(s) for s in group)
+            rate, pcm = self._run(args + ["-m"], f"<speak>{ssml}</speak>")
+            clips = split_at_breaks(pcm, rate, len(group))
+            if clips is None:  # the pauses did not add up: speak this chunk a sentence at a time
+                clips = [self._run(args, s)[1] if s else b"" for s in group]
+            return rate, clips
 
-        if len(chunks) == 1:
-            parts = [run(chunks[0])]
+        parts: list[tuple[int, list[bytes]]] = []
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(groups))) as pool:
+            for part in pool.map(run, groups):  # in order, while the later chunks are still spoken
+                parts.append(part)
+                if on_chunk is not None:
+                    on_chunk(*part)
+        return Speech(parts[0][0], tuple(c for _, clips in parts for c in clips))
+
+    def _run(self, args: list[str], text: str) -> tuple[int, bytes]:
+        try:
+            proc = run_helper(  # ends if this process dies (kill -9 of a build or worker)
+                args, input=text.encode("utf-8"), capture_output=True, timeout=self.timeout, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError(
+                "espeak-ng took more than {timeout:.0f} s; try a shorter narration", timeout=self.timeout,
+            ) from exc
+        except OSError as exc:
+            raise RenderError(
+                "cannot run {exe}: {exc}; reinstall it: apt-get install espeak-ng", exe=args[0], exc=exc,
+            ) from exc
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise RenderError(
+                "espeak-ng failed for voice {voice!r}: {reason}; check 'espeak-ng --voices' lists it",
+                voice=args[2], reason=err[-1] if err else proc.returncode,
+            )
+        rate, channels, pcm = wav_pcm(proc.stdout)
+        if channels != 1:
+            raise RenderError("espeak-ng returned stereo audio; reinstall it: apt-get install espeak-ng")
+        return rate, pcm
+
+
+#: The break put between sentences of one espeak-ng call: far longer than any pause espeak-ng makes itself
+#: (about 1.05 s after a sentence at its slowest, 80 words a minute), so a run of silence this long can
+#: only be a sentence boundary.
+BREAK_MS = 3000
+
+
+_NONZERO = re.compile(b"[^\\0]")
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _group(sents: list[str], max_chars: int) -> list[list[str]]:
+    """Consecutive sentences in groups of at most ``max_chars`` characters (a longer sentence alone)."""
+    groups: list[list[str]] = []
+    size = 0
+    for s in sents:
+        if groups and size + len(s) + 1 <= max_chars:
+            groups[-1].append(s)
+            size += len(s) + 1
         else:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                parts = list(pool.map(run, chunks))
-        rate, channels = parts[0][0], parts[0][1]
-        gap = bytes(2 * channels * (rate * self.gap_ms // 1000))
-        pcm = gap.join(p[2] for p in parts)
-        write_bytes_atomic(out_path, pcm_to_mp3(pcm, rate, channels))
+            groups.append([s])
+            size = len(s)
+    return groups
+
+
+def split_at_breaks(pcm: bytes, rate: int, count: int) -> list[bytes] | None:
+    """``count`` clips cut from ``pcm`` at its runs of exact silence as long as a break (each break
+    removed, the engine's own pause kept at the end of the clip before it); None when the runs do not
+    give ``count`` clips."""
+    brk = rate * BREAK_MS // 1000
+    # espeak-ng shortens a break by a few milliseconds where it meets its own pause: 80 % of one is still
+    # more than twice the longest pause it makes itself.
+    block = bytes(2 * (brk * 4 // 5))
+    clips: list[bytes] = []
+    pos = 0
+    while (start := pcm.find(block, 2 * pos)) != -1:  # the first hit is where the run starts
+        after = _NONZERO.search(pcm, start + len(block))
+        s, e = (start + 1) // 2, (after.start() if after else len(pcm)) // 2  # whole samples only
+        n = max(1, round((e - s) / brk))  # sentences that said nothing leave two or more breaks in one run
+        clips.append(pcm[2 * pos : 2 * max(s, e - n * brk)])
+        clips.extend(b"" for _ in range(n - 1))
+        pos = e
+    clips.append(pcm[2 * pos :])
+    return clips if len(clips) == count else None
 
 
 class _UnavailableError(Exception):

@@ -23,6 +23,7 @@ from generator.render.base import FILE_NAMES, RenderContext
 
 if TYPE_CHECKING:
     from generator.lesson import Lesson
+    from generator.render.narration import SpeechCache
     from generator.render.slide_plan import Placed, Theme
     from generator.render.tts import TTSBackend
     from generator.schema import TargetGroup
@@ -139,8 +140,12 @@ def draw_slide(pl: Placed, theme: Theme, n: int, total: int) -> Any:
 
 # -- the video ----------------------------------------------------------------------------------------
 def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend,
-                 pictures: list[Any] | None = None) -> list[str]:
-    """Write ``path`` (MP4) with ``captions.vtt`` and ``captions.srt`` beside it; returns notes."""
+                 pictures: list[Any] | None = None, cache: SpeechCache | None = None) -> list[str]:
+    """Write ``path`` (MP4) with ``captions.vtt`` and ``captions.srt`` beside it; returns notes.
+
+    The narration comes from ``lesson_speech`` (spoken once, shared with the MP3 through ``cache``) when
+    the engine returns raw speech; otherwise each sentence is spoken to MP3 and decoded."""
+    from generator.render.narration import clips_by_sentence, lesson_speech
     from generator.render.slide_plan import Theme, assign_narration, plan_slides
     from generator.render.speech import spoken
     from generator.render.tts import take_notes
@@ -154,6 +159,9 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
     said = assign_narration(lesson.narration, texts)
     rate = group.accessibility.speech_rate_wpm
     lang = lesson.language
+    speech = lesson_speech(lesson, rate, tts, cache)
+    clips = clips_by_sentence(lesson, speech) if speech is not None else {}
+    hz = speech.rate if speech is not None else RATE
     with tempfile.TemporaryDirectory(prefix=".video-", dir=path.parent) as tmp_name:
         tmp = Path(tmp_name)
         cues: list[Cue] = []
@@ -162,10 +170,10 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
         chapters: list[tuple[float, float, str]] = []
 
         def pause(seconds: float) -> None:
-            pcm.extend(bytes(2 * round(RATE * seconds)))
+            pcm.extend(bytes(2 * round(hz * seconds)))
 
         for n, (pl, sentences) in enumerate(zip(placed, said, strict=True), 1):
-            start = len(pcm) / (2 * RATE)
+            start = len(pcm) / (2 * hz)
             img = tmp / f"slide-{n:02d}.png"
             draw_slide(pl, theme, n, len(placed)).save(img)
             if not sentences:
@@ -174,15 +182,18 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
                 if sentence.strip() in ("", "…"):
                     pause(4 * GAP_S)  # the pause before a quiz answer: time to think
                     continue
-                mp3 = tmp / f"s{n:02d}-{j:02d}.mp3"
-                tts.synthesize(spoken(sentence, lang), lang, rate, mp3)
-                t0 = len(pcm) / (2 * RATE)
-                pcm.extend(_pcm(mp3))
-                cues.append(Cue(t0, len(pcm) / (2 * RATE), sentence))
+                t0 = len(pcm) / (2 * hz)
+                if speech is not None:
+                    pcm.extend(clips[sentence].pop(0))
+                else:
+                    mp3 = tmp / f"s{n:02d}-{j:02d}.mp3"
+                    tts.synthesize(spoken(sentence, lang), lang, rate, mp3)
+                    pcm.extend(_pcm(mp3))
+                cues.append(Cue(t0, len(pcm) / (2 * hz), sentence))
                 pause(GAP_S)
             if n == len(placed):
                 pause(TAIL_S)
-            end = len(pcm) / (2 * RATE)
+            end = len(pcm) / (2 * hz)
             image_list.append((img, end - start))
             kind = CHAPTERS.get(lang, CHAPTERS["en"]).get(pl.spec.kind, pl.spec.kind)
             if chapters and chapters[-1][2] == kind:
@@ -190,7 +201,7 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
             else:
                 chapters.append((start, end, kind))
         wav = tmp / "narration.wav"
-        _write_wav(wav, bytes(pcm))
+        _write_wav(wav, bytes(pcm), hz)
         notes = take_notes(tts)
         # Whole frames at 8 fps, with the rounding carried on, so slides never drift from their narration.
         edges = [0.0]
@@ -222,7 +233,7 @@ def render_video(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
               "-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "30",
               "-r", str(FPS), "-c:a", "aac", "-b:a", "64k", "-c:s", "mov_text",
               "-metadata:s:s:0", f"language={_iso3(lang)}", "-metadata:s:a:0", f"language={_iso3(lang)}",
-              "-movflags", "+faststart", "-t", f"{len(pcm) / (2 * RATE):.3f}", str(out)],
+              "-movflags", "+faststart", "-t", f"{len(pcm) / (2 * hz):.3f}", str(out)],
              "encoding the video")
         from generator.fsutil import write_bytes_atomic, write_text_atomic
 
@@ -249,13 +260,13 @@ def _pcm(mp3: Path) -> bytes:
     return proc.stdout
 
 
-def _write_wav(path: Path, pcm: bytes) -> None:
+def _write_wav(path: Path, pcm: bytes, rate: int = RATE) -> None:
     import wave
 
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
-        w.setframerate(RATE)
+        w.setframerate(rate)
         w.writeframes(pcm)
 
 
@@ -274,5 +285,5 @@ class VideoRenderer:
         if ctx.tts is None:
             raise RenderError("no TTS engine was given; set HOCVU_TTS to 'espeak' or 'gtts'")
         path = out_dir / FILE_NAMES[self.format]
-        ctx.notes.extend(render_video(lesson, group, path, ctx.tts, ctx.pictures))
+        ctx.notes.extend(render_video(lesson, group, path, ctx.tts, ctx.pictures, ctx.speech))
         return path

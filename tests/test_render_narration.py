@@ -1,0 +1,130 @@
+"""Narration spoken once and encoded as speech: espeak-ng's sentences cut at the breaks, MP3 in parallel
+segments that decode exactly as long as one stream, no clipping, and one synthesis shared by the MP3 and
+the video of a lesson."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from generator.lesson import sentences
+from generator.render.mp3 import SPEECH, Mp3Settings, encode_pcm, encode_speech
+from generator.render.tts import BREAK_MS, EspeakTTS, SentenceSpeaker, Speech, split_at_breaks
+
+needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs Debian's ffmpeg")
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+RATE = 22050
+
+
+def tone(seconds: float, amplitude: int = 8000) -> bytes:
+    """A square wave: never a zero sample, so only the silences between clips are runs of zeros."""
+    import numpy as np
+
+    n = int(RATE * seconds)
+    wave = np.where((np.arange(n) // 25) % 2 == 0, amplitude, -amplitude).astype("<i2")
+    return wave.tobytes()
+
+
+def silence(seconds: float) -> bytes:
+    return bytes(2 * int(RATE * seconds))
+
+
+def decode(data: bytes) -> bytes:
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", "-", "-f", "s16le", "-ac", "1", "-ar", str(RATE), "-"],
+                         input=data, capture_output=True, check=True)
+    return out.stdout
+
+
+def test_breaks_cut_sentences_and_keep_the_engines_own_pause() -> None:
+    brk = silence(BREAK_MS / 1000)
+    pcm = tone(0.5) + silence(0.4) + brk + tone(0.3) + silence(0.2) + brk + brk + tone(0.2)
+    clips = split_at_breaks(pcm, RATE, 4)
+    assert clips is not None
+    assert [round(len(c) / 2 / RATE, 2) for c in clips] == [0.9, 0.5, 0.0, 0.2]  # a silent sentence: empty
+    assert clips[0].startswith(tone(0.5)) and clips[0].endswith(silence(0.4))
+    assert split_at_breaks(pcm, RATE, 3) is None  # the breaks do not add up: the caller speaks one by one
+    assert split_at_breaks(tone(1.0) + silence(1.0) + tone(1.0), RATE, 1) == [tone(1.0) + silence(1.0) + tone(1.0)]
+
+
+@needs_ffmpeg
+def test_segments_decode_exactly_as_long_as_one_stream() -> None:
+    clips = tuple(tone(4.0 + i % 3) + silence(0.6) for i in range(24))  # 2.4 minutes, sentences with pauses
+    speech = Speech(RATE, clips)
+    one, four = encode_speech(speech, workers=1), encode_speech(speech, workers=4)
+    assert one != four  # really in four streams
+    assert len(decode(four)) == len(decode(one))
+    assert 0 <= len(decode(one)) / 2 - sum(len(c) for c in clips) / 2 <= 0.08 * RATE  # LAME's delay + a frame
+
+
+@needs_ffmpeg
+def test_full_scale_speech_never_clips_after_decoding() -> None:
+    import numpy as np
+
+    loud = tone(3.0, amplitude=32767)
+    raw = np.frombuffer(decode(encode_pcm(loud, RATE, Mp3Settings(SPEECH.kbps, SPEECH.quality, 1.0))), "<i2")
+    ours = np.frombuffer(decode(encode_pcm(loud, RATE)), "<i2")
+    assert np.abs(raw.astype(int)).max() >= 32767  # without the gain the decoded file clips
+    assert np.abs(ours.astype(int)).max() < 32767
+
+
+@needs_espeak
+def test_espeak_speaks_every_sentence_once_in_order() -> None:
+    text = ("Xin chào ông bà. Mã OTP chỉ dùng một lần! … Không đưa mã cho ai, kể cả người xưng công an. "
+            "Hãy gọi 113 khi cần.")
+    sents = sentences(text)
+    speech = EspeakTTS(chunk_chars=60).speak(sents, "vi", 130)
+    assert len(speech.clips) == len(sents) and speech.rate == RATE
+    lengths = [len(c) / 2 / RATE for c in speech.clips]
+    assert lengths[sents.index("…")] < 0.3  # nothing to say
+    assert all(0.5 < x < 8 for i, x in enumerate(lengths) if sents[i] != "…")
+    assert lengths[3] > lengths[0]  # the long sentence takes longer than the greeting
+
+
+class CountingSpeaker:
+    """A SentenceSpeaker that returns a tone per sentence and counts its calls."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int,
+              on_chunk: Callable[[int, list[bytes]], None] | None = None) -> Speech:
+        self.calls += 1
+        clips = [tone(0.2 + 0.01 * len(s)) + silence(0.3) for s in sentences]
+        for i in range(0, len(clips), 7):  # in chunks, as espeak-ng gives them
+            if on_chunk is not None:
+                on_chunk(RATE, clips[i : i + 7])
+        return Speech(RATE, tuple(clips))
+
+    def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
+        raise AssertionError("a sentence speaker is never asked for an MP3")
+
+
+@needs_ffmpeg
+def test_audio_and_video_share_one_synthesis(library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from generator.config import Settings
+    from generator.render import render_lesson
+    from tests.conftest import offline_lesson
+    from tests.test_render_audio import mp3_duration
+
+    lesson = offline_lesson(library, "2.3", 1, "elderly", "vi").lesson
+    tts = CountingSpeaker()
+    assert isinstance(tts, SentenceSpeaker)
+    result = render_lesson(lesson, library.group("elderly"), tmp_path, ["audio", "video"], Settings(), tts=tts)
+    assert tts.calls == 1
+    from generator.render.speech import spoken
+
+    spoken_s = sum(0.5 + 0.01 * len(spoken(s, "vi")) for s in sentences(lesson.narration))
+    mp3 = result.files["audio"].read_bytes()
+    assert abs(mp3_duration(mp3) - spoken_s) < 0.2
+    # encoded while spoken, in segments, it decodes exactly as long as the speech encoded in one stream
+    one = encode_speech(tts.speak([spoken(s, "vi") for s in sentences(lesson.narration)], "vi", 130), workers=1)
+    assert len(decode(mp3)) == len(decode(one))
+    video_s = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                                    str(result.files["video"])], capture_output=True, check=True, text=True).stdout)
+    assert video_s > spoken_s  # the same sentences, with the slides' pauses
