@@ -29,7 +29,7 @@ class Finding:
 def check_workspace(settings: Settings, store: ReviewStore, by: str, *, fix: bool = False) -> list[Finding]:
     """Every disagreement between ``outputs/`` and the store; with ``fix``, adopt, set aside or remove."""
     from generator.publish.release import repair_releases
-    from generator.review.versioning import repair_versions
+    from generator.versions import repair_versions
 
     found = [Finding(r.path, r.problem, r.action) for r in repair_versions(settings.outputs_dir, store, by, fix=fix)]
     found += [Finding(r.path, r.problem, r.action) for r in repair_releases(settings, store, by, fix=fix)]

@@ -143,7 +143,7 @@ def test_a_new_format_is_rendered_without_a_new_llm_call(workspace, openai_env):
 def test_a_full_disk_at_the_report_keeps_the_results(workspace, monkeypatch):
     import errno
 
-    from generator.batch import run
+    from generator.batch import report as run
 
     def full(path, text, mode=None):  # type: ignore[no-untyped-def]
         if "builds" in str(path) and "cache" not in str(path):

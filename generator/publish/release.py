@@ -275,7 +275,7 @@ def build_release(
             try:
                 os.rename(tmp, target)
                 placed = True
-                from generator.review.versioning import crash_point
+                from generator.versions import crash_point
 
                 crash_point("release-placed")
             except OSError as exc:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from generator.drafting.backend import DraftResult
     from generator.frameworks import Library
     from generator.review.store import ReviewStore
-    from generator.review.versioning import NewVersion, RenderFn
+    from generator.versions import NewVersion, RenderFn
 
 
 @dataclass
@@ -108,7 +108,7 @@ def revise_lesson(
     render: RenderFn | None = None,
 ) -> Revised:
     """comments → revise → merge → check → write → render → record (a new version in review)."""
-    from generator.review.versioning import write_render_record
+    from generator.versions import make_version
 
     if section != "all" and section not in SECTIONS:
         raise NotFoundError.unknown("section", section, ("all", *SECTIONS))
@@ -143,7 +143,7 @@ def revise_lesson(
             f"the revision left '{section}' unchanged; edit the lesson (`hocvu edit {lesson_id}`) "
             f"to apply what the backend could not"
         )
-    new = write_render_record(
+    new = make_version(
         Drafted(lesson, check_lesson(lesson, library, settings)),
         library,
         settings,
