@@ -202,15 +202,17 @@ class BatchRunner:
                                              ensure_ascii=False))
         return drafted
 
-    def _render_fn(self, p: PlannedLesson, loop: asyncio.AbstractEventLoop) -> Callable[..., RenderResult]:
+    def _render_fn(self, p: PlannedLesson, loop: asyncio.AbstractEventLoop,
+                   staged: list[Path]) -> Callable[..., RenderResult]:
         """The render function ``make_version`` calls (in a version thread): it hands the lesson to the
-        executor on the event loop and waits for the files."""
+        executor on the event loop and waits for the files (``staged`` learns the folder)."""
         s = self.settings
         assert self._executor is not None
         executor = self._executor
 
         def render(lesson: Lesson, group: TargetGroup, folder: Path, formats: list[str], settings: Settings,
                    tts: Any = None) -> RenderResult:
+            staged.append(folder)
             self._staged.add(folder)
             if self._stopping.is_set():
                 raise BuildStopped("the build is stopping")
@@ -235,11 +237,20 @@ class BatchRunner:
         import functools
 
         loop = asyncio.get_running_loop()
+        staged: list[Path] = []
         work = functools.partial(
             make_version, drafted, self.library, self.settings, self.store, author=self.author, kind="draft",
-            formats=p.formats, render=self._render_fn(p, loop), cache_key=p.cache_key, on_stage=tell,
+            formats=p.formats, render=self._render_fn(p, loop, staged), cache_key=p.cache_key, on_stage=tell,
             note=f"drafted with {drafted.lesson.provenance.backend} (build {build})")
-        return await loop.run_in_executor(self._versions, work)
+        try:
+            new = await loop.run_in_executor(self._versions, work)
+        except asyncio.CancelledError:
+            raise  # the thread may still hold the folder: the end of the run removes it
+        except BaseException:
+            self._staged.difference_update(staged)
+            raise
+        self._staged.difference_update(staged)  # placed or removed by make_version: nothing kept
+        return new
 
     async def _one(self, p: PlannedLesson, room: asyncio.Semaphore, build: str,
                    finished: list[LessonOutcome]) -> None:
