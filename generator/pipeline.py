@@ -55,7 +55,7 @@ def draft_one(library: Library, settings: Settings, *, framework: str, competenc
     folder before it is recorded (``()``: none, ``None``: the group's default formats).
     """
     from generator.review.store import ReviewStore, default_author
-    from generator.review.versioning import write_render_record
+    from generator.versions import make_version
 
     request = build_request(library, framework, competence, level, group, lang)
     llm = make_backend(settings, library, backend, model)
@@ -69,8 +69,8 @@ def draft_one(library: Library, settings: Settings, *, framework: str, competenc
             request.passages, sources_hash = retrieve_passages(
                 settings, library, collection, framework, competence, level, group, lang)
         drafted = run_sync(adraft_lesson(library, settings, llm, request, sources_hash))
-        new = write_render_record(drafted, library, settings, db, author=who, kind="draft", formats=formats,
-                                  tts=tts, note=f"drafted with {drafted.lesson.provenance.backend}")
+        new = make_version(drafted, library, settings, db, author=who, kind="draft", formats=formats, tts=tts,
+                           note=f"drafted with {drafted.lesson.provenance.backend}")
     finally:
         if own:
             db.close()

@@ -140,7 +140,7 @@ class Report:
     # -- the report ---------------------------------------------------------------------------------
     def markdown(self, showcase: Sequence[tuple[str, int, str, str]] = SHOWCASE) -> str:
         """QUALITY.md."""
-        from generator.drafting.preview import to_markdown
+        from generator.render.preview import to_markdown
 
         n = len(self.lessons)
         ok = sum(d.passed for d in self.lessons)

@@ -43,7 +43,7 @@ def check_workspace(settings: Settings, store: ReviewStore, by: str, *, fix: boo
     """Every disagreement between ``outputs/`` and the store; with ``fix``, adopt, set aside or remove
     (``keep_releases``: a release that cannot be adopted stays in place, as after a store is rebuilt)."""
     from generator.publish.release import repair_releases
-    from generator.review.versioning import repair_versions
+    from generator.versions import repair_versions
 
     found = [Finding(r.path, r.problem, r.action) for r in repair_versions(settings.outputs_dir, store, by, fix=fix)]
     found += [Finding(r.path, r.problem, r.action) for r in repair_releases(settings, store, by, fix=fix,
@@ -239,7 +239,7 @@ def _fix_version(conn: Any, settings: Settings, lesson_id: str, number: int, fol
     from generator.fsutil import sha256_file
     from generator.lesson import Lesson
     from generator.review.records import lesson_content_hash
-    from generator.review.versioning import collect_artifacts, folder_whole
+    from generator.versions import collect_artifacts, folder_whole
 
     if not folder:
         return ""

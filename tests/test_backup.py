@@ -14,7 +14,7 @@ from generator.backup import verify_backup
 from generator.config import load_settings
 from generator.review.db import HEAD
 from generator.review.store import ReviewStore
-from generator.review.versioning import write_render_record
+from generator.versions import make_version
 from tests.conftest import offline_lesson
 
 LID = "vn-dcf-2025.4.2.L1.elderly.vi"
@@ -28,7 +28,7 @@ def filled(workspace, library):  # type: ignore[no-untyped-def]
         store.add_user("ed", "editor")
         store.add_user("rev", "reviewer")
         for _ in range(2):
-            write_render_record(drafted, library, load_settings(), store, author="ed", kind="draft", formats=[])
+            make_version(drafted, library, load_settings(), store, author="ed", kind="draft", formats=[])
         store.add_comment(LID, "rev", "Câu 2 dài quá.")
     own = workspace / "frameworks/groups/xa-vien.yaml"
     own.parent.mkdir(parents=True)
@@ -161,7 +161,7 @@ def test_backup_and_restore_on_postgresql(postgres_url, workspace, library, tmp_
     drafted = offline_lesson(library)
     with ReviewStore.open(load_settings()) as store:
         store.add_user("ed", "editor")
-        write_render_record(drafted, library, load_settings(), store, author="ed", kind="draft", formats=[])
+        make_version(drafted, library, load_settings(), store, author="ed", kind="draft", formats=[])
     archive = tmp_path / "pg.tar.gz"
     made = cli("backup", str(archive))
     assert made.exit_code == 0 and "postgresql store" in made.output, made.output

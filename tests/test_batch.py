@@ -143,7 +143,7 @@ def test_a_new_format_is_rendered_without_a_new_llm_call(workspace, openai_env):
 def test_a_full_disk_at_the_report_keeps_the_results(workspace, monkeypatch):
     import errno
 
-    from generator.batch import run
+    from generator.batch import report as run
 
     def full(path, text, mode=None):  # type: ignore[no-untyped-def]
         if "builds" in str(path) and "cache" not in str(path):
@@ -271,6 +271,9 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(workspace):
     report = json.loads(sorted((workspace / "outputs/builds").glob("t1-*.json"))[-1].read_text(encoding="utf-8"))
     done = len(list(drafts.glob("*/v1")))
     assert report["interrupted"] is True and 3 <= done < 48
+    t = report["totals"]  # what did not finish is listed, so the report accounts for every lesson
+    assert t["unfinished"] > 0 and t["generated"] + t["unfinished"] == 48
+    assert all(x["error"] for x in report["lessons"] if x["status"] == "unfinished")
     result = subprocess.run([hocvu, "build", str(spec), "--workers", "0"], env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

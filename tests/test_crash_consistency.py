@@ -19,7 +19,7 @@ from generator.errors import PublishError
 from generator.fsutil import make_staging, remove_stale_staging, staging_owner_alive
 from generator.repair import check_workspace
 from generator.review.store import ReviewStore
-from generator.review.versioning import folder_whole, write_render_record
+from generator.versions import folder_whole, make_version
 from tests.conftest import offline_lesson
 
 HOCVU = str(Path(sys.executable).parent / "hocvu")
@@ -46,7 +46,7 @@ def drafted(library):  # type: ignore[no-untyped-def]
 
 
 def _draft(library, drafted, store, formats=None):  # type: ignore[no-untyped-def]
-    return write_render_record(drafted, library, load_settings(), store, author="ed", kind="draft",
+    return make_version(drafted, library, load_settings(), store, author="ed", kind="draft",
                                formats=formats if formats is not None else [])
 
 

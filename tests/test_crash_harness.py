@@ -1,5 +1,5 @@
 """Crash injection at every step of save-and-record (draft, edit, build) and of publish: the command is
-SIGKILLed there (``HOCVU_CRASH_AT=<point>``, read by ``versioning.crash_point`` only), then
+SIGKILLed there (``HOCVU_CRASH_AT=<point>``, read by ``versions.crash_point`` only), then
 ``hocvu doctor --repair`` and a rerun. Afterwards the store and the folders agree, every version is whole
 in the folder of its number, no staging folder is left, and nothing is repeated or lost."""
 

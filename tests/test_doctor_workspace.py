@@ -11,7 +11,7 @@ import pytest
 
 from generator.config import load_settings
 from generator.review.store import ReviewStore
-from generator.review.versioning import write_render_record
+from generator.versions import make_version
 from tests.conftest import offline_lesson
 
 LID = "vn-dcf-2025.4.2.L1.elderly.vi"
@@ -23,7 +23,7 @@ def drafted_workspace(workspace, library):  # type: ignore[no-untyped-def]
     drafted = offline_lesson(library)
     with ReviewStore.open(load_settings()) as store:
         for _ in range(2):
-            write_render_record(drafted, library, load_settings(), store, author="ed", kind="draft", formats=[])
+            make_version(drafted, library, load_settings(), store, author="ed", kind="draft", formats=[])
     return workspace
 
 

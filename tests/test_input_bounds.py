@@ -66,13 +66,13 @@ def test_a_manifest_entry_that_is_not_a_mapping_is_reported_not_a_crash(tmp_path
 def test_review_diff_and_show_name_the_real_problem(cli, workspace, library):
     from generator.config import load_settings
     from generator.review.store import ReviewStore
-    from generator.review.versioning import write_render_record
+    from generator.versions import make_version
     from tests.conftest import offline_lesson
 
     lid = "vn-dcf-2025.4.2.L1.elderly.vi"
     with ReviewStore.open(load_settings()) as store:
         for _ in range(2):
-            write_render_record(offline_lesson(library), library, load_settings(), store, author="ed",
+            make_version(offline_lesson(library), library, load_settings(), store, author="ed",
                                 kind="draft", formats=[])
     refused(cli("review", "diff", lid, "0", "2"), "start at 1")
     (workspace / "outputs/drafts" / lid / "v2/preview.md").unlink()

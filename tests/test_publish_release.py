@@ -17,7 +17,7 @@ from generator.errors import PublishError
 from generator.publish.manifest import verify_release
 from generator.publish.release import build_release, release_path
 from generator.review.store import ReviewStore
-from generator.review.versioning import write_render_record
+from generator.versions import make_version
 from tests.conftest import offline_lesson
 
 IMSCP = "{http://www.imsproject.org/xsd/imscp_rootv1p1p2}"
@@ -65,7 +65,7 @@ def env(workspace, library, drafts):  # type: ignore[no-untyped-def]
 
     def add(key, formats):  # type: ignore[no-untyped-def]
         d = drafts[key]
-        write_render_record(
+        make_version(
             d, library, settings, store, author="ed", kind="draft", formats=formats, tts=FakeTTS()
         )
         return d.lesson.id

@@ -15,7 +15,7 @@ import pytest
 from generator.config import load_settings
 from generator.publish.release import build_release
 from generator.review.store import ReviewStore
-from generator.review.versioning import write_render_record
+from generator.versions import make_version
 from tests.conftest import offline_lesson
 
 CHROMIUM = "/usr/bin/chromium"
@@ -50,7 +50,7 @@ def site(workspace, library, tmp_path):  # type: ignore[no-untyped-def]
     with ReviewStore.open(settings) as store:
         store.add_user("rev", "reviewer")
         d = offline_lesson(library)
-        write_render_record(d, library, settings, store, author="ed", kind="draft", formats=["page"])
+        make_version(d, library, settings, store, author="ed", kind="draft", formats=["page"])
         store.approve(d.lesson.id, "rev")
         release = build_release(store, library, settings, "r1", by="ed")
     served = tmp_path / "served"

@@ -23,7 +23,7 @@ from generator.review.diff import diff_lessons
 from generator.review.edit import edit_lesson, lesson_yaml, parse_edit, to_yaml
 from generator.review.revise import revise_lesson
 from generator.review.store import ReviewStore
-from generator.review.versioning import write_render_record
+from generator.versions import make_version
 from tests.conftest import offline_lesson
 
 LID = "vn-dcf-2025.4.2.L1.elderly.vi"
@@ -79,7 +79,7 @@ def setup(workspace, library, drafted):  # type: ignore[no-untyped-def]
     store = ReviewStore.open(settings)
     for name, role in (("ed", "editor"), ("rev1", "reviewer"), ("rev2", "reviewer")):
         store.add_user(name, role)
-    write_render_record(drafted, library, settings, store, author="ed", kind="draft", formats=["page"])
+    make_version(drafted, library, settings, store, author="ed", kind="draft", formats=["page"])
     store.request_changes(LID, "rev1", "Bước 2 khó hiểu với người cao tuổi", section="steps")
     store.add_comment(LID, "rev2", "Ví dụ nên nói về Zalo", section="example")
     store.add_comment(LID, "rev2", "Dùng từ ngữ đơn giản hơn")

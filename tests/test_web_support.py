@@ -55,12 +55,12 @@ def page_and_audio(lesson, group, out_dir, formats, settings, tts=None):  # type
 
 
 def _record(library, settings, store, competence, level, group, *, audio=False, change=None):  # type: ignore[no-untyped-def]
-    from generator.review.versioning import write_render_record
+    from generator.versions import make_version
 
     drafted = offline_lesson(library, competence=competence, level=level, group=group)
     if change:
         drafted.lesson = change(drafted.lesson)
-    new = write_render_record(drafted, library, settings, store, author="ed", kind="draft",
+    new = make_version(drafted, library, settings, store, author="ed", kind="draft",
                               formats=["page", "audio"] if audio else ["page"], render=page_and_audio,
                               note="drafted with offline")
     return new.record

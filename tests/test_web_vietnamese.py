@@ -110,7 +110,7 @@ def _record_failing(app) -> str:  # type: ignore[no-untyped-def]
     """A lesson that fails checks (a link outside the allow-list, markup, a 60-letter word), recorded
     with its real check results."""
     from generator.drafting.service import check_lesson
-    from generator.review.versioning import write_render_record
+    from generator.versions import make_version
     from tests.conftest import offline_lesson
     from tests.test_web_support import page_and_audio
 
@@ -122,7 +122,7 @@ def _record_failing(app) -> str:  # type: ignore[no-untyped-def]
         "example": "<b>" + lesson.example + "</b> " + "a" * 60})
     drafted.lesson, drafted.checks = lesson, check_lesson(lesson, ctx.library, ctx.settings)
     assert sum(not c.passed for c in drafted.checks) >= 3
-    write_render_record(drafted, ctx.library, ctx.settings, ctx.store, author="ed", kind="draft",
+    make_version(drafted, ctx.library, ctx.settings, ctx.store, author="ed", kind="draft",
                         formats=["page"], render=page_and_audio, note="drafted with offline")
     return lesson.id
 

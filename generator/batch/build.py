@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.batch.plan import Plan, PlannedLesson, Status, make_plan, prompt_hash_for
-from generator.batch.run import BatchRunner, BuildReport, Progress
+from generator.batch.report import BuildReport
+from generator.batch.run import BatchRunner, Progress
 from generator.batch.sink import StoreSink
 from generator.batch.spec import BatchSpec
 from generator.drafting.backend import SourcePassage, make_backend
@@ -41,7 +42,7 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
     """Expand the spec, key every lesson, and mark the ones whose inputs have not changed as cached
     (a lesson whose version failed its checks is drafted again, unless ``accept_failed``)."""
     name, model = resolved_backend(spec, settings, backend)
-    sink = StoreSink(store, "")
+    sink = StoreSink(store)
     estimate = None
     if name == "openai":
         import importlib
@@ -68,9 +69,13 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
 
 def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewStore, author: str,
               concurrency: int, progress: Progress | None = None, render_workers: int = 0,
-              force: bool = False, accept_failed: bool = False, stop_after: int | None = None) -> BuildReport:
-    """Run the plan: draft, check, render and submit every lesson that is not cached. The build stops
-    sending after ``stop_after`` (default: the spec's) lessons in a row failed alike (0: never)."""
+              force: bool = False, accept_failed: bool = False, stop_after: int | None = None,
+              executor: str = "local") -> BuildReport:
+    """Run the plan: draft, check, render and submit every lesson that is not cached, the work done by the
+    executor registered as ``executor``. The build stops sending after ``stop_after`` (default: the
+    spec's) lessons in a row failed alike (0: never)."""
+    from generator.batch.executor import ExecutorContext, make_executor
+
     backend = make_backend(settings, library, plan.backend, None if plan.backend == "offline" else plan.model)
     retrieve = None
     if plan.spec.sources:
@@ -84,9 +89,10 @@ def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewSto
             return retrieve_passages(settings, library, collection, p.framework, p.competence, p.level,
                                      p.group, p.lang, store=sources)
 
-    runner = BatchRunner(library, settings, backend, StoreSink(store, author), retrieve=retrieve,
+    runs = make_executor(executor, ExecutorContext(library, settings, backend, render_workers))
+    runner = BatchRunner(library, settings, backend, store, author, retrieve=retrieve,
                          render_workers=render_workers, reuse_drafts=not force, accept_failed=accept_failed,
-                         stop_after=plan.spec.stop_after if stop_after is None else stop_after)
+                         stop_after=plan.spec.stop_after if stop_after is None else stop_after, executor=runs)
     if progress is not None:
         runner.progress = progress
     return asyncio.run(runner.arun(plan, concurrency))

@@ -1,11 +1,17 @@
-"""Run a batch plan: LLM calls concurrently (bounded), rendering in a worker pool, each lesson's stages
-in order (draft → check → render → submit), failures recorded per lesson, resumable after any crash.
+"""Run a batch plan: each lesson's stages in order (draft → check → render → submit), drafting and
+rendering done by the build's executor (``generator.batch.executor``), the version made by
+``generator.versions.make_version`` as for every other version, failures recorded per lesson,
+resumable after any crash.
 
 Resume: every finished draft is cached atomically under ``outputs/builds/cache/<draft-key>.json`` before
-rendering, so a rerun never repeats a finished LLM call; a version folder appears only whole (staged in a
-hidden folder that names its owning process, then renamed to the number the store gives it, see
-``generator.review.versioning``). Staging folders whose owner is gone are removed; a live build's or
-draft's are never touched, so builds with overlapping plans can run at once.
+rendering, so a rerun never repeats a finished LLM call; a version folder appears only whole (see
+``generator.versions``). Staging folders whose owner is gone are removed; a live build's or draft's are
+never touched, so builds with overlapping plans can run at once.
+
+Flat memory: a lesson waits for room before it is drafted — at most ``concurrency`` model calls plus a
+short queue of drafted lessons waiting to be rendered — so drafting never runs ahead of rendering, and
+nothing of a lesson but its outcome is kept once its version is recorded; outcomes are streamed to the
+report as they come (``generator.batch.report``).
 
 Truth in reporting: a model-drafted lesson still failing its checks after the last re-ask is 'failed_checks' (it is
 rendered and submitted, so a reviewer sees it with its failures, but it is not a cache hit: the next run
@@ -17,59 +23,43 @@ unavailable-server error, marking the rest 'not_attempted'.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
-import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from generator.batch.executor import DraftJob, Executor, ExecutorContext, RenderJob, make_executor
 from generator.batch.plan import Plan, PlannedLesson
+from generator.batch.report import BuildReport, LessonOutcome, ReportStream
 from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, Meter, SourcePassage, metering
 from generator.drafting.checks import CheckResult
-from generator.drafting.service import (
-    Drafted,
-    assemble,
-    build_request,
-    check_lesson,
-    discard_staging,
-    draft_dir,
-    fill_version,
-)
+from generator.drafting.service import Drafted, assemble, build_request, check_lesson
 from generator.errors import BackendUnavailableError, HocvuError
 from generator.fsutil import remove_stale_staging, write_text_atomic
 from generator.lesson import Lesson
-from generator.review.versioning import place_and_record
-from generator.review.versioning import stage as stage_version
+from generator.versions import NewVersion, lesson_dir, make_version
 
 if TYPE_CHECKING:
     from generator.config import Settings
     from generator.frameworks import Library
+    from generator.render import RenderResult
+    from generator.review.store import ReviewStore
+    from generator.schema import TargetGroup
 
 STAGES = ("draft", "render", "submit")
-#: Outcomes that make a build exit 3.
-FAILURES = ("failed", "failed_checks", "not_attempted")
-
-
-class VersionSink(Protocol):
-    """Where finished versions go (the review store)."""
-
-    def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
-               artifacts: dict[str, Path]) -> str:
-        """Record a new version (in review); returns a short status line."""
-        ...
-
-    def next_number(self, lesson_id: str) -> int:
-        """The number the next version of ``lesson_id`` will get (its folder is ``v<N>``)."""
-        ...
+#: How often a version thread waiting for its render looks whether the build is stopping (seconds).
+STOP_POLL = 0.25
 
 
 class Progress(Protocol):
-    """Receives stage events (the CLI shows them with Rich)."""
+    """Receives stage events (the CLI shows them); may be called from the build's worker threads."""
 
     def stage(self, name: str, lesson_id: str, event: str) -> None:
         """``event`` is 'start', 'done' or 'fail'."""
@@ -79,80 +69,6 @@ class Progress(Protocol):
 class _NoProgress:
     def stage(self, name: str, lesson_id: str, event: str) -> None:
         pass
-
-
-@dataclass
-class LessonOutcome:
-    """What happened to one planned lesson."""
-
-    id: str
-    group: str
-    status: str  # generated | cached | failed | failed_checks | not_attempted | skipped
-    stage: str = ""
-    error: str = ""
-    version_dir: str = ""
-    llm_call: bool = False
-    requests: int = 0  # HTTP requests to the model server, SDK retries and failed attempts included
-    attempts: int = 0  # replies asked for (1 + re-asks)
-    failed_checks: list[str] = field(default_factory=list)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class BuildReport:
-    """A batch run's results."""
-
-    name: str
-    backend: str
-    model: str
-    started_at: str
-    seconds: float = 0.0
-    interrupted: bool = False
-    stopped: str = ""  # why the circuit breaker stopped the build ("" when it did not)
-    lessons: list[LessonOutcome] = field(default_factory=list)
-    path: Path | None = None
-    write_error: str = ""  # why the JSON report could not be written (the results are still reported)
-
-    def count(self, status: str) -> int:
-        """Lessons with ``status``."""
-        return sum(1 for x in self.lessons if x.status == status)
-
-    @property
-    def llm_calls(self) -> int:
-        """Requests sent to the model server in this run (retries, re-asks and failed ones included)."""
-        return sum(x.requests for x in self.lessons)
-
-    @property
-    def ok(self) -> bool:
-        """True when every planned lesson was generated or cached and passed its checks."""
-        return not any(x.status in FAILURES for x in self.lessons)
-
-    def totals(self) -> dict[str, Any]:
-        """Summary figures."""
-        return {
-            "planned": len(self.lessons), "generated": self.count("generated"), "cached": self.count("cached"),
-            "failed": self.count("failed"), "failed_checks": self.count("failed_checks"),
-            "not_attempted": self.count("not_attempted"), "skipped": self.count("skipped"),
-            "llm_calls": self.llm_calls,
-            "reasks": sum(max(0, x.attempts - 1) for x in self.lessons),
-            "input_tokens": sum(x.input_tokens for x in self.lessons),
-            "output_tokens": sum(x.output_tokens for x in self.lessons),
-            "cost_usd": round(sum(x.cost_usd for x in self.lessons), 6), "seconds": round(self.seconds, 3),
-        }
-
-    def to_json(self) -> str:
-        """The JSON report."""
-        from dataclasses import asdict
-
-        return json.dumps({"name": self.name, "backend": self.backend, "model": self.model,
-                           "started_at": self.started_at, "interrupted": self.interrupted,
-                           "stopped": self.stopped,
-                           "totals": self.totals(), "lessons": [asdict(x) for x in self.lessons]},
-                          ensure_ascii=False, indent=2)
 
 
 class BuildStopped(Exception):  # noqa: N818 - a signal inside the runner, never shown as an error
@@ -213,17 +129,24 @@ class BatchRunner:
     library: Library
     settings: Settings
     backend: LLMBackend
-    sink: VersionSink
+    store: ReviewStore
+    author: str
     retrieve: Callable[[PlannedLesson], tuple[list[SourcePassage], str]] | None = None
     progress: Progress = field(default_factory=_NoProgress)
     render_workers: int = 0  # 0: render in a thread of this process
     reuse_drafts: bool = True  # False (--force): every lesson gets a fresh draft
     accept_failed: bool = False  # True: a cached draft that failed its checks is used as it is
     stop_after: int = 5  # the circuit breaker: lessons in a row failing alike before the build stops
+    executor: Executor | None = None  # None: the local executor, with ``render_workers`` processes
+    queue: int = 0  # drafted lessons that may wait for rendering (0: as many as render slots)
     breaker: Breaker = field(default_factory=Breaker)
-    _pool: Executor | None = None
+    _executor: Executor | None = None
+    _versions: ThreadPoolExecutor | None = None
+    _stream: ReportStream | None = None
     _staged: set[Path] = field(default_factory=set)
-    _helper: Executor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _helper: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
 
     @property
     def outputs(self) -> Path:
@@ -234,8 +157,8 @@ class BatchRunner:
         return self.outputs / "builds" / "cache"
 
     # -- stages ---------------------------------------------------------------------------------
-    async def _draft(self, p: PlannedLesson, gate: Gate, out: LessonOutcome) -> Drafted:
-        """Stage 'draft' (with retrieval and checks): from the draft cache, or one backend call."""
+    async def _draft(self, p: PlannedLesson, out: LessonOutcome) -> Drafted:
+        """Stage 'draft' (with retrieval and checks): from the draft cache, or the executor's draft."""
         cached = self.cache_dir / f"{draft_key(p.draft_key or p.cache_key)}.json"
         if self.reuse_drafts and cached.exists():
             data = json.loads(cached.read_text(encoding="utf-8"))
@@ -244,25 +167,22 @@ class BatchRunner:
                 lesson = Lesson.model_validate(data["lesson"])
                 lesson.provenance.cache_key = p.cache_key  # the same draft, maybe rendered in other formats
                 return Drafted(lesson, checks)
-        req = build_request(self.library, p.framework, p.competence, p.level, p.group, p.lang)
+        loop = asyncio.get_running_loop()
+        passages: list[SourcePassage] = []
         sources_hash = ""
         if self.retrieve is not None:
-            loop = asyncio.get_running_loop()
-            req.passages, sources_hash = await loop.run_in_executor(self._helper, self.retrieve, p)
+            passages, sources_hash = await loop.run_in_executor(self._helper, self.retrieve, p)
+        job = DraftJob(p.cache_key, p.framework, p.competence, p.level, p.group, p.lang, tuple(passages))
+        assert self._executor is not None
         try:
-            if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
-                self.backend.limiter = gate
-                result = await self.backend.adraft(req)
-            else:
-                async with gate:
-                    result = await self.backend.adraft(req)
+            result = await self._executor.draft(job)
         except Exception as exc:
             self.breaker.record(exc)  # at once, before the next lesson's call can go out
             raise
         self.breaker.record(None)
         out.attempts = result.attempts
+        req = build_request(self.library, p.framework, p.competence, p.level, p.group, p.lang, passages)
         # One helper thread: off the event loop, without a malloc arena per pool thread.
-        loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._helper, self._finish_draft, p, req, result, sources_hash, cached)
 
     def _finish_draft(self, p: PlannedLesson, req: DraftRequest, result: DraftResult, sources_hash: str,
@@ -281,25 +201,68 @@ class BatchRunner:
                                              ensure_ascii=False))
         return drafted
 
-    async def _render(self, p: PlannedLesson, drafted: Drafted, tmp: Path) -> dict[str, Any]:
-        """Stage 'render': every format into the staging folder, in the worker pool."""
-        from generator.batch.worker import render_into
-
+    def _render_fn(self, p: PlannedLesson, loop: asyncio.AbstractEventLoop,
+                   staged: list[Path]) -> Callable[..., RenderResult]:
+        """The render function ``make_version`` calls (in a version thread): it hands the lesson to the
+        executor on the event loop and waits for the files (``staged`` learns the folder)."""
         s = self.settings
-        args = (str(tmp), drafted.lesson.model_dump_json(), self.library.group(p.group).model_dump_json(),
-                p.formats, str(s.workspace), {"tts": s.tts, "tts_fallback": s.tts_fallback,
-                                              "tts_timeout": s.tts_timeout})
-        if self._pool is None:
-            return await asyncio.to_thread(render_into, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, render_into, *args)
+        assert self._executor is not None
+        executor = self._executor
 
-    async def _one(self, p: PlannedLesson, gate: Gate) -> LessonOutcome:
-        out = LessonOutcome(id=p.id, group=p.group, status="generated")
-        with metering() as meter:
-            try:
-                return await self._stages(p, gate, out, meter)
-            finally:
-                self._count(out, meter)
+        def render(lesson: Lesson, group: TargetGroup, folder: Path, formats: list[str], settings: Settings,
+                   tts: Any = None) -> RenderResult:
+            staged.append(folder)
+            self._staged.add(folder)
+            if self._stopping.is_set():
+                raise BuildStopped("the build is stopping")
+            job = RenderJob(p.cache_key, str(folder), lesson.model_dump_json(), group.model_dump_json(),
+                            tuple(formats), str(s.workspace),
+                            {"tts": s.tts, "tts_fallback": s.tts_fallback, "tts_timeout": s.tts_timeout})
+            fut = asyncio.run_coroutine_threadsafe(executor.render(job), loop)
+            while True:  # an executor that never answers must not hold the build's stop
+                try:
+                    return fut.result(timeout=STOP_POLL)
+                except concurrent.futures.TimeoutError:
+                    if self._stopping.is_set():
+                        fut.cancel()
+                        raise BuildStopped("the build is stopping") from None
+
+        return render
+
+    async def _version(self, p: PlannedLesson, drafted: Drafted, tell: Callable[[str], None],
+                       build: str) -> NewVersion:
+        """Stages 'render' and 'submit': the one way a version is made, in a version thread (its file
+        writes and store commit stay off the event loop), rendering through the executor."""
+        import functools
+
+        loop = asyncio.get_running_loop()
+        staged: list[Path] = []
+        work = functools.partial(
+            make_version, drafted, self.library, self.settings, self.store, author=self.author, kind="draft",
+            formats=p.formats, render=self._render_fn(p, loop, staged), cache_key=p.cache_key, on_stage=tell,
+            note=f"drafted with {drafted.lesson.provenance.backend} (build {build})")
+        try:
+            new = await loop.run_in_executor(self._versions, work)
+        except asyncio.CancelledError:
+            raise  # the thread may still hold the folder: the end of the run removes it
+        except BaseException:
+            self._staged.difference_update(staged)
+            raise
+        self._staged.difference_update(staged)  # placed or removed by make_version: nothing kept
+        return new
+
+    async def _one(self, p: PlannedLesson, room: asyncio.Semaphore, build: str,
+                   finished: list[LessonOutcome]) -> None:
+        async with room:  # back-pressure: drafting waits while rendering is behind
+            out = LessonOutcome(id=p.id, group=p.group, status="generated")
+            with metering() as meter:
+                try:
+                    await self._stages(p, out, meter, build)
+                finally:
+                    self._count(out, meter)
+        finished.append(out)
+        if self._stream is not None:
+            self._stream.lesson(out)
 
     def _count(self, out: LessonOutcome, meter: Meter) -> None:
         """Every request and token of the lesson, whatever became of it."""
@@ -309,45 +272,31 @@ class BatchRunner:
         out.cost_usd = (meter.input_tokens * price.get("input", 0.0)
                         + meter.output_tokens * price.get("output", 0.0)) / 1e6
 
-    async def _stages(self, p: PlannedLesson, gate: Gate, out: LessonOutcome, meter: Meter) -> LessonOutcome:
+    async def _stages(self, p: PlannedLesson, out: LessonOutcome, meter: Meter, build: str) -> None:
         start = time.perf_counter()
         stage = "draft"
-        tmp: Path | None = None
+
+        def tell(name: str) -> None:  # from the version thread, as make_version enters a stage
+            nonlocal stage
+            if name == "submit":
+                if self._stopping.is_set():
+                    raise BuildStopped("the build is stopping")
+                self.progress.stage("render", p.id, "done")
+            stage = name
+            self.progress.stage(name, p.id, "start")
+
         try:
             self.progress.stage("draft", p.id, "start")
             t = time.perf_counter()
-            drafted = await self._draft(p, gate, out)
+            drafted = await self._draft(p, out)
             out.timings["draft"] = time.perf_counter() - t
             if not drafted.passed and meter.requests:  # on the model path, a failed check fails the lesson
                 out.failed_checks = [c.name for c in drafted.checks if not c.passed]
                 out.error = "; ".join(f"{c.name}: {c.message}" for c in drafted.checks if not c.passed)
             self.progress.stage("draft", p.id, "done")
-
-            stage = "render"
-            self.progress.stage("render", p.id, "start")
-            t = time.perf_counter()
-            tmp = stage_version(self.outputs, p.id)
-            self._staged.add(tmp)
-            rendered = await self._render(p, drafted, tmp)
-            if rendered["notes"]:
-                drafted.lesson.provenance.notes.extend(rendered["notes"])
-            fill_version(tmp, drafted)
-            out.timings["render"] = time.perf_counter() - t
-            out.timings.update({f"render.{k}": v for k, v in rendered["timings"].items()})
-            self.progress.stage("render", p.id, "done")
-
-            stage = "submit"
-            self.progress.stage("submit", p.id, "start")
-            t = time.perf_counter()
-            files = rendered["files"]
-            final, _ = place_and_record(
-                tmp,
-                lambda: self.sink.next_number(p.id),
-                lambda final: self.sink.submit(drafted.lesson, drafted.checks, final,
-                                               {fmt: final / name for fmt, name in files.items()}),
-            )
-            out.version_dir = str(final)
-            out.timings["submit"] = time.perf_counter() - t
+            new = await self._version(p, drafted, tell, build)
+            out.version_dir = str(new.path)
+            out.timings.update(new.timings)
             self.progress.stage("submit", p.id, "done")
             if out.failed_checks:
                 out.status, out.stage = "failed_checks", "check"
@@ -359,17 +308,17 @@ class BatchRunner:
             out.status, out.stage = "failed", stage
             out.error = str(exc) if isinstance(exc, HocvuError) else f"{type(exc).__name__}: {exc}"
             self.progress.stage(stage, p.id, "fail")
-        finally:
-            if tmp is not None:
-                discard_staging(tmp)  # gone already when it was placed
         out.seconds = time.perf_counter() - start
-        return out
 
     # -- the whole plan -------------------------------------------------------------------------
     def clean_stale(self, plan: Plan) -> None:
         """Remove the staging folders of the plan's lessons whose owner (a killed run) is gone."""
         for p in plan.lessons:
-            remove_stale_staging(draft_dir(self.outputs, p.id))
+            remove_stale_staging(lesson_dir(self.outputs, p.id))
+
+    def render_slots(self) -> int:
+        """Lessons rendered and recorded at once: two per render worker, so a worker never waits."""
+        return 2 * max(1, self.render_workers)
 
     async def arun(self, plan: Plan, concurrency: int) -> BuildReport:
         """Run every lesson of ``plan`` whose status is 'generate'."""
@@ -378,58 +327,74 @@ class BatchRunner:
         start = time.perf_counter()
         self.clean_stale(plan)
         self.breaker = Breaker(self.stop_after)
+        self._stopping.clear()
         gate = Gate(concurrency, self.breaker)
         todo = [p for p in plan.lessons if p.status == "generate"]
         report.lessons = [LessonOutcome(id=p.id, group=p.group, status="cached" if p.status == "cached" else "skipped")
                           for p in plan.lessons if p.status != "generate"]
-        if self.render_workers and todo:
-            import multiprocessing
-
-            from generator.batch.worker import warm_up, watch_parent
-
-            self._pool = ProcessPoolExecutor(self.render_workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=watch_parent, initargs=(os.getpid(),))
-            loop = asyncio.get_running_loop()
-            for _ in range(self.render_workers):  # start the workers now, while the first calls are out
-                loop.run_in_executor(self._pool, warm_up)
-        if todo and hasattr(self.backend, "warm_up"):
-            await asyncio.get_running_loop().run_in_executor(self._helper, self.backend.warm_up)
-        tasks = [asyncio.ensure_future(self._one(p, gate)) for p in todo]
+        stream = self._stream = ReportStream(report, self.outputs / "builds", [p.id for p in todo])
+        for x in report.lessons:
+            stream.lesson(x)
+        self._executor = self.executor or make_executor(
+            "local", ExecutorContext(self.library, self.settings, self.backend, self.render_workers))
+        slots = self.render_slots()
+        self._versions = ThreadPoolExecutor(slots, thread_name_prefix="hocvu-version")
+        room = asyncio.Semaphore(concurrency + (self.queue or slots))
+        finished: list[LessonOutcome] = []
+        tasks: dict[asyncio.Future[None], str] = {}
         try:
+            if todo:
+                await self._executor.start(gate)
+            tasks = {asyncio.ensure_future(self._one(p, room, plan.spec.name, finished)): p.cache_key
+                     for p in todo}
             await asyncio.gather(*tasks)  # _one records its own failures; only cancellation escapes
         except asyncio.CancelledError:
             report.interrupted = True
-            for t in tasks:
-                t.cancel()
             raise
         finally:
-            report.lessons += [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
-            # A cancelled lesson drops its staging folder at once, while a worker may still be writing
-            # into it; now that the workers have stopped, none of this run's half-made folders is left.
-            for tmp in self._staged:
-                shutil.rmtree(tmp, ignore_errors=True)
-            self._staged.clear()
+            done = {x.id for x in finished}
+            await self._stop(tasks, [p.cache_key for p in todo if p.id not in done])
+            done = {x.id for x in finished}
+            unfinished = [LessonOutcome(id=p.id, group=p.group, status="unfinished",
+                                        error="the build was interrupted before this lesson was recorded")
+                          for p in todo if p.id not in done]
+            for x in unfinished:
+                stream.lesson(x)
+            report.lessons += finished + unfinished
             report.seconds = time.perf_counter() - start
             report.stopped = self.breaker.reason
             order = {p.id: i for i, p in enumerate(plan.lessons)}
             report.lessons.sort(key=lambda x: order.get(x.id, 0))
+            stream.end(report)
+            self._stream = None
             try:
-                self.write_report(report)
+                report.write(self.outputs / "builds")
             except OSError as exc:  # e.g. a full disk: the per-lesson results must still reach the user
                 report.write_error = (f"{exc.strerror or exc} ({self.outputs / 'builds'}); "
                                       f"free some space — every finished version is kept")
         return report
 
-    def write_report(self, report: BuildReport) -> Path:
-        """Write the JSON report to ``outputs/builds/<name>-<time>.json``."""
-        stamp = report.started_at.replace(":", "").replace("-", "")
-        path = self.outputs / "builds" / f"{report.name}-{stamp}.json"
-        write_text_atomic(path, report.to_json())
-        report.path = path
-        return path
+    async def _stop(self, tasks: dict[asyncio.Future[None], str], unfinished: list[str]) -> None:
+        """End the run: lessons still in flight are cancelled (their work at the executor too), its
+        workers end, the version threads finish, and no half-made staging folder of this run is left."""
+        self._stopping.set()
+        if self._executor is not None:
+            for key in unfinished:
+                self._executor.cancel(key)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._executor is not None:
+            await self._executor.close()
+            self._executor = None
+        if self._versions is not None:
+            await asyncio.to_thread(self._versions.shutdown, True, cancel_futures=True)
+            self._versions = None
+        # A cancelled lesson drops its staging folder at once, while a worker may still be writing
+        # into it; now that the workers have stopped, none of this run's half-made folders is left.
+        for tmp in list(self._staged):
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._staged.clear()
 
 
 def render_workers_default() -> int:

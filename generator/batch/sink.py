@@ -1,12 +1,9 @@
-"""The review store as the destination of batch builds."""
+"""The review store as planning sees it: which lessons of a build already have a version with their key
+(the versions themselves are made by ``generator.versions.make_version``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-from generator.drafting.checks import CheckResult
-from generator.lesson import Lesson
 
 if TYPE_CHECKING:
     from generator.batch.plan import PlannedLesson, Status
@@ -14,11 +11,10 @@ if TYPE_CHECKING:
 
 
 class StoreSink:
-    """Submits finished versions as in_review, and tells which lessons already have a version with a key."""
+    """Tells which lessons already have a version with a key (and whether it passed its checks)."""
 
-    def __init__(self, store: ReviewStore | None, author: str) -> None:
+    def __init__(self, store: ReviewStore | None) -> None:
         self.store = store
-        self.author = author
 
     def statuses(self, lessons: list[PlannedLesson], accept_failed: bool = False,
                  retry_failed: bool = False) -> list[Status]:
@@ -40,19 +36,3 @@ class StoreSink:
             else:
                 out.append("cached" if hit and not failed else "generate")
         return out
-
-    def next_number(self, lesson_id: str) -> int:
-        """The number the store gives the lesson's next version."""
-        from generator.review.versioning import next_number
-
-        assert self.store is not None
-        return next_number(self.store, lesson_id)
-
-    def submit(self, lesson: Lesson, checks: list[CheckResult], version_dir: Path,
-               artifacts: dict[str, Path]) -> str:
-        """Record the version in the review store, in review."""
-        assert self.store is not None
-        files = {p.name: p for p in artifacts.values()}
-        rec = self.store.submit_version(lesson, checks, files, self.author, folder=version_dir,
-                                        cache_key=lesson.provenance.cache_key)
-        return f"in review: version {rec.number}"

@@ -1,27 +1,29 @@
-"""Rendering for batch builds, runnable in a worker process (plain arguments in, plain data out)."""
+"""Rendering for batch builds, runnable in a worker process (a plain job in, plain data out)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from generator.batch.executor import RenderJob
 
 #: How often a worker checks that the build which started it still runs (seconds).
 WATCH_INTERVAL = 0.5
 
 
-def render_into(out_dir: str, lesson_json: str, group_json: str, formats: list[str], workspace: str,
-                settings_values: dict[str, Any]) -> dict[str, Any]:
-    """Render a lesson into ``out_dir``; returns {'files': {format: name}, 'notes': [...], 'timings': {...}}."""
+def render_job(job: RenderJob) -> dict[str, Any]:
+    """Render a lesson into ``job.folder``; returns {'files': {format: name}, 'notes': [...], 'timings': {...}}."""
     from generator.config import load_settings
     from generator.lesson import Lesson
     from generator.render import render_lesson
     from generator.schema import TargetGroup
 
-    settings = load_settings(Path(workspace), **settings_values)
-    lesson = Lesson.model_validate_json(lesson_json)
-    group = TargetGroup.model_validate_json(group_json)
-    result = render_lesson(lesson, group, Path(out_dir), formats, settings)
+    settings = load_settings(Path(job.workspace), **job.settings)
+    lesson = Lesson.model_validate_json(job.lesson_json)
+    group = TargetGroup.model_validate_json(job.group_json)
+    result = render_lesson(lesson, group, Path(job.folder), list(job.formats), settings)
     return {
         "files": {fmt: path.name for fmt, path in result.files.items()},
         "notes": list(result.notes),

@@ -13,7 +13,7 @@ from generator.cli.common import State, console
 
 if TYPE_CHECKING:
     from generator.batch.plan import Plan
-    from generator.batch.run import BuildReport
+    from generator.batch.report import BuildReport
     from generator.batch.spec import BatchSpec
     from generator.config import Settings
 
@@ -54,6 +54,67 @@ class RichProgress:
         elif event == "fail":
             failed = self.progress.tasks[task].fields["failed"] + 1
             self.progress.update(task, failed=failed)
+
+
+class LineProgress:
+    """Without a terminal (output to a file or a pipe): a progress line on stderr every few seconds, so a
+    log shows a long build moving (or stuck) while it runs, and one more at the end."""
+
+    def __init__(self, total: int, every: float = 5.0) -> None:
+        import threading
+        import time
+
+        from generator.batch.run import STAGES
+
+        self.total, self.every = total, every
+        self.done = dict.fromkeys(STAGES, 0)
+        self.failed = 0
+        self.start = time.monotonic()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hocvu-progress", daemon=True)
+
+    def __enter__(self) -> LineProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._print()
+
+    def stage(self, name: str, lesson_id: str, event: str) -> None:
+        """Count a lesson finishing a stage, or failing."""
+        with self._lock:
+            if event == "done":
+                self.done[name] += 1
+            elif event == "fail":
+                self.failed += 1
+
+    def line(self) -> str:
+        """The progress so far, in one line."""
+        import time
+
+        with self._lock:
+            done, failed = dict(self.done), self.failed
+        parts = ", ".join(f"{name} {n}/{self.total}" for name, n in done.items())
+        return f"progress: {parts}, {failed} failed, {time.monotonic() - self.start:.0f} s"
+
+    def _print(self) -> None:
+        import sys
+
+        print(self.line(), file=sys.stderr, flush=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._print()
+
+
+def _progress(total: int, every: float) -> RichProgress | LineProgress:
+    """Bars on a terminal, else a line every ``every`` seconds on stderr."""
+    if console().is_terminal:
+        return RichProgress(total)
+    return LineProgress(total, every)
 
 
 def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
@@ -139,7 +200,7 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
 
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
          backend: str | None, accept_failed: bool = False, stop_after: int | None = None,
-         retry_failed: bool = False) -> tuple[Any, Any]:
+         retry_failed: bool = False, progress_every: float = 5.0) -> tuple[Any, Any]:
     from generator.batch.build import plan_build, run_build
     from generator.batch.run import render_workers_default
     from generator.review.store import ReviewStore, default_author
@@ -159,7 +220,7 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
             return plan, None
         assert store is not None
         n = plan.count("generate")
-        with RichProgress(n) as progress, _sigterm_as_ctrl_c():
+        with _progress(n, progress_every) as progress, _sigterm_as_ctrl_c():
             report = run_build(plan, library, settings, store, default_author(settings),
                                spec.concurrency if concurrency is None else concurrency, progress,
                                render_workers=workers if workers is not None else render_workers_default(),
@@ -200,6 +261,10 @@ def build(
         Optional[int], typer.Option("--stop-after", min=0, help="Stop sending after this many lessons in a "  # noqa: UP045
                                     "row fail with the same server error (default: the spec's, 5; 0: never).")
     ] = None,
+    progress_every: Annotated[
+        float, typer.Option("--progress-every", min=0.1, help="Without a terminal, seconds between the "
+                                                              "progress lines written to stderr.")
+    ] = 5.0,
 ) -> None:
     """Build every lesson a batch spec names; unchanged lessons are skipped, a rerun resumes.
 
@@ -209,7 +274,7 @@ def build(
     if retry_failed and (accept_failed or force):
         raise typer.BadParameter("--retry-failed cannot go with --accept-failed or --force; choose one")
     _, report = _run(load_spec(spec_file), dry_run, concurrency, force, workers, backend, accept_failed,
-                     stop_after, retry_failed)
+                     stop_after, retry_failed, progress_every)
     if report is not None:
         _print_report(report, getattr(report, "path", None))
         if not report.ok:

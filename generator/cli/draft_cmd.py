@@ -76,6 +76,12 @@ def draft(
     if p.usage.calls:
         out.print(f"tokens: {p.usage.input_tokens} in, {p.usage.output_tokens} out, "
                   f"{p.usage.calls} calls; cost ${p.cost_usd:.4f}")
+        if not settings.price(p.model):
+            from rich.markup import escape
+
+            out.print(f"[yellow]warning:[/] {escape(repr(p.model))} is not in the price table, so the cost reads "
+                      + escape(f'$0; add [prices."{p.model}"] input = ... output = ... (USD per million '
+                               f"tokens) to hocvu.toml"))
     for note in p.notes:
         out.print(f"[yellow]note:[/] {note}")
     for c in result.drafted.checks:

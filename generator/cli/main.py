@@ -34,12 +34,30 @@ def root(
         typer.Option("--workspace", "-w", envvar="HOCVU_WORKSPACE", file_okay=False,
                      help="Workspace folder (default: the current folder). State lives in <workspace>/.hocvu/."),
     ] = None,
+    init: Annotated[
+        bool, typer.Option("--init", help="Create the workspace folder when it does not exist yet.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """hocvu: draft, review and publish concise digital-skills lessons."""
+    if workspace is not None and not workspace.is_dir():
+        _need_workspace(workspace, init)
     State.reset(workspace)
+
+
+def _need_workspace(workspace: Path, init: bool) -> None:
+    """A mistyped --workspace or HOCVU_WORKSPACE must not silently start an empty workspace."""
+    from generator.cli.common import err_console
+
+    if workspace.exists() or not init:
+        why = "is not a folder" if workspace.exists() else "does not exist"
+        err_console().print(f"[bold red]error:[/] the workspace {workspace} {why}; check --workspace or "
+                            f"HOCVU_WORKSPACE, or add --init (hocvu --init ...) to create it",
+                            markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    workspace.mkdir(parents=True)
 
 
 app.add_typer(frameworks.app, name="frameworks")

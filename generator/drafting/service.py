@@ -1,4 +1,5 @@
-"""The drafting pipeline for one lesson: build the request → retrieve → draft → check → write.
+"""Drafting one lesson: build the request → backend → assemble → check (the version's life after that
+is ``generator.versions``).
 
 Each stage is a function that can be called and tested alone; library functions take objects
 (library, settings, backend, store) and never read global state.
@@ -6,15 +7,12 @@ Each stage is a function that can be called and tested alone; library functions 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, SourcePassage
 from generator.drafting.checks import CheckContext, CheckResult, run_checks
 from generator.errors import NotFoundError
-from generator.fsutil import write_text_atomic
 from generator.lesson import Lesson, Limits, Provenance, SourceCitation
 from generator.schema import LANGS
 
@@ -107,25 +105,3 @@ async def adraft_lesson(lib: Library, settings: Settings, backend: LLMBackend, r
     result = await backend.adraft(req)
     lesson = assemble(lib, req, result, sources_hash)
     return Drafted(lesson, check_lesson(lesson, lib, settings))
-
-
-def draft_dir(outputs: Path, lesson_id: str) -> Path:
-    """Folder holding every version of a lesson's drafts."""
-    return outputs / "drafts" / lesson_id
-
-
-def fill_version(tmp: Path, drafted: Drafted) -> None:
-    """Write lesson.json, checks.json and preview.md into a staged version folder."""
-    from generator.drafting.preview import to_markdown
-
-    write_text_atomic(tmp / "lesson.json", drafted.lesson.model_dump_json(indent=2))
-    write_text_atomic(tmp / "checks.json", json.dumps([c.to_dict() for c in drafted.checks], ensure_ascii=False,
-                                                      indent=2))
-    write_text_atomic(tmp / "preview.md", to_markdown(drafted.lesson, drafted.checks))
-
-
-def discard_staging(tmp: Path) -> None:
-    """Remove a staging folder (after a failure)."""
-    import shutil
-
-    shutil.rmtree(tmp, ignore_errors=True)

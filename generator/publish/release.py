@@ -284,7 +284,7 @@ def build_release(
             hashed=hashed,
         )
         os.chmod(tmp, 0o755)
-        from generator.review.versioning import crash_point
+        from generator.versions import crash_point
 
         crash_point("release-staged")
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from generator.config import Settings
     from generator.frameworks import Library
     from generator.review.store import ReviewStore
-    from generator.review.versioning import NewVersion, RenderFn
+    from generator.versions import NewVersion, RenderFn
 
 HEADER = """\
 # {id} — version {n} ({status})
@@ -131,7 +131,7 @@ def edit_lesson(
     Refused when nothing changed, when the text breaks the schema or the group's limits, or when a check
     that passed on the current version fails on the edit (CheckError listing them).
     """
-    from generator.review.versioning import write_render_record
+    from generator.versions import make_version
 
     state = store.preflight_version(lesson_id, author, "edit")
     current = store.get_version(lesson_id)
@@ -150,7 +150,7 @@ def edit_lesson(
     if broken:
         raise CheckError("the edit breaks {n} check(s) that version {number} passed: {problems}",
                          n=len(broken), number=current.number, problems=Joined([c.summary() for c in broken]))
-    new = write_render_record(
+    new = make_version(
         Drafted(lesson, checks),
         library,
         settings,

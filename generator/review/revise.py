@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from generator.drafting.backend import DraftResult
     from generator.frameworks import Library
     from generator.review.store import ReviewStore
-    from generator.review.versioning import NewVersion, RenderFn
+    from generator.versions import NewVersion, RenderFn
 
 
 @dataclass
@@ -110,7 +110,7 @@ def revise_lesson(
     render: RenderFn | None = None,
 ) -> Revised:
     """comments → revise → merge → check → write → render → record (a new version in review)."""
-    from generator.review.versioning import write_render_record
+    from generator.versions import make_version
 
     if section != "all" and section not in SECTIONS:
         raise NotFoundError.unknown("section", section, ("all", *SECTIONS))
@@ -142,7 +142,7 @@ def revise_lesson(
     notes = list(result.notes)
     if not changed:
         notes.append(note("revise_unchanged", section=section, lesson_id=lesson_id))
-    new = write_render_record(
+    new = make_version(
         Drafted(lesson, check_lesson(lesson, library, settings)),
         library,
         settings,

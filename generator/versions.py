@@ -1,14 +1,17 @@
-"""The stages every new version goes through after its content exists: write → render → record.
+"""A version's whole life, in one place: stage → render → record notes → fill → commit → submit.
 
-Drafts (``pipeline.draft_one``), edits, revisions and batch builds all take this path, so each version in
-the store has its folder ``outputs/drafts/<lesson-id>/v<N>/``, its files with checksums, and its check
-results.
+``make_version`` is the one path by which a version comes to be: ``hocvu draft`` (``pipeline.draft_one``),
+edits, revisions and batch builds all call it, so every version in the store has its folder
+``outputs/drafts/<lesson-id>/v<N>/`` with the same files (``lesson.json``, ``checks.json``,
+``preview.md`` and the rendered formats), each recorded with its checksum, and its notes in the
+provenance. A caller that renders elsewhere (a build's worker pool) hands it a render function.
 
 The store decides the number, the folder follows (``place_and_record``): under a per-lesson lock the
 next number is read from the store, the staged folder (with ``.files.json``, the checksums of its files)
 is renamed to ``v<N>`` and the version recorded. A crash between rename and record leaves a folder the
 store does not know; the next version of that lesson sets it aside, and ``hocvu repair`` adopts it
 (when its checksums hold) or sets it aside. A removed folder never makes two versions share one.
+Staging folders name their owning process: a dead owner's are removed, a live one's never touched.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from generator.drafting.service import Drafted, draft_dir, fill_version
+from generator.drafting.service import Drafted
 from generator.errors import NotFoundError
 from generator.fsutil import (
     make_staging,
@@ -37,13 +41,15 @@ from generator.review.notes import note as note_text
 
 if TYPE_CHECKING:
     from generator.config import Settings
+    from generator.drafting.checks import CheckResult
     from generator.frameworks import Library
-    from generator.review.records import VersionRecord
-    from generator.review.store import ReviewStore
+    from generator.lesson import Lesson
 
 #: Checksums of a version folder's files, written just before it is renamed into place (hidden, so it is
 #: not an artifact): ``hocvu repair`` adopts an unrecorded folder only when they all hold.
 FILES_MANIFEST = ".files.json"
+#: Files every version folder holds, whatever was rendered.
+CONTENT_FILES = ("lesson.json", "checks.json", "preview.md")
 #: A test-only hook: ``HOCVU_CRASH_AT=<point>`` kills the process (SIGKILL) at that point. Points:
 #: version-staged, version-placed, version-recorded (here), release-staged, release-placed,
 #: release-recorded (publish/release.py).
@@ -59,6 +65,27 @@ def crash_point(name: str) -> None:
 
 
 R = TypeVar("R")
+
+
+class VersionStore(Protocol):
+    """What a version's life asks of the review store (``generator.review.store.ReviewStore``): the
+    store decides numbers and records versions; this module never reaches into it otherwise."""
+
+    def lesson_state(self, lesson_id: str) -> Any:
+        """The lesson's state (``current_version``); NotFoundError for a lesson it does not know."""
+        ...
+
+    def versions(self, lesson_id: str) -> list[Any]:
+        """The lesson's recorded versions (each with ``number`` and ``folder``)."""
+        ...
+
+    def submit_version(self, lesson: Lesson, checks: list[CheckResult], artifacts: dict[str, Path], author: str,
+                       parent_version: int | None = None, *, kind: str | None = None,
+                       expected_version: int | None = None, submit: bool = True, folder: Path | None = None,
+                       cache_key: str | None = None, note: str | None = None) -> Any:
+        """Record a new version (with ``number`` and ``status``) of ``lesson``, its files and checks."""
+        ...
+
 
 #: ``render_lesson(lesson, group, out_dir, formats, settings, tts=None) -> RenderResult`` (generator.render).
 RenderFn = Callable[..., Any]
@@ -76,9 +103,14 @@ def collect_artifacts(folder: Path) -> dict[str, Path]:
     return {p.name: p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
+def lesson_dir(outputs: Path, lesson_id: str) -> Path:
+    """Folder holding every version of a lesson (``outputs/drafts/<lesson-id>``)."""
+    return outputs / "drafts" / lesson_id
+
+
 def stage(outputs: Path, lesson_id: str) -> Path:
     """A staging folder owned by this process beside the lesson's versions; stale ones (owner gone) go."""
-    base = draft_dir(outputs, lesson_id)
+    base = lesson_dir(outputs, lesson_id)
     remove_stale_staging(base)
     return make_staging(base)
 
@@ -115,7 +147,7 @@ def folder_whole(folder: Path) -> bool:
     return set(found) == set(files) and all(sha256_file(found[n]) == h for n, h in files.items())
 
 
-def next_number(store: ReviewStore, lesson_id: str) -> int:
+def next_number(store: VersionStore, lesson_id: str) -> int:
     """The number the store will give the lesson's next version."""
     try:
         return store.lesson_state(lesson_id).current_version + 1
@@ -150,46 +182,52 @@ def place_and_record(tmp: Path, number: Callable[[], int], record: Callable[[Pat
 
 @dataclass
 class NewVersion:
-    """What writing, rendering and recording a version produced."""
+    """What making a version produced: its record, the lesson as saved, its folder, notes and timings."""
 
-    record: VersionRecord
+    record: Any  # the store's record of it (generator.review.records.VersionRecord)
     drafted: Drafted
     path: Path
     render_notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: render, render.<format>, submit
 
 
-def render_into(
-    drafted: Drafted,
-    library: Library,
-    settings: Settings,
-    folder: Path,
-    formats: Sequence[str] | None,
-    tts: Any = None,
-    render: RenderFn | None = None,
-) -> list[str]:
-    """Render the lesson into its version folder; notes (e.g. a TTS fallback) go into its provenance."""
+def fill(folder: Path, drafted: Drafted) -> None:
+    """Write the content files (``lesson.json``, ``checks.json``, ``preview.md``) into a staged folder."""
+    from generator.render.preview import to_markdown
+
+    write_text_atomic(folder / "lesson.json", drafted.lesson.model_dump_json(indent=2))
+    write_text_atomic(folder / "checks.json", json.dumps([c.to_dict() for c in drafted.checks],
+                                                         ensure_ascii=False, indent=2))
+    write_text_atomic(folder / "preview.md", to_markdown(drafted.lesson, drafted.checks))
+
+
+def add_notes(drafted: Drafted, notes: Sequence[str]) -> None:
+    """Record ``notes`` (e.g. a TTS fallback) in the lesson's provenance: the one way notes reach it."""
+    from generator.render import record_notes
+
+    drafted.lesson = record_notes(drafted.lesson, notes)
+
+
+def render_into(drafted: Drafted, library: Library, settings: Settings, folder: Path,
+                formats: Sequence[str] | None, tts: Any = None, render: RenderFn | None = None) -> Any:
+    """Render the lesson into a staged folder (``formats``: None for the group's defaults); returns what
+    the render function returned (``files``, ``notes``, ``timings``), or None when nothing was asked."""
     lesson = drafted.lesson
     group = library.group(lesson.group)
     chosen = list(formats) if formats is not None else list(group.default_formats)
     if not chosen:
-        return []
-    result = (render or default_renderer())(lesson, group, folder, chosen, settings, tts=tts)
-    notes = list(getattr(result, "notes", []) or [])
-    if notes:
-        prov = lesson.provenance.model_copy(update={"notes": [*lesson.provenance.notes, *notes]})
-        drafted.lesson = lesson.model_copy(update={"provenance": prov})
-        write_text_atomic(folder / "lesson.json", drafted.lesson.model_dump_json(indent=2))
-    return notes
+        return None
+    return (render or default_renderer())(lesson, group, folder, chosen, settings, tts=tts)
 
 
-def write_render_record(
+def make_version(
     drafted: Drafted,
     library: Library,
     settings: Settings,
-    store: ReviewStore,
+    store: VersionStore,
     *,
     author: str,
-    kind: str,
+    kind: str = "draft",
     parent_version: int | None = None,
     expected_version: int | None = None,
     formats: Sequence[str] | None = None,
@@ -197,32 +235,43 @@ def write_render_record(
     render: RenderFn | None = None,
     note: str | None = None,
     cache_key: str | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> NewVersion:
-    """write → render → record as one step. The version is written and rendered in a hidden staging folder
-    that becomes ``v<N>`` only when whole; if rendering or recording fails, nothing is left behind."""
-    tmp = stage(settings.outputs_dir, drafted.lesson.id)
+    """stage → render → record notes → fill → commit → submit: the one way a version is made.
+
+    The version is rendered and written in a hidden staging folder owned by this process, which becomes
+    ``v<N>`` (N from the store) only when whole and is recorded in the same step, in review under
+    ``author``; if anything fails, nothing is left behind. ``render`` replaces the real renderer (a
+    build passes one that sends the work to its executor); ``on_stage`` hears 'render' and 'submit' as
+    they begin; ``note`` goes with the store's event, ``cache_key`` marks a build's version."""
+    lesson_id = drafted.lesson.id
+    tell = on_stage or (lambda _stage: None)
+    timings: dict[str, float] = {}
+    tmp = stage(settings.outputs_dir, lesson_id)
     try:
-        fill_version(tmp, drafted)
-        notes = render_into(drafted, library, settings, tmp, formats, tts, render)
+        tell("render")
+        t = time.perf_counter()
+        result = render_into(drafted, library, settings, tmp, formats, tts, render)
+        notes = list(getattr(result, "notes", None) or [])
+        add_notes(drafted, notes)
+        fill(tmp, drafted)
+        timings["render"] = time.perf_counter() - t
+        timings.update({f"render.{k}": v for k, v in (getattr(result, "timings", None) or {}).items()})
+
+        tell("submit")
+        t = time.perf_counter()
         path, record = place_and_record(
             tmp,
-            lambda: next_number(store, drafted.lesson.id),
+            lambda: next_number(store, lesson_id),
             lambda path: store.submit_version(
-                drafted.lesson,
-                drafted.checks,
-                collect_artifacts(path),
-                author,
-                parent_version,
-                kind=kind,
-                expected_version=expected_version,
-                folder=path,
-                note=note,
-                cache_key=cache_key,
+                drafted.lesson, drafted.checks, collect_artifacts(path), author, parent_version, kind=kind,
+                expected_version=expected_version, folder=path, note=note, cache_key=cache_key,
             ),
         )
+        timings["submit"] = time.perf_counter() - t
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already when it was placed
-    return NewVersion(record, drafted, path, notes)
+    return NewVersion(record, drafted, path, notes, timings)
 
 
 @dataclass
@@ -234,7 +283,7 @@ class VersionRepair:
     action: str = ""
 
 
-def _adopt_version(store: ReviewStore, folder: Path, by: str) -> VersionRecord:
+def _adopt_version(store: VersionStore, folder: Path, by: str) -> Any:
     """Record a whole, unrecorded version folder as the lesson's next version."""
     from generator.drafting.checks import CheckResult
     from generator.lesson import Lesson
@@ -250,7 +299,7 @@ def _adopt_version(store: ReviewStore, folder: Path, by: str) -> VersionRecord:
                                 note=note_text("adopted"))
 
 
-def repair_versions(outputs: Path, store: ReviewStore, by: str, *, fix: bool) -> list[VersionRepair]:
+def repair_versions(outputs: Path, store: VersionStore, by: str, *, fix: bool) -> list[VersionRepair]:
     """Check every lesson folder against the store: folders it does not know (adopted when they are the
     next number and whole, else set aside into ``.unrecorded/``), versions whose folder is gone (reported;
     nothing can bring the files back) and staging folders of dead processes (removed)."""
