@@ -250,7 +250,7 @@ class BatchRunner:
             loop = asyncio.get_running_loop()
             req.passages, sources_hash = await loop.run_in_executor(self._helper, self.retrieve, p)
         try:
-            if hasattr(self.backend, "limiter"):  # the backend bounds its own calls in flight
+            if self.backend.uses_limiter:  # the backend bounds its own calls in flight
                 self.backend.limiter = gate
                 result = await self.backend.adraft(req)
             else:
@@ -392,7 +392,7 @@ class BatchRunner:
             loop = asyncio.get_running_loop()
             for _ in range(self.render_workers):  # start the workers now, while the first calls are out
                 loop.run_in_executor(self._pool, warm_up)
-        if todo and hasattr(self.backend, "warm_up"):
+        if todo:
             await asyncio.get_running_loop().run_in_executor(self._helper, self.backend.warm_up)
         tasks = [asyncio.ensure_future(self._one(p, gate)) for p in todo]
         try:

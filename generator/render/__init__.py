@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.errors import HocvuError, RenderError
-from generator.render.base import FILE_NAMES, RENDERERS, RenderContext, Renderer, get_renderer
+from generator.render.base import FormatSpec, RenderContext, Renderer, file_names, format_spec, get_renderer
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -28,9 +28,12 @@ if TYPE_CHECKING:
 __all__ = [
     "FILE_NAMES",
     "RENDERERS",
+    "FormatSpec",
     "RenderContext",
     "RenderResult",
     "Renderer",
+    "file_names",
+    "format_spec",
     "get_renderer",
     "record_notes",
     "render_lesson",
@@ -38,13 +41,15 @@ __all__ = [
 ]
 
 
-#: Formats that speak the narration and so need a TTS engine.
-SPEAKING = {"audio", "video"}
-#: Formats whose failure leaves the lesson's other files in place with a note (a video needs ffmpeg and
-#: minutes of work; the handout must not be lost to it).
-SOFT = {"video"}
-#: Formats that show the steps' pictures.
-PICTURED = {"handout", "guide", "slides", "page", "video", "card"}
+def __getattr__(name: str) -> object:
+    # Views of the format registry under their old names (read each time, plugins included).
+    from generator.render import base
+
+    if name in ("FILE_NAMES", "RENDERERS"):
+        return getattr(base, name)
+    if name == "PICTURED":
+        return {s.name for s in base.format_specs() if s.pictured}
+    raise AttributeError(name)
 
 
 @dataclass
@@ -57,13 +62,14 @@ class RenderResult:
 
 
 def _order(formats: Sequence[str]) -> list[str]:
-    """Requested formats without repeats, the page last (it links to the others)."""
+    """Requested formats without repeats, the ones that link to the others (the page) last; an unknown
+    name is a NotFoundError listing the known formats, before any work."""
     seen: list[str] = []
     for f in formats:
         f = f.strip()
         if f and f not in seen:
             seen.append(f)
-    return sorted(seen, key=lambda f: f == "page")
+    return sorted(seen, key=lambda f: format_spec(f).last)
 
 
 def render_lesson(
@@ -81,19 +87,20 @@ def render_lesson(
     """
     order = _order(formats)
     if not order:
-        raise RenderError(f"no format to render; choose from: {', '.join(RENDERERS)}")
-    renderers = {fmt: get_renderer(fmt) for fmt in order}  # unknown names fail before any work
+        raise RenderError(f"no format to render; choose from: {', '.join(file_names())}")
+    specs = {fmt: format_spec(fmt) for fmt in order}
+    renderers = {fmt: spec.make() for fmt, spec in specs.items()}
     if lesson.group != group.id:
         raise RenderError(
             f"lesson {lesson.id} is written for group {lesson.group!r}, not {group.id!r}; "
             "render it with its own group"
         )
-    if SPEAKING & set(order) and tts is None:
+    if any(spec.speaks for spec in specs.values()) and tts is None:
         from generator.render.tts import make_tts
 
         tts = make_tts(settings)
     ctx = RenderContext.from_settings(settings, tts)
-    if settings.images != "sketch" and PICTURED & set(order):
+    if settings.images != "sketch" and any(spec.pictured for spec in specs.values()):
         from generator.render.images import make_image_backend
         from generator.render.pictures import step_pictures
 
@@ -108,7 +115,7 @@ def render_lesson(
         try:
             path = renderers[fmt].render(lesson, group, out_dir, ctx)
         except HocvuError as exc:
-            if fmt in SOFT:  # the lesson keeps its other files and says why this one is missing
+            if specs[fmt].soft:  # the lesson keeps its other files and says why this one is missing
                 ctx.notes.append(f"{fmt}: not made: {exc}")
                 continue
             raise RenderError(f"{lesson.id}: {fmt}: {exc}") from exc

@@ -125,9 +125,10 @@ MAX_STEPS = 7
 
 def estimate_images(lessons: int, formats: Sequence[str] | None, price_usd: float) -> tuple[int, float]:
     """At most how many pictures ``lessons`` new lessons generate in ``formats``, and what they cost."""
-    from generator.render import PICTURED
+    from generator.render.base import format_specs
 
-    if formats is not None and not (set(formats) & PICTURED):
+    pictured = {spec.name for spec in format_specs() if spec.pictured}
+    if formats is not None and not (set(formats) & pictured):
         return 0, 0.0
     n = lessons * MAX_STEPS
     return n, n * price_usd

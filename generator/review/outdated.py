@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from generator.drafting.backend import backend_class, uses_content_library
 from generator.errors import HocvuError
+from generator.registry import backends
 
 if TYPE_CHECKING:
     from generator.frameworks import Library
@@ -31,22 +33,17 @@ class OutdatedChecker:
                 self._cache[key] = None  # gone from the library
         return self._cache[key]
 
-    def _prompt_hashes(self) -> set[str]:
-        from generator.drafting.prompts import PromptSet
+    def _prompt_hashes(self, backend: str) -> set[str]:
+        """The hashes a current draft or revision by ``backend`` records (empty: nothing to compare)."""
+        from generator.drafting.backend import backend_class
 
         out: set[str] = set()
-        for names in (("system", "lesson"), ("system", "revise")):
-            h = self._memo(
-                ("prompt", *names), lambda n=names: PromptSet.load(self.library.workspace).hash(*n)
-            )
+        for task in ("lesson", "revise"):
+            h = self._memo(("prompt", backend, task),
+                           lambda t=task: backend_class(backend).prompt_hash(self.library.workspace, t))
             if h:
                 out.add(h)
         return out
-
-    def _composer_hash(self) -> str | None:
-        from generator.drafting.offline import _composer_hash
-
-        return self._memo(("composer",), _composer_hash)
 
     def reasons(self, version: VersionRecord, framework: str, competence: str, group: str) -> list[str]:
         """Why ``version`` is out of date (empty: it is current)."""
@@ -61,18 +58,15 @@ class OutdatedChecker:
             out.append(f"group profile {group} no longer exists")
         elif group_now != version.group_hash:
             out.append(f"group profile {group} changed")
-        if version.backend == "offline":
-            # Only offline drafts are composed from the content library; a model's draft is not.
+        if uses_content_library(version.backend):
+            # Only drafts composed from the content library depend on it; a model's draft does not.
             lib_now = self._memo(
                 ("content", framework, competence), lambda: lib.content_hash(framework, competence)
             )
             if lib_now != version.library_hash:
                 out.append(f"content library entry {framework} {competence} changed")
-        prompt = version.prompt_hash
-        if prompt.startswith("offline-"):
-            if prompt != self._composer_hash():
-                out.append("the offline composer changed")
-        elif version.backend == "openai":
-            if prompt not in self._prompt_hashes():
-                out.append("the prompt templates changed")
+        if version.backend in backends:  # a backend no longer installed cannot say what made its drafts
+            current = self._prompt_hashes(version.backend)
+            if current and version.prompt_hash not in current:
+                out.append(f"{backend_class(version.backend).prompt_source} changed")
         return out
