@@ -60,6 +60,7 @@ class Registry(Mapping[str, T], Generic[T]):
         self._targets: dict[str, str] = dict(builtins or {})
         self._loaded: dict[str, T] = {}
         self._plugins_read = False
+        self._from_plugins: set[str] = set()
 
     # -- filling ---------------------------------------------------------------------------------
     @overload
@@ -96,7 +97,16 @@ class Registry(Mapping[str, T], Generic[T]):
         if not self._plugins_read:
             self._plugins_read = True
             for name, target in sorted(_entry_points(self.group).items()):
-                self._targets.setdefault(name, target)
+                if name not in self._targets:
+                    self._targets[name] = target
+                    self._from_plugins.add(name)
+
+    def forget_plugins(self) -> None:
+        """Drop what the entry points gave, so they are read again on next use."""
+        for name in self._from_plugins:
+            self.unregister(name)
+        self._from_plugins.clear()
+        self._plugins_read = False
 
     # -- reading ---------------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -205,3 +215,12 @@ executors: Registry[Any] = Registry("executors", "executor")
 REGISTRIES: dict[str, Registry[Any]] = {
     r.kind: r for r in (backends, formats, tts, embedders, checks, executors)
 }
+
+
+def reload_plugins() -> None:
+    """Read the installed packages' entry points again (after a plugin is installed in a running
+    process, e.g. a test that puts one on ``sys.path``)."""
+    global _ENTRY_POINTS
+    _ENTRY_POINTS = None
+    for reg in REGISTRIES.values():
+        reg.forget_plugins()

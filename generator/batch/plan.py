@@ -67,7 +67,7 @@ class Plan:
         return out
 
 
-def prompt_hash_for(backend: str, workspace: Path) -> str:
+def prompt_hash_for(backend: str, workspace: Path | None) -> str:
     """The hash of what turns a request into a draft (the prompt templates, the offline composer...)."""
     from generator.drafting.backend import backend_class
 

@@ -132,7 +132,7 @@ class Backend:
         return model or settings.model
 
     @classmethod
-    def prompt_hash(cls, workspace: Path, task: str = "lesson") -> str:
+    def prompt_hash(cls, workspace: Path | None, task: str = "lesson") -> str:
         """The hash of what turns a request into a draft for ``task`` ('lesson' or 'revise'), as recorded
         in a draft's provenance; '' when the backend has none to compare."""
         return ""

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from generator import registry
 from generator.drafting.language import detect_language
 from generator.lesson import Lesson, LessonDraft, Limits, count_words
 from generator.schema import Framework, TargetGroup
 
 if TYPE_CHECKING:
     from generator.drafting.backend import DraftRequest
+    from generator.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -247,16 +249,9 @@ def check_markup(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     return CheckResult("markup", True, "plain text, no HTML or Markdown")
 
 
-CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
-    "language": check_language,
-    "unicode": check_unicode,
-    "length": check_length,
-    "objectives": check_objectives,
-    "quiz": check_quiz,
-    "citations": check_citations,
-    "links": check_links,
-    "markup": check_markup,
-}
+#: Every check, by name, in the order they run: ``generator.registry.checks`` (entry-point group
+#: ``hocvu.checks``), where the form checks above and the fitness checks (``fitness.py``) are registered.
+CHECKS: Registry[Callable[[Lesson, CheckContext], CheckResult]] = registry.checks
 
 
 def run_checks(lesson: Lesson, ctx: CheckContext) -> list[CheckResult]:
@@ -278,9 +273,3 @@ def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str])
                                                    group_hash="-", retrieved=[p.id for p in req.passages]))
     ctx = CheckContext(req.framework, req.group, link_allow, [p.id for p in req.passages])
     return [c for c in run_checks(lesson, ctx) if not c.passed]
-
-# Checks of fitness for the group (register, modality, new actions, taught objectives, safe narration,
-# plausible distractors) live in their own module.
-from generator.drafting.fitness import FITNESS_CHECKS  # noqa: E402
-
-CHECKS.update(FITNESS_CHECKS)

@@ -243,13 +243,3 @@ def check_distractors(lesson: Lesson, ctx: CheckContext) -> CheckResult:
                                    f"question {i}: “{opt}” ({n} words) and the answer ({right} words) differ "
                                    "too much in length; a learner can guess by length")
     return CheckResult("distractors", True, f"{len(lesson.quiz)} questions with plausible options")
-
-
-FITNESS_CHECKS = {
-    "register": check_register,
-    "modality": check_modality,
-    "new-actions": check_new_actions,
-    "taught": check_taught,
-    "narration": check_narration,
-    "distractors": check_distractors,
-}

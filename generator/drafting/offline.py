@@ -77,7 +77,7 @@ class OfflineBackend(Backend):
         return "content-library"
 
     @classmethod
-    def prompt_hash(cls, workspace: Path, task: str = "lesson") -> str:
+    def prompt_hash(cls, workspace: Path | None, task: str = "lesson") -> str:
         """The composer's hash, for drafts and revisions alike."""
         return composer_hash()
 

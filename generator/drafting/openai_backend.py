@@ -163,7 +163,7 @@ class OpenAIBackend(Backend):
         return cls(settings, model)
 
     @classmethod
-    def prompt_hash(cls, workspace: Path, task: str = "lesson") -> str:
+    def prompt_hash(cls, workspace: Path | None, task: str = "lesson") -> str:
         """The hash of the system prompt and the task's template."""
         return PromptSet.load(workspace).hash("system", task)
 

@@ -22,12 +22,19 @@ if TYPE_CHECKING:
 #: Sections edited as plain text; the others (lists and records) are edited as YAML.
 TEXT_SECTIONS = ("title", "summary", "example", "narration")
 
-#: Download names by render format (the files ``generator.render`` writes), in the order shown.
-FORMAT_FILES = {
-    "handout": "handout.docx", "guide": "guide.docx", "slides": "slides.pptx", "audio": "narration.mp3",
-    "page": "index.html", "video": "lesson.mp4", "captions": "captions.vtt", "card": "card.docx",
-    "lesson": "lesson.json",
-}
+
+
+def format_files() -> dict[str, str]:
+    """Download names by render format (the files the registered formats write, side files such as
+    captions after their format), then the lesson's data, in the order shown."""
+    from generator.render.base import format_specs
+
+    files: dict[str, str] = {}
+    for spec in format_specs():
+        files[spec.name] = spec.file
+        files.update(spec.side_files)
+    files["lesson"] = "lesson.json"
+    return files
 
 
 def section_form_text(lesson: Lesson, section: str) -> str:
@@ -75,7 +82,7 @@ def find_artifact(version: VersionRecord, name: str) -> Artifact:
     if not name or "/" in name or "\\" in name or ".." in name or "\x00" in name:
         raise DataError(f"{name!r} is not a file of this version: ask for a format or a file name, "
                         f"not a path")
-    file = FORMAT_FILES.get(name, name)
+    file = format_files().get(name, name)
     art = version.artifacts.get(file)
     if art is None:
         listed = ", ".join(sorted(version.artifacts)) or "(none)"
@@ -111,7 +118,7 @@ def checked_path(art: Artifact) -> Path:
 
 def version_downloads(version: VersionRecord) -> list[tuple[str, str]]:
     """(format or file name, file name) of each downloadable file, known formats first."""
-    known = [(fmt, file) for fmt, file in FORMAT_FILES.items() if file in version.artifacts]
+    known = [(fmt, file) for fmt, file in format_files().items() if file in version.artifacts]
     taken = {file for _, file in known}
     return known + [(name, name) for name in sorted(version.artifacts) if name not in taken]
 
