@@ -92,6 +92,7 @@ class Registry(Mapping[str, T], Generic[T]):
         """Forget ``name`` (a test plugin cleaning up after itself)."""
         self._targets.pop(name, None)
         self._loaded.pop(name, None)
+        self._from_plugins.discard(name)
 
     def _read_plugins(self) -> None:
         if not self._plugins_read:
@@ -103,7 +104,7 @@ class Registry(Mapping[str, T], Generic[T]):
 
     def forget_plugins(self) -> None:
         """Drop what the entry points gave, so they are read again on next use."""
-        for name in self._from_plugins:
+        for name in list(self._from_plugins):
             self.unregister(name)
         self._from_plugins.clear()
         self._plugins_read = False

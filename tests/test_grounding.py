@@ -92,7 +92,7 @@ PASSAGE = ("Ngân hàng không bao giờ gửi tin nhắn kèm đường link y�
 def _cited(library, text: str, sources: list[dict[str, str]], cite: str = "p-1"):  # type: ignore[no-untyped-def]
     from generator.drafting.checks import CheckContext, check_citations
     from generator.lesson import Lesson
-    from tests.conftest import offline_lesson
+    from tests.support.drafts import offline_lesson
 
     data = offline_lesson(library, "4.2", 1, "elderly", "vi").lesson.model_dump(mode="json")
     data["key_points"][0] = {"text": text, "sources": [cite]}

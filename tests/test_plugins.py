@@ -16,7 +16,7 @@ from generator.config import Settings, load_settings
 from generator.errors import DataError
 from generator.frameworks import Library
 from generator.review.store import ReviewStore
-from tests.conftest import REPO
+from tests.support.drafts import REPO
 
 POSTER = '''\
 """A test plugin: a one-page text poster of the lesson."""
@@ -97,7 +97,7 @@ def test_a_plugin_format_is_built_from_group_defaults_published_and_downloaded(p
     from fastapi.testclient import TestClient
 
     from generator.publish.release import build_release
-    from tests.test_web_support import PASSWORD, make_app, sign_in
+    from tests.support.web import PASSWORD, make_app, sign_in
 
     groups = workspace / "frameworks" / "groups"
     groups.mkdir(parents=True)

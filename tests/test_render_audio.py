@@ -19,7 +19,8 @@ from generator.errors import RenderError
 from generator.lesson import count_words
 from generator.render.audio import render_audio
 from generator.render.tts import GTTS, EspeakTTS, make_tts, pcm_to_mp3, split_script
-from tests.lesson_samples import FakeTTS, en_lesson, sample_group, vi_lesson
+from tests.lesson_samples import en_lesson, sample_group, vi_lesson
+from tests.support.fakes import FakeTTS
 
 _MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 _MP3_KBPS = {

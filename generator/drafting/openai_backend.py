@@ -142,13 +142,14 @@ class OpenAIBackend(Backend):
     uses_limiter = True
     prompt_source = "the prompt templates"
 
-    def __init__(self, settings: Settings, model: str | None = None) -> None:
+    def __init__(self, settings: Settings, model: str | None = None, chat: Any = None) -> None:
+        """``chat``: a langchain chat model to use instead of the ChatOpenAI client (tests pass a fake)."""
         if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value():
             raise MissingKeyError(KEY_HELP)
         self.settings = settings
         self.model = model or settings.model
         self.prompts = PromptSet.load(settings.workspace)
-        self._chat: Any = None
+        self._chat: Any = chat
         self._runnables: dict[str, Any] = {}
         #: Set by a batch build to bound the model calls in flight across all its lessons (and to stop
         #: sending when its circuit breaker opens: entering the limiter then raises).
