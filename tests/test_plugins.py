@@ -136,7 +136,7 @@ def test_a_plugin_format_is_built_from_group_defaults_published_and_downloaded(p
         with TestClient(app, follow_redirects=False) as client:
             sign_in(client, "rv1")
             html = client.get(f"/lessons/{LESSON}").text
-            assert f"/lessons/{LESSON}/versions/1/files/poster" in html
+            assert f'/lessons/{LESSON}/versions/1/files/poster" download>Áp phích (.txt)</a>' in html
             r = client.get(f"/lessons/{LESSON}/versions/1/files/poster")
             assert r.status_code == 200 and r.text.startswith(store_title(settings))
     finally:

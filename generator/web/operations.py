@@ -8,6 +8,7 @@ import hashlib
 import tempfile
 import zipfile
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import DataError, HocvuError, NotFoundError
@@ -116,11 +117,17 @@ def checked_path(art: Artifact) -> Path:
     return art.path
 
 
-def version_downloads(version: VersionRecord) -> list[tuple[str, str]]:
-    """(format or file name, file name) of each downloadable file, known formats first."""
-    known = [(fmt, file) for fmt, file in format_files().items() if file in version.artifacts]
-    taken = {file for _, file in known}
-    return known + [(name, name) for name in sorted(version.artifacts) if name not in taken]
+def version_downloads(version: VersionRecord) -> list[tuple[str, str, Mapping[str, str]]]:
+    """(format or file name, file name, the format's own labels by language) of each downloadable file,
+    known formats first (the app's word for a built-in format wins over the format's own label)."""
+    from generator import registry
+
+    def labels(key: str) -> Mapping[str, str]:
+        return registry.formats[key].labels if key in registry.formats else {}
+
+    known = [(fmt, file, labels(fmt)) for fmt, file in format_files().items() if file in version.artifacts]
+    taken = {file for _, file, _ in known}
+    return known + [(name, name, {}) for name in sorted(version.artifacts) if name not in taken]
 
 
 # -- releases -------------------------------------------------------------------------------------
