@@ -7,7 +7,8 @@ object mapping that is filled three ways, all landing in the same table:
   ``pyproject.toml`` — and imported only when that name is first used, so ``hocvu --help`` stays fast;
 - plugins, through the entry-point group ``hocvu.<kind>`` (e.g. ``[project.entry-points."hocvu.formats"]
   poster = "hocvu_poster:POSTER"``), read once per process, their modules imported on first use;
-- code, with ``@registry.register("name")`` or ``registry.register("name", obj)`` (tests, notebooks).
+- code, with ``@registry.register("name")`` or ``registry.register("name", obj)`` (tests, notebooks);
+  this lives in the calling process only: a batch build's render workers see built-ins and entry points.
 
 Every list of valid names (settings, batch specs, CLI choices, publishing, the web app) reads
 ``registry.names()``, so a plugin's name is valid everywhere as soon as it is installed.

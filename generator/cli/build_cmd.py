@@ -186,7 +186,7 @@ def build(
         Optional[int], typer.Option("--workers", help="Rendering worker processes (0: in this process).")  # noqa: UP045
     ] = None,
     backend: Annotated[
-        Optional[str], typer.Option("--backend", "-b", help="Override the spec's backend: offline or openai.")  # noqa: UP045
+        Optional[str], typer.Option("--backend", "-b", help="Backend instead of the spec's: offline, openai, ...")  # noqa: UP045
     ] = None,
     accept_failed: Annotated[
         bool, typer.Option("--accept-failed", help="Keep lessons that failed their checks instead of asking "

@@ -32,7 +32,7 @@ def draft(
     backend: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--backend", "-b",
-                     help="offline or openai (default: openai when OPENAI_API_KEY is set)."),
+                     help="offline, openai or a plugin's (default: openai when OPENAI_API_KEY is set)."),
     ] = None,
     model: Annotated[
         Optional[str], typer.Option("--model", "-m", help="Model name for the openai backend.")  # noqa: UP045

@@ -1,5 +1,6 @@
 """Render a validated lesson into files: handout and guide (.docx), slides (.pptx), narration (.mp3) and
-a web page (.html), each by a ``Renderer`` from ``RENDERERS``, all in the lesson's language.
+a web page (.html), each by the ``Renderer`` of its format in ``generator.registry.formats``, all in the
+lesson's language.
 
     result = render_lesson(lesson, group, out_dir, ["handout", "slides", "page"], settings)
     result.files["slides"]  # out_dir / "slides.pptx"
@@ -47,8 +48,6 @@ def __getattr__(name: str) -> object:
 
     if name in ("FILE_NAMES", "RENDERERS"):
         return getattr(base, name)
-    if name == "PICTURED":
-        return {s.name for s in base.format_specs() if s.pictured}
     raise AttributeError(name)
 
 

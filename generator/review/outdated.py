@@ -1,7 +1,8 @@
 """Outdated detection: compare the hashes a version recorded with the library as it is now.
 
-A version is outdated when the framework entry, the group profile, the content library entry (for
-offline drafts, the only ones made from it) or the prompt / composer it was made from has changed.
+A version is outdated when the framework entry, the group profile, the content library entry (for drafts
+of a backend that ``uses_content_library``, the offline drafter's) or the prompt / composer it was made
+from (its backend's ``prompt_hash``) has changed.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ class OutdatedChecker:
 
     def _prompt_hashes(self, backend: str) -> set[str]:
         """The hashes a current draft or revision by ``backend`` records (empty: nothing to compare)."""
-        from generator.drafting.backend import backend_class
-
         out: set[str] = set()
         for task in ("lesson", "revise"):
             h = self._memo(("prompt", backend, task),

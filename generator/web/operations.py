@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import DataError, HocvuError, NotFoundError
