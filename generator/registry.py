@@ -1,6 +1,6 @@
 """One registry per extension seam, and the built-ins each one starts with.
 
-Every seam (backends, formats, TTS voices, embedders, checks, executors) is a ``Registry``: a name ->
+Every seam (backends, formats, TTS voices, embedders, checks, image backends, executors) is a ``Registry``: a name ->
 object mapping that is filled three ways, all landing in the same table:
 
 - built-ins, listed below as ``"module:attribute"`` targets — exactly the text a plugin writes in its
@@ -211,11 +211,17 @@ checks: Registry[Any] = Registry("checks", "check", {
        for name in ("register", "modality", "new-actions", "taught", "narration", "distractors")},
 })
 
+#: Where step pictures come from: name -> factory ``(settings) -> ImageBackend`` (generator.render.images).
+images: Registry[Any] = Registry("images", "image backend", {
+    "sketch": "generator.render.images:make_sketch",
+    "openai": "generator.render.images:make_openai_images",
+})
+
 #: Executors that run a batch build's drafting and rendering work: name -> factory.
 executors: Registry[Any] = Registry("executors", "executor")
 
 REGISTRIES: dict[str, Registry[Any]] = {
-    r.kind: r for r in (backends, formats, tts, embedders, checks, executors)
+    r.kind: r for r in (backends, formats, tts, embedders, checks, images, executors)
 }
 
 
