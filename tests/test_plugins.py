@@ -208,6 +208,10 @@ def test_a_plugin_backend_drafts_through_the_setting_and_a_batch_spec(echo, cli,
     monkeypatch.delenv("HOCVU_BACKEND")
     library = Library(workspace)
     spec = _spec(workspace, "[page]", "echo")
+    dry = cli("build", str(workspace / "spec.yaml"), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "plan: plug (echo, echo-1)" in dry.output and "estimate: 0 tokens, $0 (echo drafter, no model calls)" \
+        in dry.output
     with ReviewStore.open(settings) as store:
         plan = plan_build(spec, library, settings, store)
         assert (plan.backend, plan.model, plan.calls_model, plan.est_cost_usd) == ("echo", "echo-1", False, 0.0)
