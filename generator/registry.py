@@ -17,6 +17,7 @@ Every list of valid names (settings, batch specs, CLI choices, publishing, the w
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, overload
 
@@ -25,6 +26,7 @@ from generator.errors import NotFoundError
 T = TypeVar("T")
 
 _ENTRY_POINTS: dict[str, dict[str, str]] | None = None
+_LOCK = threading.RLock()
 
 
 def _entry_points(group: str) -> dict[str, str]:
@@ -96,12 +98,15 @@ class Registry(Mapping[str, T], Generic[T]):
         self._from_plugins.discard(name)
 
     def _read_plugins(self) -> None:
-        if not self._plugins_read:
-            self._plugins_read = True
-            for name, target in sorted(_entry_points(self.group).items()):
-                if name not in self._targets:
-                    self._targets[name] = target
-                    self._from_plugins.add(name)
+        if self._plugins_read:
+            return
+        with _LOCK:  # a batch build reads registries from its helper thread and the event loop alike
+            if not self._plugins_read:
+                for name, target in sorted(_entry_points(self.group).items()):
+                    if name not in self._targets:
+                        self._targets[name] = target
+                        self._from_plugins.add(name)
+                self._plugins_read = True
 
     def forget_plugins(self) -> None:
         """Drop what the entry points gave, so they are read again on next use."""

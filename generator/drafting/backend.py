@@ -1,4 +1,5 @@
-"""The LLM backend protocol, the requests it takes and the results it returns, and the registry."""
+"""The LLM backend protocol, the requests it takes and the results it returns, and the ``Backend`` base
+whose classes ``generator.registry.backends`` holds."""
 
 from __future__ import annotations
 
