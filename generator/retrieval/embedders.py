@@ -268,7 +268,7 @@ def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (``settings.embedder``)."""
     from generator.registry import embedders
 
-    return embedders.get(settings.embedder)(settings)  # type: ignore[no-any-return]
+    return embedders.get(settings.embedder)(settings)
 
 
 def embedder_from_name(name: str) -> Embedder:
@@ -294,5 +294,5 @@ def embedder_from_name(name: str) -> Embedder:
     if kind in embedders:  # a plugin's embedder: rebuilt from the settings, as it was made
         from generator.config import load_settings
 
-        return embedders.get(kind)(load_settings())  # type: ignore[no-any-return]
+        return embedders.get(kind)(load_settings())
     raise RetrievalError(f"unknown embedder {name!r}; known kinds: {', '.join(embedders.names())}")
