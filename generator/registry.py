@@ -131,11 +131,14 @@ class Registry(Mapping[str, T], Generic[T]):
         self._read_plugins()
         return list(self._targets)
 
-    def get(self, name: str) -> T:  # type: ignore[override]
-        """The object registered as ``name``; NotFoundError listing the valid names otherwise."""
+    def get(self, name: str, *default: Any) -> T:  # type: ignore[override]
+        """The object registered as ``name``; NotFoundError listing the valid names otherwise (or
+        ``default`` when one is given, as a mapping's ``get`` does)."""
         try:
             return self[name]
         except KeyError:
+            if default:
+                return default[0]  # type: ignore[no-any-return]
             raise NotFoundError.unknown(self.noun, name, self.names()) from None
 
     def check(self, name: str) -> str:

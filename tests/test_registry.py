@@ -21,6 +21,7 @@ def test_built_ins_are_listed_in_order_and_loaded_on_first_use() -> None:
     assert reg.get("path").__name__ == "Path"  # type: ignore[attr-defined]
     with pytest.raises(NotFoundError, match="unknown thing 'nope'; choose one of: path, join"):
         reg.get("nope")
+    assert reg.get("nope", None) is None  # with a default it answers as a mapping does
     with pytest.raises(NotFoundError, match="unknown thing 'nope'"):
         reg.check("nope")
 
