@@ -85,3 +85,15 @@ def test_settings_with_built_in_names_read_no_entry_points_and_import_no_seam() 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True []"
+
+
+def test_a_format_registered_under_another_name_is_refused() -> None:
+    from generator.errors import ConfigError
+    from generator.render.base import FormatSpec, format_spec
+
+    registry.formats.register("poster2", FormatSpec("poster", "poster.txt", "nowhere:Nothing"))
+    try:
+        with pytest.raises(ConfigError, match="format 'poster2' is registered with a FormatSpec named 'poster'"):
+            format_spec("poster2")
+    finally:
+        registry.formats.unregister("poster2")

@@ -102,13 +102,18 @@ def _formats() -> Registry[FormatSpec]:
 
 def format_spec(fmt: str) -> FormatSpec:
     """The spec of format ``fmt``; NotFoundError listing the known formats otherwise."""
-    return _formats().get(fmt)
+    spec = _formats().get(fmt)
+    if spec.name != fmt:  # the file names, links and downloads all go by the spec's own name
+        from generator.errors import ConfigError
+
+        raise ConfigError(f"format {fmt!r} is registered with a FormatSpec named {spec.name!r}; "
+                          f"register it under {spec.name!r}")
+    return spec
 
 
 def format_specs() -> list[FormatSpec]:
     """Every registered format, built-ins first, in the order they are listed."""
-    reg = _formats()
-    return [reg[name] for name in reg.names()]
+    return [format_spec(name) for name in _formats().names()]
 
 
 def file_names() -> dict[str, str]:
