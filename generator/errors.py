@@ -2,7 +2,8 @@
 
     HocvuError                      base; ``exit_code`` and a message that says what to do
     ├── ConfigError                 settings or workspace unusable
-    │   └── MissingKeyError         an API key is needed and not set
+    │   ├── MissingKeyError         an API key is needed and not set
+    │   └── DiskFullError           no space left where a file or the store is written
     ├── DataError                   a data file (YAML/JSON) is malformed or invalid   (exit 2)
     ├── NotFoundError               unknown framework, competence, level, group, language, lesson
     ├── BackendError                the LLM backend failed
@@ -38,6 +39,15 @@ class ConfigError(HocvuError):
 
 class MissingKeyError(ConfigError):
     """A backend needs an API key that is not configured."""
+
+
+class DiskFullError(ConfigError, OSError):
+    """The disk (or quota) is full where hocvu writes; nothing was half-written. Also an OSError (ENOSPC),
+    so code that handles a failed write keeps handling this one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errno = 28  # ENOSPC
 
 
 class DataError(HocvuError):

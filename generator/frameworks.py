@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +40,12 @@ def data_dirs(kind: str, workspace: Path | None) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+def file_signature(path: Path) -> str:
+    """A file's path, size and modification time: changes when the file is written."""
+    st = path.stat()
+    return f"{path} {st.st_size} {st.st_mtime_ns}"
+
+
 def model_hash(model: BaseModel) -> str:
     """A stable short hash of a model's content (for provenance and outdated detection)."""
     blob = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
@@ -53,6 +60,7 @@ class Library:
     _content: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
     _frameworks: dict[str, Framework] = field(default_factory=dict, repr=False)
     _listing: dict[tuple[str, str], dict[str, Path]] = field(default_factory=dict, repr=False)
+    _hashes: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False)
 
     def _files(self, sub: str, pattern: str = "*.yaml") -> dict[str, Path]:
         key = (sub, pattern)
@@ -71,6 +79,7 @@ class Library:
 
     def _load_framework(self, fid: str, path: Path) -> Framework:
         if fid not in self._frameworks:
+            self._hashes[("file", "fw", fid)] = file_signature(path)
             fw = load_model(path, Framework)
             if fw.id != fid:
                 raise DataError(f"{path}: id {fw.id!r} must match the file name {fid!r}")
@@ -91,6 +100,7 @@ class Library:
         """Target-group profiles by id."""
         out: dict[str, TargetGroup] = {}
         for stem, path in self._files("groups").items():
+            self._hashes[("file", "group", stem)] = file_signature(path)
             g = load_model(path, TargetGroup)
             if g.id != stem:
                 raise DataError(f"{path}: id {g.id!r} must match the file name {stem!r}")
@@ -102,6 +112,29 @@ class Library:
         """Cross-framework code equivalences, if shipped."""
         path = self._files("").get("equivalences")
         return load_model(path, Equivalence) if path else None
+
+    def source_signatures(self, frameworks: Iterable[str]) -> list[str]:
+        """The files the entries of ``frameworks``, their content and every group profile come from, each
+        with its size and modification time — as loaded for what this library keeps loaded (frameworks,
+        groups), as they are now for what it reads afresh (content). Equal lists, equal hashes: a cheap
+        fingerprint (no file is parsed) of what ``competence_hash``, ``group_hash`` and ``content_hash``
+        would answer."""
+        out: list[str] = []
+        for fid in sorted(set(frameworks)):
+            path = self._framework_paths.get(fid)
+            if path is None:
+                out.append(f"framework {fid}: none")
+                continue
+            out.append(self._hashes.get(("file", "fw", fid)) or file_signature(path))
+            out += [file_signature(p) for _, p in sorted(self._files(f"content/{fid}").items())]
+        loaded = "groups" in self.__dict__
+        for stem, path in sorted(self._files("groups").items()):
+            out.append(self._hashes.get(("file", "group", stem), "") if loaded else file_signature(path))
+        return out
+
+    def framework_ids(self) -> set[str]:
+        """The ids of the frameworks in the library, without loading them."""
+        return set(self._framework_paths)
 
     def framework(self, fid: str) -> Framework:
         """The framework ``fid``; NotFoundError listing the valid ids otherwise."""
@@ -140,7 +173,7 @@ class Library:
 
     def content(self, fid: str, code: str):  # type: ignore[no-untyped-def]
         """The offline content entry for a competence (``CompetenceContent``)."""
-        from generator.drafting.content import CompetenceContent
+        from generator.content import CompetenceContent
 
         key = (fid, code)
         if key not in self._content:
@@ -159,24 +192,37 @@ class Library:
         return sorted(self._files(f"content/{fid}"))
 
     def competence_hash(self, fid: str, code: str) -> str:
-        """Hash of one framework entry (for outdated detection)."""
-        return model_hash(self.framework(fid).competence(code))
+        """Hash of one framework entry (for outdated detection); kept, as the loaded framework is."""
+        key = ("fw", fid, code)
+        if key not in self._hashes:
+            self._hashes[key] = model_hash(self.framework(fid).competence(code))
+        return self._hashes[key]
 
     def group_hash(self, gid: str) -> str:
-        """Hash of one group profile."""
-        return model_hash(self.group(gid))
+        """Hash of one group profile; kept, as the loaded profile is."""
+        key = ("group", gid)
+        if key not in self._hashes:
+            self._hashes[key] = model_hash(self.group(gid))
+        return self._hashes[key]
 
     def content_hash(self, fid: str, code: str) -> str:
         """Hash of one content library entry, or '' when there is none."""
         path = self._files(f"content/{fid}").get(code)
-        # The file's bytes: as good a fingerprint as the parsed entry, without parsing it.
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path else ""
+        if path is None:
+            return ""
+        # The file's bytes: as good a fingerprint as the parsed entry, without parsing it. Read again
+        # only when the file's size or modification time changed (an edit counts at once).
+        st = path.stat()
+        key = ("content", str(path), str(st.st_size), str(st.st_mtime_ns))
+        if key not in self._hashes:
+            self._hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return self._hashes[key]
 
 
 def check_content(lib: Library, fid: str, code: str) -> list[str]:
     """Cross-check a content entry against its framework and the groups it is written for: problems as
     readable lines (empty when the entry can serve every level and group)."""
-    from generator.drafting.content import CompetenceContent, content_problems
+    from generator.content import CompetenceContent, content_problems
 
     comp: Competence = lib.framework(fid).competence(code)
     entry: CompetenceContent = lib.content(fid, code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -11,12 +12,53 @@ import tempfile
 import time
 from pathlib import Path
 
+from generator.errors import DiskFullError
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+#: OSError numbers that mean "no space": a full disk or an exhausted quota.
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_no_space(exc: BaseException) -> bool:
+    """True for an OSError (or a SQLite error) that says the disk or quota is full."""
+    if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+        return True
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return "disk is full" in text or "no space left" in text
+
+
+def no_space(where: Path | None, what: str = "") -> DiskFullError:
+    """A one-line DiskFullError for a write into ``where`` (a file or folder) that ran out of space."""
+    free = ""
+    if where is not None:  # name the destination, not a hidden staging folder inside it
+        shown = Path(*[p for p in Path(where).parts if not p.startswith(STAGING_PREFIX)])
+        what = what or str(shown)
+        folder = shown.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        try:
+            free = f" ({shutil.disk_usage(folder).free // 1024:,} KiB free in {folder})"
+        except OSError:
+            pass
+    return DiskFullError(f"the disk is full{free} while writing {what or where}; free some space and run the "
+                         "command again (nothing was half-written)")
+
+
 def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename; a full
+    disk is a DiskFullError and leaves nothing behind."""
+    try:
+        _write_bytes_atomic(path, data, mode)
+    except OSError as exc:
+        if is_no_space(exc):
+            raise no_space(path) from exc
+        raise
+
+
+def _write_bytes_atomic(path: Path, data: bytes, mode: int | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

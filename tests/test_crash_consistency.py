@@ -260,3 +260,42 @@ def test_two_builds_with_overlapping_plans_both_complete_with_whole_versions(wor
             for v in versions:
                 assert all(a.path.is_file() for a in v.artifacts.values()) and "index.html" in v.artifacts
     assert "agree" in hocvu(workspace, "repair", "--check").stdout
+
+
+def processes_of(workspace: Path) -> set[int]:
+    """Every live process whose environment names this workspace (the build, its workers, their helpers)."""
+    mark = f"HOCVU_WORKSPACE={workspace}".encode()
+    out = set()
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark in env.read_bytes().split(b"\0") and \
+                    Path(env.parent / "stat").read_text().rsplit(") ", 1)[1][0] != "Z":
+                out.add(int(env.parent.name))
+        except (OSError, IndexError):
+            continue
+    return out
+
+
+@pytest.mark.parametrize("workers", ["2", "0"])
+def test_kill_9_of_a_build_leaves_no_process_behind(workspace, workers):
+    import time
+
+    spec = workspace / "spec.yaml"
+    spec.write_text("name: t1\nframework: vn-dcf-2025\ngroups: [elderly]\ncompetences: ['*']\nlevels: [1]\n"
+                    "languages: [vi]\nformats: [audio]\nbackend: offline\n", encoding="utf-8")
+    env = {**os.environ, "HOCVU_WORKSPACE": str(workspace), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([HOCVU, "build", str(spec), "--workers", workers], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    speaking: set[int] = set()
+    while time.monotonic() < deadline and not speaking:
+        speaking = {p for p in processes_of(workspace)
+                    if Path(f"/proc/{p}/comm").exists() and "espeak" in Path(f"/proc/{p}/comm").read_text()}
+        time.sleep(0.05)
+    assert speaking, "espeak-ng never started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 3  # workers look for their parent every 0.5 s; helpers die at once
+    while time.monotonic() < deadline and processes_of(workspace):
+        time.sleep(0.1)
+    assert processes_of(workspace) == set()

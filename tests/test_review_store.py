@@ -17,6 +17,7 @@ from generator.review.db import HEAD, head_revision, migrate
 from generator.review.records import lesson_content_hash
 from generator.review.store import ReviewStore
 from generator.review.workflow import Status
+from tests.postgres import store_backend  # noqa: F401  (a fixture)
 from tests.support.drafts import REPO, offline_lesson
 
 TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version",
@@ -34,8 +35,8 @@ def drafts(library):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def store(workspace):  # type: ignore[no-untyped-def]
-    """The workspace's review store."""
+def store(workspace, store_backend):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The workspace's review store, on SQLite and (when one is given) on PostgreSQL."""
     with ReviewStore.open(load_settings()) as s:
         yield s
 
@@ -58,11 +59,11 @@ def submit(store, drafted, author="ed", **kw):  # type: ignore[no-untyped-def]
 def test_migration_from_an_empty_database(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     assert inspect(engine).get_table_names() == []
-    assert migrate(engine) == head_revision() == HEAD == "0004"
+    assert migrate(engine) == head_revision() == HEAD == "0005"
     assert set(inspect(engine).get_table_names()) == TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0004"
-    assert migrate(engine) == "0004"  # a second run changes nothing
+        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0005"
+    assert migrate(engine) == "0005"  # a second run changes nothing
     cols = {c["name"] for c in inspect(engine).get_columns("users")}
     assert {"name", "role", "password_hash", "token_hash", "disabled"} <= cols
 
@@ -109,6 +110,8 @@ def test_product_code_never_creates_tables_itself():
 
 
 def test_default_store_is_sqlite_wal_in_the_workspace(store, workspace):
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("about the default SQLite store")
     db = workspace / ".hocvu" / "hocvu.db"
     assert db.exists()
     with sqlite3.connect(db) as conn:
@@ -139,8 +142,8 @@ def test_users_and_argon2_passwords(store, workspace):
     assert store.verify_password("lan", "mật-khẩu-dài").name == "lan"
     assert store.verify_password("lan", "wrong-password") is None
     assert store.verify_password("nobody", "mật-khẩu-dài") is None
-    with sqlite3.connect(workspace / ".hocvu" / "hocvu.db") as conn:
-        stored = conn.execute("select password_hash from users").fetchone()[0]
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("select password_hash from users")).scalar_one()
     assert stored.startswith("$argon2id$") and "mật" not in stored
     store.set_password("lan", "another-secret")
     assert store.verify_password("lan", "mật-khẩu-dài") is None and store.verify_password(
@@ -195,10 +198,10 @@ def test_submit_records_an_immutable_version(store, drafts, workspace):
     import hashlib
 
     assert art.sha256 == hashlib.sha256("<p>bài học</p>".encode()).hexdigest()
-    with sqlite3.connect(workspace / ".hocvu" / "hocvu.db") as conn:  # stored relative to the workspace
+    with store.engine.connect() as conn:  # stored relative to the workspace
         assert (
             '"path": "outputs/v1/index.html"'
-            in conn.execute("select artifacts_json from versions").fetchone()[0]
+            in conn.execute(text("select artifacts_json from versions")).scalar_one()
         )
     p = d.lesson.provenance
     assert (rec.backend, rec.prompt_hash, rec.framework_hash, rec.group_hash, rec.library_hash) == (
@@ -360,6 +363,7 @@ def test_four_eyes_covers_every_version_since_the_last_approval(people, drafts):
     assert people.approve(lid, "rev1").status == "approved"  # someone who wrote none of it
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_four_eyes_can_be_relaxed(workspace, drafts, monkeypatch):
     monkeypatch.setenv("HOCVU_FOUR_EYES", "false")
     with ReviewStore.open(load_settings()) as s:
@@ -422,6 +426,47 @@ def test_racing_approvals_in_threads(people, drafts):
     assert sum(e.action == "approve" for e in people.history(lid)) == 1
 
 
+def test_two_approvals_at_the_same_moment_on_postgresql_one_conflict(people, drafts):
+    """Both approvals read the lesson and reach their update while a third connection holds the row; when
+    it lets go, one update lands and the other finds the row changed: a conflict, never two approvals."""
+    if people.engine.dialect.name != "postgresql":
+        pytest.skip("about PostgreSQL's row locks (SQLite serialises writers with BEGIN IMMEDIATE)")
+    import time
+
+    lid = submit(people, drafts["privacy"]).lesson_id
+    row = people.lesson_state(lid).row_version
+    stores = [ReviewStore.open(load_settings()) for _ in range(2)]
+    outcomes: list[str] = []
+
+    def act(s, who):  # type: ignore[no-untyped-def]
+        try:
+            s.approve(lid, who, expected_version=row)
+            outcomes.append("ok")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=act, args=(s, who)) for s, who in zip(stores, ["rev1", "rev2"], strict=True)]
+    waiting = text("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                   "and datname = current_database()")
+    with people.engine.connect() as holder, people.engine.connect() as watcher:
+        hold = holder.begin()
+        holder.execute(text("select id from lessons where id = :i for update"), {"i": lid})
+        for th in threads:
+            th.start()
+        deadline = time.monotonic() + 20
+        while watcher.execute(waiting).scalar_one() < 2:  # both updates wait behind the held row
+            assert time.monotonic() < deadline, "the two approvals never reached their update"
+            watcher.rollback()
+            time.sleep(0.02)
+        hold.commit()
+    for th in threads:
+        th.join()
+    for s in stores:
+        s.close()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    assert sum(e.action == "approve" for e in people.history(lid)) == 1
+
+
 def test_a_version_made_meanwhile_is_a_conflict(people, drafts):
     d = drafts["privacy"]
     lid = submit(people, d).lesson_id
@@ -435,8 +480,8 @@ def test_a_version_made_meanwhile_is_a_conflict(people, drafts):
 
 def test_a_tampered_version_cannot_be_approved(people, drafts, workspace):
     lid = submit(people, drafts["privacy"]).lesson_id
-    with sqlite3.connect(workspace / ".hocvu" / "hocvu.db") as conn:
-        conn.execute("update versions set lesson_json = replace(lesson_json, 'Giữ kín', 'Bỏ qua')")
+    with people.engine.begin() as conn:
+        conn.execute(text("update versions set lesson_json = replace(lesson_json, 'Giữ kín', 'Bỏ qua')"))
     with pytest.raises(ReviewError, match="does not match its recorded content hash"):
         people.approve(lid, "rev1")
 

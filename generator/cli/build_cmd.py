@@ -183,7 +183,8 @@ def build(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Regenerate every lesson, even unchanged ones.")] = False,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", help="Rendering worker processes (0: in this process).")  # noqa: UP045
+        Optional[int], typer.Option("--workers", min=0, max=16,  # noqa: UP045
+                                    help="Rendering worker processes, 0-16 (0: in this process).")
     ] = None,
     backend: Annotated[
         Optional[str], typer.Option("--backend", "-b", help="Backend instead of the spec's: offline, openai, ...")  # noqa: UP045

@@ -53,12 +53,13 @@ def draft(
     ] = "group",
 ) -> None:
     """Draft one lesson; write it to outputs/drafts/<lesson-id>/v<N>/ and submit it for review."""
+    from generator.cli.review_cmd import actor
     from generator.pipeline import draft_one
 
     settings = State.settings()
     result = draft_one(State.library(), settings, framework=framework, competence=competence, level=level,
                        group=group, lang=lang, backend=backend, model=model, collection=sources,
-                       author=author, formats=parse_formats(formats))
+                       author=actor(author) if author else None, formats=parse_formats(formats))
     lesson, out = result.drafted.lesson, console()
     p = lesson.provenance
     out.print(f"[bold]{lesson.title}[/]  [dim]{lesson.id}[/]")

@@ -75,10 +75,21 @@ def import_cmd(
         Optional[Path],  # noqa: UP045
         typer.Option("--out", help="Folder to write <id>.yaml into (default: <workspace>/frameworks)."),
     ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Allow replacing a framework that already has this id (its lessons "
+                                             "become outdated).")
+    ] = False,
 ) -> None:
     """Import the official DigComp 3.0 JSON-LD supplement into a framework YAML file."""
-    from generator.importers import import_framework
+    from generator.errors import DataError
+    from generator.frameworks import model_hash
+    from generator.importers import digcomp3_from_jsonld, import_framework
 
+    known = State.library().frameworks
+    if framework_id in known and not replace and \
+            model_hash(digcomp3_from_jsonld(file, framework_id)) != model_hash(known[framework_id]):
+        raise DataError(f"a framework with id {framework_id!r} exists and this import would replace it (its "
+                        "lessons would become outdated); choose another --id, or add --replace")
     target = out_dir or State.settings().workspace / "frameworks"
     fw, path = import_framework(file, framework_id, target)
     console().print(

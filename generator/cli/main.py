@@ -31,7 +31,7 @@ def _version(value: bool) -> None:
 def root(
     workspace: Annotated[
         Optional[Path],  # noqa: UP045 - typer needs Optional here
-        typer.Option("--workspace", "-w", envvar="HOCVU_WORKSPACE",
+        typer.Option("--workspace", "-w", envvar="HOCVU_WORKSPACE", file_okay=False,
                      help="Workspace folder (default: the current folder). State lives in <workspace>/.hocvu/."),
     ] = None,
     version: Annotated[
@@ -44,12 +44,13 @@ def root(
 
 app.add_typer(frameworks.app, name="frameworks")
 app.add_typer(groups.app, name="groups")
-app.command("doctor", help="Check every required and optional part and print the fix for each missing one.")(
+app.command("doctor", help="Check the installation and the workspace (store and output folders); --repair fixes "
+                           "the workspace.")(
     doctor.doctor
 )
 
 for _module in ("draft", "sources", "render", "review", "users", "token", "publish", "serve", "build", "quality",
-                "repair"):
+                "repair", "backup"):
     try:
         __import__(f"generator.cli.{_module}_cmd")
     except ModuleNotFoundError as _exc:  # a command group not built yet

@@ -44,6 +44,10 @@ def publish(
     from generator.cli.review_cmd import actor, open_store
     from generator.publish.release import build_release
 
+    if group:  # an unknown name is bad input (exit 2), not "no approved lessons"
+        State.library().group(group)
+    if framework:
+        State.library().framework(framework)
     with open_store() as store:
         result = build_release(
             store,

@@ -1,47 +1,33 @@
-"""``hocvu repair``: make the store and the output folders agree after crashes (a thin adapter over
-``generator.repair``)."""
+"""``hocvu repair``: the workspace half of ``hocvu doctor --repair`` (the same code, kept as a short name)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from generator.cli.common import State, console
+from generator.cli.common import State
+from generator.cli.doctor import AsOption, show_findings
 
 
 def repair(
     check: Annotated[
-        bool, typer.Option("--check", help="Only report what disagrees; change nothing (exit 1 when anything does).")
+        bool, typer.Option("--check", help="Only report what is wrong; change nothing (exit 1 when anything is).")
     ] = False,
-    user: Annotated[
-        Optional[str],  # noqa: UP045 - typer needs Optional here
-        typer.Option("--as", help="Who adopts versions and releases (default: HOCVU_USER, else the OS user name)."),
-    ] = None,
+    user: AsOption = None,
 ) -> None:
-    """Adopt or set aside version and release folders the store does not know, report recorded versions
-    whose folder is missing, and remove staging folders of processes that died."""
-    from generator.cli.review_cmd import actor, open_store
-    from generator.repair import check_workspace
+    """Mend the store, adopt or set aside version and release folders it does not know, report recorded
+    versions whose folder is missing, and remove staging folders of processes that died."""
+    from generator.cli.review_cmd import actor
+    from generator.repair import doctor_workspace
 
-    with open_store() as store:
-        found = check_workspace(State.settings(), store, actor(user), fix=not check)
-    out = console()
-    if not found:
-        out.print("[green]the store and the output folders agree[/]")
-        return
-    for f in found:
-        out.print(f"{f.path}: {f.problem}" + (f" → {f.action}" if f.action else ""))
-    if check:
-        out.print(f"{len(found)} problem(s); run `hocvu repair` to fix them")
-        raise typer.Exit(1)
-    left = [f for f in found if not f.action]
-    out.print(f"{len(found) - len(left)} of {len(found)} problem(s) fixed")
-    if left:
+    found = doctor_workspace(State.settings(), actor(user, registered=False), fix=not check)
+    show_findings(found, not check, "hocvu repair")
+    if found and (check or not all(f.action for f in found)):
         raise typer.Exit(1)
 
 
 def register(root: typer.Typer) -> None:
     """Add ``hocvu repair``."""
-    root.command("repair", help="Make the store and the output folders agree after a crash (adopt, set aside, "
-                                "remove stale staging).")(repair)
+    root.command("repair", help="Same as the workspace part of `hocvu doctor --repair`: mend the store and make "
+                                "it and the output folders agree after a crash.")(repair)

@@ -53,11 +53,26 @@ def open_store() -> ReviewStore:
     return ReviewStore.open(State.settings())
 
 
-def actor(name: str | None) -> str:
-    """The ``--as`` name, or the default author from the settings / OS."""
-    from generator.review.store import default_author
+def actor(name: str | None, *, registered: bool = True) -> str:
+    """The ``--as`` name, which must be a registered user (exit 2 otherwise), or the default author from
+    the settings / OS (an unregistered local name may still author, as the workflow allows)."""
+    from generator.errors import DataError, NotFoundError
+    from generator.review.store import check_user_name, default_author
 
-    return name or default_author(State.settings())
+    if name is None:
+        return default_author(State.settings())
+    try:
+        check_user_name(name)
+    except Exception:
+        shown = name[:40] + ("…" if len(name) > 40 else "")
+        raise DataError(f"--as {shown!r} is not a valid user name: use letters, digits and . _ @ - "
+                        "(up to 64 characters)") from None
+    if registered:
+        with open_store() as store:
+            if store.find_user(name) is None:
+                raise NotFoundError(f"--as {name!r} is not a registered user; add them with "
+                                    f"`hocvu users add {name} --role editor` or see `hocvu users list`")
+    return name
 
 
 def parse_formats(value: str | None) -> list[str] | None:
@@ -71,7 +86,9 @@ def parse_formats(value: str | None) -> list[str] | None:
 
 def styled(status: str) -> str:
     """A status with its colour."""
-    return f"[{STATUS_STYLE.get(status, '')}]{status.replace('_', ' ')}[/]"
+    from rich.markup import escape
+
+    return f"[{STATUS_STYLE.get(status, 'default')}]{escape(status.replace('_', ' '))}[/]"
 
 
 def when(dt: object) -> str:
@@ -113,12 +130,18 @@ def list_(
     failed_checks: Annotated[
         bool, typer.Option("--failed-checks", help="Only lessons whose current version failed a check.")
     ] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most this many lessons.")
+    ] = 500,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, help="Skip this many lessons first (with --limit: the next page).")
+    ] = 0,
 ) -> None:
     """List lessons in the review store with their status; outdated ones and failed checks are flagged."""
     from rich.table import Table
 
     with open_store() as store:
-        states = store.list_lessons(
+        found = store.lesson_page(
             status=status,
             group=group,
             framework=framework,
@@ -128,10 +151,11 @@ def list_(
             search=search,
             outdated_only=outdated,
             library=State.library(),
+            failed_checks=failed_checks,
+            limit=limit,
+            offset=offset,
         )
-        failing = {s.id for s in states if not store.get_version(s.id).checks_passed}
-    if failed_checks:
-        states = [s for s in states if s.id in failing]
+    states = found.items
     out = console()
     if not states:
         out.print(
@@ -149,10 +173,14 @@ def list_(
             str(s.current_version),
             when(s.updated_at),
             ", ".join(n for n, on in (("[yellow]outdated[/]", s.outdated),
-                                      ("[red]checks failed[/]", s.id in failing)) if on),
+                                      ("[red]checks failed[/]", not s.checks_passed)) if on),
         )
     out.print(table)
-    out.print(f"{len(states)} lesson(s)")
+    if len(states) < found.total:
+        nxt = f"; --offset {offset + len(states)} shows the next ones" if offset + len(states) < found.total else ""
+        out.print(f"lessons {offset + 1}-{offset + len(states)} of {found.total}{nxt}")
+    else:
+        out.print(f"{len(states)} lesson(s)")
 
 
 @app.command("show")
@@ -193,7 +221,8 @@ def show(
     if v.artifacts:
         out.print("files:")
         for a in v.artifacts.values():
-            out.print(f"  {a.name} ({a.size:,} bytes)  [dim]{a.path}[/]")
+            gone = "" if a.path.is_file() else "  [red]missing: run `hocvu doctor`[/]"
+            out.print(f"  {a.name} ({a.size:,} bytes)  [dim]{a.path}[/]{gone}")
     if comments:
         out.print("open comments:")
         for cm in comments:
@@ -320,6 +349,9 @@ def diff(
     from generator.errors import NotFoundError
     from generator.review.diff import diff_lessons
 
+    for given in (v1, v2):
+        if given is not None and given < 1:  # not "has only version N": the number itself is wrong
+            raise typer.BadParameter(f"version numbers start at 1, not {given}")
     with open_store() as store:
         new = store.get_version(lesson_id, v2)
         old_n = v1 if v1 is not None else (new.parent_version or new.number - 1)

@@ -12,6 +12,7 @@ import hashlib
 import inspect
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from generator.drafting.backend import Backend, DraftRequest, DraftResult, RevisionRequest
@@ -28,8 +29,10 @@ if TYPE_CHECKING:
     from generator.frameworks import Library
 
 
+@cache
 def composer_hash() -> str:
-    """Identifies the composition logic, recorded as the 'prompt' hash of offline drafts."""
+    """Identifies the composition logic, recorded as the 'prompt' hash of offline drafts (the source
+    does not change while a process runs, so it is read once)."""
     import generator.drafting.compose as composer
     import generator.drafting.offline as me
 

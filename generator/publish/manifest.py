@@ -93,7 +93,7 @@ def verify_release(root: Path, expected_manifest_sha256: str | None = None) -> V
         report.checked += 1
         if rel not in present:
             report.missing.append(rel)
-        elif sha256_file(root / rel) != meta.get("sha256"):
+        elif not isinstance(meta, dict) or sha256_file(root / rel) != meta.get("sha256"):  # a damaged entry
             report.changed.append(rel)
     report.extra = sorted(present - set(listed))
     return report

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from generator.errors import HocvuError, PublishError
 from generator.fsutil import (
+    is_no_space,
     make_staging,
+    no_space,
     remove_stale_staging,
     set_aside,
     sha256_file,
@@ -279,14 +281,15 @@ def build_release(
             },
         )
         os.chmod(tmp, 0o755)
+        from generator.review.versioning import crash_point
+
+        crash_point("release-staged")
 
         def place() -> None:
             nonlocal placed
             try:
                 os.rename(tmp, target)
                 placed = True
-                from generator.review.versioning import crash_point
-
                 crash_point("release-placed")
             except OSError as exc:
                 raise PublishError(f"cannot place release {name} at {target}: {exc.strerror}") from exc
@@ -301,10 +304,13 @@ def build_release(
             filters=filters,
             place=place,
         )
-    except BaseException:
+        crash_point("release-recorded")
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if placed:  # renamed into place but not recorded: take it back
             shutil.rmtree(target, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, HocvuError) and is_no_space(exc):
+            raise no_space(target, f"release {name}") from exc  # copies, pages and SCORM zips alike
         raise
     return Release(name, target, record, entries, manifest_sha)
 
@@ -376,9 +382,11 @@ def adopt_release(store: ReviewStore, root: Path, by: str) -> ReleaseRecord:
                                 hocvu_version=str(data.get("hocvu_version", "")), filters=filters)
 
 
-def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: bool) -> list[ReleaseRepair]:
-    """Unrecorded release folders (adopted, else set aside into ``published/.unrecorded/``) and staging
-    folders of dead publishes (removed). With ``fix`` False, only report."""
+def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: bool,
+                    keep: bool = False) -> list[ReleaseRepair]:
+    """Unrecorded release folders (adopted, else set aside into ``published/.unrecorded/``, or with
+    ``keep`` left where they are) and staging folders of dead publishes (removed). With ``fix`` False,
+    only report."""
     base = published_dir(settings)
     out: list[ReleaseRepair] = []
     for root in unrecorded_releases(settings, store):
@@ -390,6 +398,9 @@ def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: boo
             adopt_release(store, root, by)
             found.action = "adopted (manifest and approved versions match)"
         except (HocvuError, KeyError, ValueError, TypeError) as exc:
+            if keep:
+                found.action = f"kept in place ({exc}); restore a backup of the store to record it"
+                continue
             moved = set_aside(root)
             found.action = f"set aside to {moved} ({exc}); the name can be published again"
     for tmp in stale_staging(base):

@@ -75,6 +75,16 @@ def build_scorm(
             entries[name] = path.read_bytes()
     manifest = imsmanifest(identifier, title, list(entries), version=version)
     tmp = out_zip.with_name(f".{out_zip.name}.tmp")
+    try:
+        _write_zip(tmp, manifest, entries)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk (or anything else) leaves no half-written package
+        raise
+    os.replace(tmp, out_zip)
+    return out_zip
+
+
+def _write_zip(tmp: Path, manifest: str, entries: dict[str, bytes]) -> None:
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         # imsmanifest.xml at the root, first, as LMS importers expect.
         for name, data in [("imsmanifest.xml", manifest.encode("utf-8")), *entries.items()]:
@@ -84,5 +94,3 @@ def build_scorm(
             )
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
-    os.replace(tmp, out_zip)
-    return out_zip

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from generator.children import run_helper
 from generator.errors import RenderError
 from generator.fsutil import write_bytes_atomic
 from generator.lesson import sentences
@@ -153,7 +154,7 @@ class EspeakTTS:
 
         def run(chunk: str) -> tuple[int, int, bytes]:
             try:
-                proc = subprocess.run(
+                proc = run_helper(  # ends if this process dies (kill -9 of a build or worker)
                     [exe, "-v", voice, "-s", speed, "-b", "1", "--stdout"],
                     input=chunk.encode("utf-8"),
                     capture_output=True,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator.children import run_helper
 from generator.errors import RenderError
 from generator.render.base import RenderContext, format_spec
 
@@ -67,7 +68,7 @@ def to_srt(cues: list[Cue]) -> str:
 
 def _run(args: list[str], what: str) -> None:
     try:
-        proc = subprocess.run(args, capture_output=True, timeout=600, check=False)
+        proc = run_helper(args, capture_output=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RenderError(f"{what} failed: {exc}; reinstall ffmpeg (apt-get install ffmpeg)") from exc
     if proc.returncode != 0:
@@ -237,7 +238,7 @@ FPS = 8  # slides change only with the narration: 8 frames a second is plenty an
 def _pcm(mp3: Path) -> bytes:
     """A TTS file decoded to 24 kHz mono 16-bit PCM (so sentence timings are exact sample counts)."""
     try:
-        proc = subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar",
+        proc = run_helper(["ffmpeg", "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar",
                                str(RATE), "-"], capture_output=True, timeout=120, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RenderError(f"decoding the narration failed: {exc}; reinstall ffmpeg") from exc

@@ -2,8 +2,10 @@
 
 SQLite (the default, ``<workspace>/.hocvu/hocvu.db``) runs in WAL mode with a busy timeout, and write
 transactions start with ``BEGIN IMMEDIATE`` so that read-check-write sequences of two processes are
-serialised instead of failing half-way. Any other SQLAlchemy URL (PostgreSQL) works as it is; there the
-``row_version`` counter catches a concurrent update.
+serialised instead of failing half-way. PostgreSQL (``postgresql+psycopg://USER:PASSWORD@HOST/DB``, with
+the ``postgres`` extra installed) runs the same migrations and workflow; there the ``row_version``
+counter catches a concurrent update (the second of two racing decisions updates no row: a conflict), and
+an advisory lock keeps two processes from migrating the same database at once.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 WRITE = {"hocvu_write": True}
 #: The newest migration in ``migrations/versions`` (a test keeps the two in step).
-HEAD = "0004"
+HEAD = "0005"
+#: The PostgreSQL advisory lock held while migrating (any fixed number, the same in every process).
+_MIGRATION_LOCK = 48_151_623
 
 
 def database_url(settings: Settings) -> str:
@@ -41,6 +45,13 @@ def make_engine(url: str | URL) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(parsed, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            hint = ("install the PostgreSQL driver: pip install 'hocvu[postgres]', and write the URL as "
+                    "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
+                    if parsed.get_backend_name() == "postgresql" else "install its driver")
+            raise ConfigError(
+                f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}; {hint}"
+            ) from exc
         except Exception as exc:
             raise ConfigError(
                 f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}"
@@ -120,6 +131,8 @@ def migrate(engine: Engine, revision: str = "head") -> str:
 
         head = head_revision() if revision == "head" else revision
         with engine.execution_options(**WRITE).begin() as conn:
+            if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE does this there
+                conn.exec_driver_sql(f"select pg_advisory_xact_lock({_MIGRATION_LOCK})")
             current = current_revision(conn)
             if current == head:
                 return head
@@ -131,9 +144,11 @@ def migrate(engine: Engine, revision: str = "head") -> str:
             command.upgrade(_alembic_config(conn), revision)
             return current_revision(conn) or ""
     except SQLAlchemyError as exc:
-        raise ReviewError(
-            f"cannot open or migrate the review store: {exc.__class__.__name__}: {exc}"
-        ) from exc
+        from generator.review.health import store_error
+
+        err = store_error(exc)
+        raise (ReviewError(f"cannot open or migrate the review store: {err}") if type(err) is ReviewError
+               else err) from exc
 
 
 def _known_revisions() -> set[str]:

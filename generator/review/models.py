@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -100,8 +101,25 @@ class LessonRow(Base):
     row_version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What lists show, kept current by the store so that no list reads a version (migration 0005):
+    author: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    checks_passed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    outdated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    outdated_reasons: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    #: The sources stamp (``outdated.sources_stamp``) the flag was computed against; "" = not yet checked.
+    outdated_stamp: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
-    __table_args__ = (Index("ix_lessons_framework_competence", "framework", "competence"),)
+    __table_args__ = (
+        Index("ix_lessons_framework_competence", "framework", "competence"),
+        Index("ix_lessons_status_id", "status", "id"),
+        Index("ix_lessons_outdated_id", "outdated", "id"),
+        Index("ix_lessons_outdated_stamp", "outdated_stamp"),
+        Index("ix_lessons_framework_language_level", "framework", "language", "level"),
+        Index("ix_lessons_level", "level"),
+        Index("ix_lessons_language", "language"),
+        Index("ix_lessons_author", "author"),
+        Index("ix_lessons_updated_at", "updated_at"),
+    )
     __mapper_args__ = {"version_id_col": row_version}
 
 

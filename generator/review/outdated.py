@@ -3,20 +3,68 @@
 A version is outdated when the framework entry, the group profile, the content library entry (for drafts
 of a backend that ``uses_content_library``, the offline drafter's) or the prompt / composer it was made
 from (its backend's ``prompt_hash``) has changed.
+
+Lists do not recompute this per request. The store keeps each lesson's flag and reasons with the
+*sources stamp* they were computed against (``sources_stamp``: one hash over the files of the framework
+entries, group profiles, content entries, prompts and composer as the library sees them — their sizes and
+times, nothing parsed). A list first asks the store for lessons whose stamp differs from the current one —
+none, unless a source changed or a version was recorded since — and rechecks only those
+(``ReviewStore.refresh_outdated``), loading the library only then.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from generator.drafting.backend import backend_class, uses_content_library
 from generator.errors import HocvuError
-from generator.registry import backends
 
 if TYPE_CHECKING:
     from generator.frameworks import Library
-    from generator.review.records import VersionRecord
+
+
+class MadeFrom(Protocol):
+    """What a version recorded about its sources (a ``VersionRecord``, or a row of those columns)."""
+
+    @property
+    def backend(self) -> str: ...
+    @property
+    def prompt_hash(self) -> str: ...
+    @property
+    def framework_hash(self) -> str: ...
+    @property
+    def group_hash(self) -> str: ...
+    @property
+    def library_hash(self) -> str: ...
+
+
+#: The modules the offline composer's hash is made of (``drafting.offline.composer_hash``).
+_COMPOSER_MODULES = ("offline.py", "compose.py")
+
+
+def sources_stamp(library: Library, frameworks: Iterable[str]) -> str:
+    """One hash over every source outdated detection compares lessons of ``frameworks`` with: the files
+    of their framework entries and content, every group profile and the prompt templates (path, size and
+    modification time, as the library sees them), and the composer. Equal stamps, equal verdicts; no file
+    is parsed, so a command that lists lessons pays a few stat calls, not a framework load.
+    """
+    from generator.drafting.prompts import TEMPLATES
+    from generator.frameworks import data_dirs, file_signature
+
+    h = hashlib.sha256()
+    for line in library.source_signatures(frameworks):
+        h.update(f"{line}\n".encode())
+    for folder in data_dirs("prompts", library.workspace):
+        for name in TEMPLATES:
+            if (folder / f"{name}.j2").is_file():
+                h.update(f"prompt {file_signature(folder / f'{name}.j2')}\n".encode())
+    drafting = Path(__file__).resolve().parents[1] / "drafting"
+    for module in _COMPOSER_MODULES:  # what composer_hash reads, without importing the drafter
+        h.update(f"composer {file_signature(drafting / module)}\n".encode())
+    return h.hexdigest()[:32]
 
 
 @dataclass
@@ -36,6 +84,8 @@ class OutdatedChecker:
 
     def _prompt_hashes(self, backend: str) -> set[str]:
         """The hashes a current draft or revision by ``backend`` records (empty: nothing to compare)."""
+        from generator.drafting.backend import backend_class
+
         out: set[str] = set()
         for task in ("lesson", "revise"):
             h = self._memo(("prompt", backend, task),
@@ -44,8 +94,11 @@ class OutdatedChecker:
                 out.add(h)
         return out
 
-    def reasons(self, version: VersionRecord, framework: str, competence: str, group: str) -> list[str]:
+    def reasons(self, version: MadeFrom, framework: str, competence: str, group: str) -> list[str]:
         """Why ``version`` is out of date (empty: it is current)."""
+        from generator.drafting.backend import backend_class, uses_content_library
+        from generator.registry import backends
+
         lib, out = self.library, []
         fw_now = self._memo(("fw", framework, competence), lambda: lib.competence_hash(framework, competence))
         if fw_now is None:

@@ -135,11 +135,28 @@ class LessonState:
     approved_by: str | None = None
     approved_at: datetime | None = None
     outdated: list[str] = field(default_factory=list)
+    author: str = ""  # of the current version
+    checks_passed: bool = True  # every check of the current version passed
 
     @property
     def is_outdated(self) -> bool:
         """True when the framework, group, content library or prompt changed since the version was made."""
         return bool(self.outdated)
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    """One page of a list of lessons, and how many match in all."""
+
+    items: list[LessonState]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages of ``limit`` lessons the whole list makes (at least 1)."""
+        return max(1, -(-self.total // self.limit)) if self.limit > 0 else 1
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 #: Checksums of a version folder's files, written just before it is renamed into place (hidden, so it is
 #: not an artifact): ``hocvu repair`` adopts an unrecorded folder only when they all hold.
 FILES_MANIFEST = ".files.json"
-#: A test-only hook: ``HOCVU_CRASH_AT=<point>`` kills the process (SIGKILL) at that point.
+#: A test-only hook: ``HOCVU_CRASH_AT=<point>`` kills the process (SIGKILL) at that point. Points:
+#: version-staged, version-placed, version-recorded (here), release-staged, release-placed,
+#: release-recorded (publish/release.py).
 CRASH_ENV = "HOCVU_CRASH_AT"
 
 
@@ -129,6 +131,7 @@ def place_and_record(tmp: Path, number: Callable[[], int], record: Callable[[Pat
     base = tmp.parent
     write_files_manifest(tmp)
     os.chmod(tmp, 0o755)
+    crash_point("version-staged")
     with lesson_lock(base):
         target = base / f"v{number()}"
         if target.exists():
@@ -140,6 +143,7 @@ def place_and_record(tmp: Path, number: Callable[[], int], record: Callable[[Pat
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
+        crash_point("version-recorded")
     return target, rec
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 
 from generator.errors import DataError, TransitionError
 from generator.review import workflow as wf
@@ -71,6 +71,8 @@ class LessonOut(BaseModel):
     approved_by: str | None = None
     approved_at: datetime | None = None
     outdated: list[str] = []
+    author: str = Field(default="", description="Who made the current version.")
+    checks_passed: bool = Field(default=True, description="Every check of the current version passed.")
 
     @classmethod
     def of(cls, s: LessonState) -> LessonOut:
@@ -223,17 +225,30 @@ def counts(request: Request, user: ApiUser) -> dict[str, int]:
     return web(request).store.counts()
 
 
+#: ``/api/lessons`` pages: the default and the largest page.
+PAGE_DEFAULT, PAGE_MAX = 100, 1000
+
+
 @router.get("/lessons", response_model=list[LessonOut])
-def list_lessons(request: Request, user: ApiUser, status: str | None = None, framework: str | None = None,
-                 competence: str | None = None, level: int | None = None, group: str | None = None,
-                 language: str | None = None, q: Annotated[str | None, Query(max_length=200)] = None,
-                 outdated: bool = False) -> list[LessonOut]:
-    """Lessons matching every filter given (``q`` searches ids and titles)."""
+def list_lessons(request: Request, response: Response, user: ApiUser, status: str | None = None,
+                 framework: str | None = None, competence: str | None = None, level: int | None = None,
+                 group: str | None = None, language: str | None = None,
+                 q: Annotated[str | None, Query(max_length=200)] = None, outdated: bool = False,
+                 sort: Annotated[str, Query(description="id, updated (newest first), title or status")] = "id",
+                 limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[LessonOut]:
+    """Lessons matching every filter given (``q`` searches ids and titles), ``limit`` at a time from
+    ``offset``; the ``X-Total-Count`` header says how many match, ``Link: <…>; rel="next"`` where the
+    next page is."""
     ctx = web(request)
-    found = ctx.store.list_lessons(status=status, framework=framework, competence=competence, level=level,
-                                   group=group, language=language, search=q, outdated_only=outdated,
-                                   library=ctx.library)
-    return [LessonOut.of(s) for s in found]
+    found = ctx.store.lesson_page(status=status, framework=framework, competence=competence, level=level,
+                                  group=group, language=language, search=q, outdated_only=outdated,
+                                  library=ctx.library, sort=sort, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(found.total)
+    if offset + limit < found.total:
+        nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
+        response.headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
+    return [LessonOut.of(s) for s in found.items]
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonDetail)

@@ -45,6 +45,7 @@ class WebContext:
     tts: Any = None
     render: Any = None
     limits: Limits = field(default_factory=Limits)
+    fragments: FragmentCache = field(default_factory=lambda: FragmentCache())
 
     @cached_property
     def templates(self) -> Environment:
@@ -57,6 +58,31 @@ class WebContext:
         env.filters["section_label"] = lambda name, t: t(f"section_{name}")
         env.filters["pager"] = lambda params, n: urlencode({**dict(params), "page": n})
         return env
+
+
+class FragmentCache:
+    """Rendered page parts that every user sees alike, by a key that names what they show (including the
+    store's change marker, so a change renders them anew); the newest few are kept."""
+
+    def __init__(self, size: int = 128) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        """The part kept under ``key``, or None."""
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        """Keep ``value`` under ``key`` (dropping the oldest beyond the size)."""
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
 
 
 class NotSignedInError(Exception):

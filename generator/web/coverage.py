@@ -1,6 +1,7 @@
 """The coverage view: for one framework and language, which (competence, group, level) lessons exist and
-how far each has come. A read model over ``ReviewStore.list_lessons`` and the framework library; it
-decides nothing, it only groups the store's statuses into the four states the page shows."""
+how far each has come. A read model over ``ReviewStore.coverage_cells`` (five columns per lesson) and the
+framework library; it decides nothing, it only groups the store's statuses into the four states the page
+shows."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from generator.review import workflow as wf
 
 if TYPE_CHECKING:
     from generator.frameworks import Library
-    from generator.review.records import LessonState
     from generator.review.store import ReviewStore
 
 #: The four states of a coverage cell, in the order of the legend.
@@ -31,13 +31,21 @@ def coverage_state(status: str | None) -> str:
     return _STATE_OF.get(wf.Status(status), "missing") if status else "missing"
 
 
+@dataclass(frozen=True)
+class SlotLesson:
+    """The lesson in a slot: what the matrix links to and shows."""
+
+    id: str
+    status: str
+
+
 @dataclass
 class Slot:
     """One level of one competence for one group."""
 
     level: int
     state: str
-    lesson: LessonState | None = None
+    lesson: SlotLesson | None = None
 
 
 @dataclass
@@ -83,8 +91,8 @@ def build_coverage(store: ReviewStore, library: Library, framework: str, languag
     all_levels = [lv.level for lv in fw.levels]
     chosen_levels = [lv for lv in (levels or all_levels) if lv in all_levels]
     group_ids = [g for g in (groups or sorted(library.groups)) if g in library.groups]
-    lessons = {(s.competence, s.group, s.level): s
-               for s in store.list_lessons(framework=framework, language=language)}
+    lessons = {(comp, g, lv): SlotLesson(lid, status)
+               for comp, g, lv, lid, status in store.coverage_cells(framework, language)}
     cov = Coverage(framework, language, chosen_levels,
                    [(g, library.group(g).names.get(ui_lang)) for g in group_ids], [])
     for comp in fw.competences:

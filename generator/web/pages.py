@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from markupsafe import Markup
 from starlette.responses import Response
 
 from generator.errors import NotFoundError
@@ -24,7 +25,7 @@ from generator.web.context import (
 from generator.web.security import client_address, verify_csrf
 
 if TYPE_CHECKING:
-    from generator.review.store import ReviewStore
+    from generator.frameworks import Library
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
@@ -84,34 +85,45 @@ def logout(request: Request, everywhere: Annotated[str, Form()] = "") -> Respons
     return redirect("/login")
 
 
+# -- lists ----------------------------------------------------------------------------------------
+def lesson_items(request: Request, lessons: list[LessonState]) -> Markup:
+    """The lessons as the list the pages show, rendered once for the same lessons in the same state and
+    interface language (rendering is most of a list page's time; the key is what the items show)."""
+    ctx, ui = web(request), ui_lang(request)
+    key = ("items", ui, tuple((s.id, s.row_version, s.status, s.current_version, s.title, s.group, s.level,
+                               tuple(s.outdated)) for s in lessons))
+    html = ctx.fragments.get(key)
+    if html is None:
+        t = i18n.translator(ui)
+        html = Markup(ctx.templates.get_template("_lesson_items.html").render(
+            lessons=lessons, groups=ctx.library.groups, lang=ui, _=t, t_status=lambda s: t(f"status_{s}")))
+        ctx.fragments.put(key, html)
+    return html
+
+
 # -- dashboard ------------------------------------------------------------------------------------
-def waiting_for(store: ReviewStore, user: User, lessons: list[LessonState]) -> list[LessonState]:
-    """In-review lessons this user may decide on (under four-eyes, not those whose version they made)."""
-    out: list[LessonState] = []
-    for s in lessons:
-        if len(out) >= LIST_LIMIT:
-            break
-        if not store.four_eyes or store.get_version(s.id).author != user.name:
-            out.append(s)
-    return out
-
-
 @router.get("/")
 def dashboard(request: Request, user: Annotated[User, Depends(page_user)]) -> Response:
-    """Counts per status, what waits for this user, and outdated lessons."""
+    """Counts per status (one grouped query), what waits for this user, and outdated lessons: each list
+    a short page from the store, never the whole store."""
     ctx = web(request)
-    counts = ctx.store.counts()
+    store = ctx.store
+    counts = store.counts()
     statuses = [s.value for s in wf.Status]
+    outdated = store.lesson_page(outdated_only=True, library=ctx.library, limit=LIST_LIMIT)
     waiting: list[LessonState] = []
     if user.role in (wf.Role.REVIEWER, wf.Role.ADMIN):
-        waiting = waiting_for(ctx.store, user, ctx.store.list_lessons(status=wf.Status.IN_REVIEW))
-    to_revise = []
+        # under four-eyes, not those whose current version they made
+        waiting = store.list_lessons(status=wf.Status.IN_REVIEW, limit=LIST_LIMIT,
+                                     not_author=user.name if store.four_eyes else None)
+    to_revise: list[LessonState] = []
     if user.role in (wf.Role.EDITOR, wf.Role.ADMIN):
-        to_revise = ctx.store.list_lessons(status=wf.Status.CHANGES_REQUESTED)[:LIST_LIMIT]
-    outdated = ctx.store.list_lessons(outdated_only=True, library=ctx.library)
+        to_revise = store.list_lessons(status=wf.Status.CHANGES_REQUESTED, limit=LIST_LIMIT)
     return render(request, "dashboard.html", nav="dashboard", counts=counts, statuses=statuses,
                   total=sum(counts.values()), waiting=waiting, to_revise=to_revise,
-                  outdated=outdated[:LIST_LIMIT], outdated_total=len(outdated), groups=ctx.library.groups)
+                  outdated=outdated.items, outdated_total=outdated.total, groups=ctx.library.groups,
+                  items_waiting=lesson_items(request, waiting), items_to_revise=lesson_items(request, to_revise),
+                  items_outdated=lesson_items(request, outdated.items))
 
 
 # -- queue ----------------------------------------------------------------------------------------
@@ -125,25 +137,30 @@ def queue(request: Request, user: Annotated[User, Depends(page_user)],
           level: str | None = None, group: str | None = None, language: str | None = None,
           q: Annotated[str | None, Query(max_length=200)] = None, outdated: str | None = None,
           page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    """Lessons matching the filters, with search, a page at a time."""
+    """Lessons matching the filters, with search, a page at a time (filtered and paged by the store)."""
     ctx = web(request)
     lvl = int(level) if level and level.isdigit() else None
     filters = {"status": _opt(status), "framework": _opt(framework), "competence": _opt(competence),
                "level": lvl, "group": _opt(group), "language": _opt(language)}
     if filters["status"] not in (None, *[s.value for s in wf.Status]):
         raise NotFoundError.unknown("status", status, [s.value for s in wf.Status])
-    found = ctx.store.list_lessons(**filters, search=_opt(q), outdated_only=bool(outdated),  # type: ignore[arg-type]
-                                   library=ctx.library)
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    page = min(page, pages)
-    codes = sorted({c.code for fw in ctx.library.frameworks.values() for c in fw.competences},
-                   key=lambda c: [int(x) if x.isdigit() else x for x in c.split(".")])
-    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return render(request, "queue.html", nav="queue", lessons=shown, total=len(found), page=page, pages=pages,
-                  filters=filters, q=q or "", outdated=bool(outdated),
+    query = dict(filters, search=_opt(q), outdated_only=bool(outdated), library=ctx.library)
+    found = ctx.store.lesson_page(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+    if page > found.pages:  # past the end: show the last page
+        page = found.pages
+        found = ctx.store.lesson_page(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+    return render(request, "queue.html", nav="queue", lessons=found.items, items=lesson_items(request, found.items),
+                  total=found.total, page=page,
+                  pages=found.pages, filters=filters, q=q or "", outdated=bool(outdated),
                   statuses=[s.value for s in wf.Status], frameworks=sorted(ctx.library.frameworks),
-                  competences=codes, levels=list(range(1, 9)), groups=ctx.library.groups,
-                  lesson_langs=LESSON_LANGS)
+                  competences=_competence_codes(ctx.library), levels=list(range(1, 9)),
+                  groups=ctx.library.groups, lesson_langs=LESSON_LANGS)
+
+
+def _competence_codes(library: Library) -> list[str]:
+    """Every competence code of every framework, in outline order (for the queue's filter)."""
+    return sorted({c.code for fw in library.frameworks.values() for c in fw.competences},
+                  key=lambda c: [int(x) if x.isdigit() else x for x in c.split(".")])
 
 
 # -- coverage -------------------------------------------------------------------------------------
@@ -160,8 +177,17 @@ def coverage(request: Request, user: Annotated[User, Depends(page_user)], framew
     lang = language if language in LESSON_LANGS else "vi"
     lvl = int(level) if level and level.isdigit() else None
     grp = group if group in ctx.library.groups else None
-    cov = build_coverage(ctx.store, ctx.library, fw, lang, levels=[lvl] if lvl else None,
-                         groups=[grp] if grp else None, ui_lang=ui_lang(request))
-    return render(request, "coverage.html", nav="coverage", cov=cov, states=STATES, frameworks=frameworks,
+    ui = ui_lang(request)
+    key = ("coverage", ctx.store.change_marker(), fw, lang, lvl, grp, ui)
+    matrix = ctx.fragments.get(key)
+    if matrix is None:  # the matrix is the page's bulk (thousands of cells): rendered once per change
+        cov = build_coverage(ctx.store, ctx.library, fw, lang, levels=[lvl] if lvl else None,
+                             groups=[grp] if grp else None, ui_lang=ui)
+        t = i18n.translator(ui)
+        matrix = Markup(ctx.templates.get_template("_coverage_matrix.html").render(
+            cov=cov, states=STATES, lang=ui, _=t, t_status=lambda s: t(f"status_{s}")))
+        ctx.fragments.put(key, matrix)
+    return render(request, "coverage.html", nav="coverage", fw_id=fw, lesson_lang=lang, matrix=matrix,
+                  frameworks=frameworks,
                   framework=ctx.library.framework(fw), level=lvl, group=grp, groups=ctx.library.groups,
                   lesson_langs=LESSON_LANGS, all_levels=[lv.level for lv in ctx.library.framework(fw).levels])
