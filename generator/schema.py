@@ -9,16 +9,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from generator import registry
 from generator.i18n import Message
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
-Format = Literal["handout", "guide", "slides", "audio", "page", "video", "card"]
-FORMATS: tuple[Format, ...] = ("handout", "guide", "slides", "audio", "page", "video", "card")
+#: A format name: one of ``generator.registry.formats`` (built-ins and installed plugins alike).
+Format = Annotated[str, AfterValidator(registry.formats.validator())]
+
+
+def __getattr__(name: str) -> object:
+    # ``FORMATS`` is read from the registry each time, so a plugin format counts as soon as it is installed.
+    if name == "FORMATS":
+        return tuple(registry.formats.names())
+    raise AttributeError(name)
 
 #: Topic tags shared by group situations and the offline content library's examples, so a drafter can
 #: pick the example that speaks to a group. Closed on purpose: a typo is refused at load.

@@ -1,5 +1,8 @@
 """Shared fixtures. An autouse fixture points the workspace and HOME at a temporary folder and removes
-OPENAI_* variables, so no test touches real state or a real service."""
+OPENAI_* variables, so no test touches real state or a real service.
+
+Helpers that tests import (offline drafts, fakes, the web app's seeded workspace) live in
+``tests/support/``, not here: a conftest is pytest's to load, not a module to import from."""
 
 from __future__ import annotations
 
@@ -8,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+pytest.register_assert_rewrite("tests.support")  # their asserts report like a test's own
+
+from tests.support.drafts import REPO, offline_lesson  # noqa: E402
+
+__all__ = ["REPO", "offline_lesson"]  # still importable from here while branches move to tests.support
 
 
 @pytest.fixture(autouse=True)
@@ -56,19 +63,6 @@ def cli():  # type: ignore[no-untyped-def]
         return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
     return invoke
-
-
-def offline_lesson(library, competence: str = "4.2", level: int = 1, group: str = "elderly",  # type: ignore[no-untyped-def]
-                   lang: str = "vi", passages=None, framework: str = "vn-dcf-2025"):
-    """A lesson drafted by the offline backend (the product's own default), with its check results."""
-    from generator.config import load_settings
-    from generator.drafting.backend import make_backend, run_sync
-    from generator.drafting.service import adraft_lesson, build_request
-
-    settings = load_settings()
-    backend = make_backend(settings, library, "offline")
-    req = build_request(library, framework, competence, level, group, lang, passages)
-    return run_sync(adraft_lesson(library, settings, backend, req))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Hand-written lessons, a group profile and a silent TTS for the render tests and the benchmark.
+"""Hand-written lessons and a group profile for the render tests and the benchmark (the silent TTS is
+``tests.support.fakes.FakeTTS``).
 
 Import as ``tests.lesson_samples`` (from the repository root, as pytest and ``bench/`` do).
 """
@@ -6,11 +7,9 @@ Import as ``tests.lesson_samples`` (from the repository root, as pytest and ``be
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
-from generator.fsutil import write_bytes_atomic
-from generator.lesson import Lesson, LessonDraft, Provenance, SourceCitation, count_words
+from generator.lesson import Lesson, LessonDraft, Provenance, SourceCitation
 from generator.schema import TargetGroup
 
 PROVENANCE = Provenance(backend="offline", model="none", prompt_hash="x", framework_hash="x", group_hash="x")
@@ -341,26 +340,3 @@ def sample_group(
             "verified": False,
         }
     )
-
-
-class FakeTTS:
-    """A silent TTS: writes valid MP3 silence as long as the text would take to say; records its calls."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, int]] = []
-
-    def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
-        """Write ``count_words(text) / rate_wpm`` minutes of silence as MP3."""
-        import lameenc
-
-        self.calls.append((text, lang, rate_wpm))
-        seconds = 60.0 * count_words(text) / rate_wpm
-        enc = lameenc.Encoder()
-        enc.set_bit_rate(32)
-        enc.set_in_sample_rate(16000)
-        enc.set_channels(1)
-        enc.set_quality(7)
-        data = enc.encode(bytes(2 * int(16000 * seconds))) + enc.flush()
-        write_bytes_atomic(out_path, data)

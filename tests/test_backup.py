@@ -15,7 +15,7 @@ from generator.config import load_settings
 from generator.review.db import HEAD
 from generator.review.store import ReviewStore
 from generator.versions import make_version
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 LID = "vn-dcf-2025.4.2.L1.elderly.vi"
 

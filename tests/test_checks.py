@@ -6,7 +6,7 @@ import pytest
 
 from generator.drafting.checks import CheckContext, run_checks
 from generator.lesson import Lesson
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 
 @pytest.fixture(scope="module")

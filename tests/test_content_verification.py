@@ -9,7 +9,7 @@ from generator.config import load_settings
 from generator.errors import PermissionError_
 from generator.review.store import ReviewStore
 from generator.review.verification import content_status
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 
 @pytest.fixture

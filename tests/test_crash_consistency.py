@@ -20,7 +20,7 @@ from generator.fsutil import make_staging, remove_stale_staging, staging_owner_a
 from generator.repair import check_workspace
 from generator.review.store import ReviewStore
 from generator.versions import folder_whole, make_version
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 HOCVU = str(Path(sys.executable).parent / "hocvu")
 REPO = Path(__file__).resolve().parent.parent

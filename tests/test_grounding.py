@@ -95,7 +95,7 @@ def _cited(library, text: str, sources: list[dict[str, str]], cite: str = "p-1",
            check: str = "faithful"):
     from generator.drafting.checks import CHECKS, CheckContext
     from generator.lesson import Lesson
-    from tests.conftest import offline_lesson
+    from tests.support.drafts import offline_lesson
 
     data = offline_lesson(library, "4.2", 1, "elderly", "vi").lesson.model_dump(mode="json")
     data["key_points"][0] = {"text": text, "sources": [cite]}

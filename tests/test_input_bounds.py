@@ -67,7 +67,7 @@ def test_review_diff_and_show_name_the_real_problem(cli, workspace, library):
     from generator.config import load_settings
     from generator.review.store import ReviewStore
     from generator.versions import make_version
-    from tests.conftest import offline_lesson
+    from tests.support.drafts import offline_lesson
 
     lid = "vn-dcf-2025.4.2.L1.elderly.vi"
     with ReviewStore.open(load_settings()) as store:

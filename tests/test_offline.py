@@ -8,7 +8,7 @@ import pytest
 
 from generator.drafting.backend import SourcePassage
 from generator.quality import jaccard, learner_text, trigrams
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 GROUPS = ["elderly", "farmers", "deaf-hard-of-hearing", "civil-servants", "school-students",
           "household-businesses", "teachers", "ethnic-minorities"]

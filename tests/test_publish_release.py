@@ -7,7 +7,6 @@ import json
 import re
 import sqlite3
 import zipfile
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -18,26 +17,11 @@ from generator.publish.manifest import verify_release
 from generator.publish.release import build_release, release_path
 from generator.review.store import ReviewStore
 from generator.versions import make_version
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
+from tests.support.fakes import FakeTTS
 
 IMSCP = "{http://www.imsproject.org/xsd/imscp_rootv1p1p2}"
 ADLCP = "{http://www.adlnet.org/xsd/adlcp_rootv1p2}"
-
-
-class FakeTTS:
-    """A silent TTS: a fifth of a second of valid MP3."""
-
-    name = "fake"
-
-    def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
-        import lameenc
-
-        enc = lameenc.Encoder()
-        enc.set_bit_rate(32)
-        enc.set_in_sample_rate(16000)
-        enc.set_channels(1)
-        enc.set_quality(7)
-        out_path.write_bytes(enc.encode(b"\0\0" * 3200) + enc.flush())
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +50,7 @@ def env(workspace, library, drafts):  # type: ignore[no-untyped-def]
     def add(key, formats):  # type: ignore[no-untyped-def]
         d = drafts[key]
         make_version(
-            d, library, settings, store, author="ed", kind="draft", formats=formats, tts=FakeTTS()
+            d, library, settings, store, author="ed", kind="draft", formats=formats, tts=FakeTTS(seconds=0.2)
         )
         return d.lesson.id
 

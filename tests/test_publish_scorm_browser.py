@@ -16,7 +16,7 @@ from generator.config import load_settings
 from generator.publish.release import build_release
 from generator.review.store import ReviewStore
 from generator.versions import make_version
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [

@@ -20,7 +20,8 @@ from generator.lesson import count_words
 from generator.render.audio import render_audio
 from generator.render.mp3 import Mp3Settings, encode_pcm
 from generator.render.tts import GTTS, EspeakTTS, make_tts, split_script
-from tests.lesson_samples import FakeTTS, en_lesson, sample_group, vi_lesson
+from tests.lesson_samples import en_lesson, sample_group, vi_lesson
+from tests.support.fakes import FakeTTS
 
 _MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 _MP3_KBPS = {

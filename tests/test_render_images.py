@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 
 def _media(docx: Path) -> list[bytes]:

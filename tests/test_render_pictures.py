@@ -12,7 +12,7 @@ from PIL import Image, ImageChops, ImageStat
 
 from generator.render.pictures import HEIGHT, WIDTH, draw_png, step_pictures
 from generator.sketch import ScreenSketch
-from tests.conftest import REPO, offline_lesson
+from tests.support.drafts import REPO, offline_lesson
 
 REFERENCE = REPO / "tests" / "data" / "sketch-zalo-privacy.png"
 SKETCH = ScreenSketch(app="Zalo", title="Quyền riêng tư", kind="list",

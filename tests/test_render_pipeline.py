@@ -15,7 +15,8 @@ from generator.errors import NotFoundError, RenderError
 from generator.lesson import Lesson
 from generator.render import RENDERERS, RenderContext, Renderer, get_renderer, record_notes, render_lesson
 from generator.render.tts import GTTS
-from tests.lesson_samples import FakeTTS, sample_group, vi_lesson
+from tests.lesson_samples import sample_group, vi_lesson
+from tests.support.fakes import FakeTTS
 
 
 @pytest.fixture

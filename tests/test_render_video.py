@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from generator.lesson import PAUSE, sentences
-from tests.conftest import offline_lesson
-from tests.lesson_samples import FakeTTS
+from tests.support.drafts import offline_lesson
+from tests.support.fakes import FakeTTS
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs Debian's ffmpeg")
 

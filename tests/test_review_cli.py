@@ -172,7 +172,7 @@ def test_list_outdated_and_errors(people, workspace):
     cli = people
     ok(cli(*DRAFT, "--as", "ed"))
     assert "no lessons match" in ok(cli("review", "list", "--outdated"))
-    from tests.conftest import REPO
+    from tests.support.drafts import REPO
 
     src = (REPO / "frameworks/groups/elderly.yaml").read_text(encoding="utf-8")
     (workspace / "frameworks/groups").mkdir(parents=True)

@@ -15,8 +15,8 @@ from generator.errors import NotFoundError
 from generator.review.db import migrate
 from generator.review.models import LessonRow
 from generator.review.store import ReviewStore
-from tests.conftest import REPO, offline_lesson
 from tests.postgres import SKIP_REASON, drop_everything, postgres_url, store_backend  # noqa: F401
+from tests.support.drafts import REPO, offline_lesson
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from generator.review.edit import edit_lesson, lesson_yaml, parse_edit, to_yaml
 from generator.review.revise import revise_lesson
 from generator.review.store import ReviewStore
 from generator.versions import make_version
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 LID = "vn-dcf-2025.4.2.L1.elderly.vi"
 

@@ -17,8 +17,8 @@ from generator.review.db import HEAD, head_revision, migrate
 from generator.review.records import lesson_content_hash
 from generator.review.store import ReviewStore
 from generator.review.workflow import Status
-from tests.conftest import REPO, offline_lesson
 from tests.postgres import store_backend  # noqa: F401  (a fixture)
+from tests.support.drafts import REPO, offline_lesson
 
 TABLES = {"users", "lessons", "versions", "events", "releases", "release_items", "alembic_version",
           "content_verifications", "sessions", "sign_in_failures", "jobs", "workspace_events"}

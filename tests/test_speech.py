@@ -29,7 +29,7 @@ def test_english_readings():
 
 
 def test_the_text_learners_read_is_not_changed(library):
-    from tests.conftest import offline_lesson
+    from tests.support.drafts import offline_lesson
 
     lesson = offline_lesson(library, "2.3", 1, "elderly", "vi").lesson
     assert "ô tê pê" not in lesson.narration  # only what is spoken is rewritten

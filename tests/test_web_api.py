@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_web_support import BACK, DONE, MAIN, OTHER, XSS
+from tests.support.web import BACK, DONE, MAIN, OTHER, XSS
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_api_refuses_a_missing_or_wrong_token(client, tokens):
 
 
 def test_api_ignores_the_session_cookie(client, tokens):
-    from tests.test_web_support import sign_in
+    from tests.support.web import sign_in
 
     sign_in(client, "boss")
     assert client.get("/api/lessons").status_code == 401  # cookies are not API credentials (no CSRF there)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.test_web_support import MAIN, PASSWORD, XSS, make_app
+from tests.support.drafts import REPO
+from tests.support.web import MAIN, PASSWORD, XSS, make_app
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -8,9 +8,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_web_support import MAIN, csrf_of, sign_in
+from tests.support.web import MAIN, csrf_of, sign_in
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 HOSTILE = ["0", "-1", "99999999999999999999999", "2147483648", "1e9", "%00", "..", "%2e%2e%2f", "%ED%A0%80",
            "%F0%9F%98%80", "a" * 300, MAIN, "1", "null"]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_web_support import BACK, DONE, MAIN, OTHER, XSS, row_version, sign_in
+from tests.support.web import BACK, DONE, MAIN, OTHER, XSS, row_version, sign_in
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 
 class FormAudit(HTMLParser):
@@ -314,7 +314,7 @@ def test_dashboard_and_queue_show_outdated_lessons(web_ws: Path):
     from fastapi.testclient import TestClient
 
     from generator.frameworks import shipped_dir
-    from tests.test_web_support import make_app
+    from tests.support.web import make_app
 
     groups = web_ws / "frameworks" / "groups"
     groups.mkdir(parents=True)

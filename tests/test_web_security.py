@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_web_support import MAIN, PASSWORD, SCRIPT, XSS, csrf_of, row_version, sign_in
+from tests.support.web import MAIN, PASSWORD, SCRIPT, XSS, csrf_of, row_version, sign_in
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 
 def decision(app, lesson_id: str, csrf: str, comment: str = "Cần sửa phần tóm tắt.") -> dict:

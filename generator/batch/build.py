@@ -11,7 +11,7 @@ from generator.batch.report import BuildReport
 from generator.batch.run import BatchRunner, Progress
 from generator.batch.sink import StoreSink
 from generator.batch.spec import BatchSpec
-from generator.drafting.backend import SourcePassage, make_backend
+from generator.drafting.backend import SourcePassage, backend_class, make_backend, resolve_backend
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -21,11 +21,8 @@ if TYPE_CHECKING:
 
 def resolved_backend(spec: BatchSpec, settings: Settings, backend: str | None = None) -> tuple[str, str]:
     """Backend name and model the build will use (command line > spec > settings)."""
-    name = backend or (spec.backend if spec.backend != "auto" else settings.effective_backend())
-    if name == "auto":
-        name = settings.effective_backend()
-    model = spec.model or settings.model if name == "openai" else "content-library"
-    return name, model
+    name = resolve_backend(settings, backend or spec.backend)
+    return name, backend_class(name).model_for(settings, spec.model)
 
 
 def _fingerprint(settings: Settings, collection: str | None) -> str:
@@ -44,21 +41,12 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
     name, model = resolved_backend(spec, settings, backend)
     sink = StoreSink(store)
     estimate = None
-    if name == "openai":
-        import importlib
-        import threading
-
-        # The client library takes about a second to import: let that overlap with planning.
-        threading.Thread(target=importlib.import_module, args=("langchain_openai",), daemon=True).start()
-        from generator.drafting.openai_backend import estimate_prompt_tokens
-        from generator.drafting.prompts import PromptSet
+    tokens = backend_class(name).estimator(settings, library)
+    if tokens is not None:
         from generator.drafting.service import build_request
 
-        prompts = PromptSet.load(settings.workspace)
-
         def estimate(p: PlannedLesson) -> int:
-            req = build_request(library, p.framework, p.competence, p.level, p.group, p.lang)
-            return estimate_prompt_tokens(prompts, req, settings.link_allow)
+            return tokens(build_request(library, p.framework, p.competence, p.level, p.group, p.lang))
 
     def current(lessons: list[PlannedLesson]) -> list[Status]:
         return sink.statuses(lessons, accept_failed, retry_failed)
@@ -76,7 +64,7 @@ def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewSto
     spec's) lessons in a row failed alike (0: never)."""
     from generator.batch.executor import ExecutorContext, make_executor
 
-    backend = make_backend(settings, library, plan.backend, None if plan.backend == "offline" else plan.model)
+    backend = make_backend(settings, library, plan.backend, plan.model)
     retrieve = None
     if plan.spec.sources:
         from generator.pipeline import retrieve_passages

@@ -160,8 +160,7 @@ class LocalExecutor:
             for _ in range(self.ctx.workers):
                 loop.run_in_executor(self._pool, warm_up)
         backend = self.ctx.backend
-        if hasattr(backend, "warm_up"):
-            await asyncio.to_thread(backend.warm_up)
+        await asyncio.to_thread(backend.warm_up)
 
     async def _tracked(self, key: str, work: Awaitable[T]) -> T:
         """Await ``work`` with a handle on it for ``cancel``. A coroutine runs in the caller's own task
@@ -193,7 +192,7 @@ class LocalExecutor:
         limiter = self._limiter
         if limiter is None:
             return await c.backend.adraft(req)
-        if hasattr(c.backend, "limiter"):  # the backend bounds its own calls in flight
+        if c.backend.uses_limiter:  # the backend bounds its own calls in flight
             c.backend.limiter = limiter
             return await c.backend.adraft(req)
         async with limiter:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from generator import __version__
 from generator.batch.spec import BatchSpec, expand_competences, validate_names
+from generator.drafting.backend import uses_content_library
 from generator.frameworks import Library
 from generator.lesson import lesson_id
 
@@ -50,6 +52,7 @@ class Plan:
     est_input_tokens: int = 0
     est_output_tokens: int = 0
     est_cost_usd: float = 0.0
+    calls_model: bool = False  # drafting sends model calls (so the estimate and the call limits apply)
 
     def count(self, status: str) -> int:
         """Lessons with ``status``."""
@@ -64,15 +67,11 @@ class Plan:
         return out
 
 
-def prompt_hash_for(backend: str, workspace: object) -> str:
-    """The hash of what turns a request into a draft: the prompt templates, or the offline composer."""
-    if backend == "offline":
-        from generator.drafting.offline import _composer_hash
+def prompt_hash_for(backend: str, workspace: Path | None) -> str:
+    """The hash of what turns a request into a draft (the prompt templates, the offline composer...)."""
+    from generator.drafting.backend import backend_class
 
-        return _composer_hash()
-    from generator.drafting.prompts import PromptSet
-
-    return PromptSet.load(workspace).hash("system", "lesson")  # type: ignore[arg-type]
+    return backend_class(backend).prompt_hash(workspace, "lesson")
 
 
 def cache_key(library: Library, p: PlannedLesson, backend: str, model: str, prompt_hash: str,
@@ -81,7 +80,7 @@ def cache_key(library: Library, p: PlannedLesson, backend: str, model: str, prom
     what shapes the draft (the rendered formats are added by ``version_key``)."""
     parts = [
         __version__, p.id, library.competence_hash(p.framework, p.competence), library.group_hash(p.group),
-        library.content_hash(p.framework, p.competence) if backend == "offline" else "", prompt_hash,
+        library.content_hash(p.framework, p.competence) if uses_content_library(backend) else "", prompt_hash,
         backend, model, sources_fingerprint,
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]
@@ -110,9 +109,10 @@ def make_plan(spec: BatchSpec, library: Library, backend: str, model: str, promp
                     plan.lessons.append(p)
     for p, status in zip(plan.lessons, current(plan.lessons), strict=True):
         p.status = "generate" if force else status
-    if backend != "offline":
+    if estimate is not None:  # None: drafting calls no model, so nothing is spent
+        plan.calls_model = True
         todo = [p for p in plan.lessons if p.status == "generate"]
-        plan.est_input_tokens = sum(estimate(p) for p in todo) if estimate else 0
+        plan.est_input_tokens = sum(estimate(p) for p in todo)
         plan.est_output_tokens = EST_OUTPUT_TOKENS * len(todo)
         price = price or {}
         plan.est_cost_usd = (plan.est_input_tokens * price.get("input", 0.0)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import fnmatch
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
+from generator import registry
 from generator.errors import DataError, NotFoundError
 from generator.frameworks import Library
 from generator.i18n import Message
-from generator.schema import FORMATS, LANGS, Format, Lang, Strict
+from generator.schema import LANGS, Format, Lang, Strict
 from generator.yamlio import load_model
 
 
@@ -26,7 +27,7 @@ class BatchSpec(Strict):
     levels: list[int] = Field(min_length=1)
     languages: list[Lang] = Field(default_factory=lambda: list[Lang](["vi"]), min_length=1)
     formats: list[Format] | Literal["group"] = Field(default="group", min_length=1)
-    backend: Literal["auto", "offline", "openai"] = "auto"
+    backend: Annotated[str, AfterValidator(registry.backends.validator("auto"))] = "auto"
     model: str | None = None
     sources: str | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
@@ -51,7 +52,7 @@ class BatchSpec(Strict):
     def formats_for(self, group_formats: list[str]) -> list[str]:
         """Formats to render for a group: the spec's, or the group's defaults."""
         chosen = group_formats if self.formats == "group" else list(self.formats)
-        return [f for f in FORMATS if f in chosen]
+        return [f for f in registry.formats.names() if f in chosen]
 
 
 def load_spec(path: Path) -> BatchSpec:

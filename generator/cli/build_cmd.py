@@ -129,11 +129,12 @@ def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
     table.add_row("[bold]total", f"[bold]{plan.count('generate')}", f"[bold]{plan.count('cached')}",
                   *([f"[bold]{skip}"] if skip else []))
     out.print(table)
-    if plan.backend == "offline":
-        out.print("estimate: 0 tokens, $0 (offline drafter, no model calls)")
+    if not plan.calls_model:
+        out.print(f"estimate: 0 tokens, $0 ({plan.backend} drafter, no model calls)")
     else:
-        from generator.drafting.openai_backend import call_deadline
+        from generator.drafting.backend import backend_class
 
+        deadline = backend_class(plan.backend).call_deadline(settings)
         out.print(f"estimate: ~{plan.est_input_tokens:,} input + ~{plan.est_output_tokens:,} output tokens, "
                   f"~${plan.est_cost_usd:.4f} (price table for {plan.model})")
         if not settings.price(plan.model):
@@ -144,9 +145,10 @@ def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
                                f"to hocvu.toml"))
         stop = (f"stops after {stop_after} lessons in a row fail with the same server error" if stop_after
                 else "never stops early")
-        out.print(f"limits: each request at most {settings.timeout:g} s; each call at most "
-                  f"{call_deadline(settings):g} s with {settings.max_retries} retries and their waits; "
-                  f"up to {settings.max_reasks} re-asks a lesson; the build {stop}")
+        if deadline is not None:
+            out.print(f"limits: each request at most {settings.timeout:g} s; each call at most "
+                      f"{deadline:g} s with {settings.max_retries} retries and their waits; "
+                      f"up to {settings.max_reasks} re-asks a lesson; the build {stop}")
     if settings.images != "sketch":
         from generator.render.images import estimate_images
 
@@ -247,7 +249,7 @@ def build(
                                          "0: in this process).")
     ] = None,
     backend: Annotated[
-        Optional[str], typer.Option("--backend", "-b", help="Override the spec's backend: offline or openai.")  # noqa: UP045
+        Optional[str], typer.Option("--backend", "-b", help="Backend instead of the spec's: offline, openai, ...")  # noqa: UP045
     ] = None,
     accept_failed: Annotated[
         bool, typer.Option("--accept-failed", help="Keep lessons that failed their checks instead of asking "

@@ -12,20 +12,15 @@ from generator.cli.common import State, console
 def parse_formats(value: str) -> list[str] | None:
     """'group' → None (the group's defaults), 'none' → [], 'all' → every format, else the listed formats
     (checked)."""
-    from generator.errors import NotFoundError
-    from generator.schema import FORMATS
+    from generator import registry
 
     if value == "group":
         return None
     if value == "none":
         return []
     if value == "all":
-        return list(FORMATS)
-    chosen = [f.strip() for f in value.split(",") if f.strip()]
-    for f in chosen:
-        if f not in FORMATS:
-            raise NotFoundError.unknown("format", f, FORMATS)
-    return chosen
+        return registry.formats.names()
+    return [registry.formats.check(f.strip()) for f in value.split(",") if f.strip()]
 
 
 def draft(
@@ -37,7 +32,7 @@ def draft(
     backend: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--backend", "-b",
-                     help="offline or openai (default: openai when OPENAI_API_KEY is set)."),
+                     help="offline, openai or a plugin's (default: openai when OPENAI_API_KEY is set)."),
     ] = None,
     model: Annotated[
         Optional[str], typer.Option("--model", "-m", help="Model name for the openai backend.")  # noqa: UP045

@@ -13,7 +13,7 @@ from generator.errors import DataError
 if TYPE_CHECKING:
     from generator.lesson import Lesson
 
-ALL_FORMATS = "handout,guide,slides,audio,video,card,page"
+ALL_FORMATS = "all"
 
 
 def load_lesson(path: Path) -> Lesson:
@@ -42,7 +42,8 @@ def load_lesson(path: Path) -> Lesson:
 def render(
     lesson_json: Annotated[Path, typer.Argument(metavar="LESSON_JSON", help="A lesson JSON file.")],
     formats: Annotated[
-        str, typer.Option("--formats", "-f", help="Comma-separated: handout, guide, slides, audio, page.")
+        str, typer.Option("--formats", "-f", help="Comma-separated, e.g. handout,slides,page; 'all' for every "
+                          "format installed (handout, guide, slides, audio, video, card, page and any plugin's).")
     ] = ALL_FORMATS,
     out: Annotated[
         Optional[Path],  # noqa: UP045 - typer needs Optional here
@@ -52,13 +53,15 @@ def render(
     """Render a lesson into files for learners, facilitators and the web."""
     from rich.table import Table
 
+    from generator import registry
     from generator.fsutil import write_text_atomic
     from generator.render import record_notes, render_lesson
 
     lesson = load_lesson(lesson_json)
     group = State.library().group(lesson.group)
     out_dir = out or lesson_json.resolve().parent
-    result = render_lesson(lesson, group, out_dir, formats.split(","), State.settings())
+    chosen = registry.formats.names() if formats.strip() == "all" else formats.split(",")
+    result = render_lesson(lesson, group, out_dir, chosen, State.settings())
     table = Table("format", "file", "ms")
     for fmt, path in result.files.items():
         table.add_row(fmt, str(path), f"{result.timings[fmt] * 1000:.0f}")

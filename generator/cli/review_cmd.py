@@ -479,7 +479,7 @@ def revise(
     backend: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
-            "--backend", "-b", help="offline or openai (default: openai when OPENAI_API_KEY is set)."
+            "--backend", "-b", help="offline, openai or a plugin's (default: openai when OPENAI_API_KEY is set)."
         ),
     ] = None,
     model: Annotated[

@@ -1,15 +1,16 @@
-"""The LLM backend protocol, the requests it takes and the results it returns, and the registry."""
+"""The LLM backend protocol, the requests it takes and the results it returns, and the ``Backend`` base
+whose classes ``generator.registry.backends`` holds."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from generator.errors import NotFoundError
 from generator.lesson import LessonDraft, Limits, Usage
 from generator.schema import Competence, Descriptor, Framework, TargetGroup
 
@@ -81,10 +82,21 @@ class DraftResult:
 
 @runtime_checkable
 class LLMBackend(Protocol):
-    """Drafts and revises lessons."""
+    """Drafts and revises lessons, and says what the rest of hocvu needs to know about it.
+
+    The capabilities are asked, never inferred from the backend's name: ``uses_content_library`` (its
+    drafts are composed from ``frameworks/content``, so they go stale when that entry changes),
+    ``uses_limiter`` (it enters ``limiter`` itself around each model call, so a batch build bounds the
+    calls in flight rather than the whole draft), and ``warm_up`` (prepare before the first call).
+    What is needed before any backend is built (its model, prompt hash, cost estimate) is asked of the
+    registered class: see ``Backend``.
+    """
 
     name: str
     model: str
+    uses_content_library: bool
+    uses_limiter: bool
+    limiter: AbstractAsyncContextManager[Any] | None
 
     async def adraft(self, request: DraftRequest) -> DraftResult:
         """Draft one lesson."""
@@ -93,6 +105,66 @@ class LLMBackend(Protocol):
     async def arevise(self, request: RevisionRequest) -> DraftResult:
         """Revise one section of a lesson."""
         ...
+
+    def warm_up(self) -> None:
+        """Import and connect what the first call needs (a batch build calls it before the first lesson)."""
+        ...
+
+
+class Backend:
+    """The base of registered backends: the capabilities every backend declares, with their defaults.
+
+    A backend is registered as its class (``generator.registry.backends``, entry-point group
+    ``hocvu.backends``); the class methods answer for it before any instance exists, e.g. while a batch
+    build is planned without an API key.
+    """
+
+    name: str = ""
+    model: str = ""
+    #: Drafts come from the offline content library (so its entry's hash is part of what made them).
+    uses_content_library: bool = False
+    #: The backend enters ``limiter`` around each model call itself (a batch build sets it).
+    uses_limiter: bool = False
+    limiter: AbstractAsyncContextManager[Any] | None = None
+    #: What its prompt hash stands for, in the sentence "<this> changed" of outdated detection.
+    prompt_source: str = "the prompt"
+
+    @classmethod
+    def create(cls, settings: Settings, library: Library, model: str | None) -> LLMBackend:
+        """A backend for these settings (``model``: the model asked for, None for the default)."""
+        raise NotImplementedError(f"{cls.__name__} does not say how to create it")
+
+    @classmethod
+    def model_for(cls, settings: Settings, model: str | None) -> str:
+        """The model a backend created with ``model`` will use (recorded in plans and cache keys)."""
+        return model or settings.model
+
+    @classmethod
+    def prompt_hash(cls, workspace: Path | None, task: str = "lesson") -> str:
+        """The hash of what turns a request into a draft for ``task`` ('lesson' or 'revise'), as recorded
+        in a draft's provenance; '' when the backend has none to compare."""
+        return ""
+
+    @classmethod
+    def estimator(cls, settings: Settings, library: Library) -> Callable[[DraftRequest], int] | None:
+        """Input tokens one draft call will send, for cost estimates; None when drafting calls no model."""
+        return None
+
+    @classmethod
+    def call_deadline(cls, settings: Settings) -> float | None:
+        """The longest one model call can take, retries included (None: no model call)."""
+        return None
+
+    async def adraft(self, request: DraftRequest) -> DraftResult:
+        """Draft one lesson."""
+        raise NotImplementedError
+
+    async def arevise(self, request: RevisionRequest) -> DraftResult:
+        """Revise one section of a lesson."""
+        raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Nothing to prepare by default."""
 
 
 @dataclass
@@ -145,38 +217,37 @@ def run_sync(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
 
 
-BackendFactory = Callable[["Settings", "Library", "str | None"], LLMBackend]
-BACKENDS: dict[str, BackendFactory] = {}
+def register_backend(name: str) -> Callable[[type[Backend]], type[Backend]]:
+    """Register a ``Backend`` class under ``name`` (what an entry point in ``hocvu.backends`` does)."""
+    from generator.registry import backends
+
+    return backends.register(name)
 
 
-def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
-    """Register a backend factory under ``name`` (built-ins use this too)."""
+def backend_class(name: str) -> type[Backend]:
+    """The class registered as backend ``name``; NotFoundError listing the backends otherwise."""
+    from generator.registry import backends
 
-    def deco(factory: BackendFactory) -> BackendFactory:
-        BACKENDS[name] = factory
-        return factory
-
-    return deco
+    return backends.get(name)
 
 
-def _load_builtins() -> None:
-    from importlib.metadata import entry_points
+def uses_content_library(name: str) -> bool:
+    """Whether drafts by backend ``name`` are composed from the content library (False when the backend
+    is no longer installed: nothing can be said of its drafts)."""
+    from generator.registry import backends
 
-    import generator.drafting.offline  # noqa: F401
-    import generator.drafting.openai_backend  # noqa: F401
+    return name in backends and backend_class(name).uses_content_library
 
-    for ep in entry_points(group="hocvu.backends"):
-        if ep.name not in BACKENDS:
-            BACKENDS[ep.name] = ep.load()
+
+def resolve_backend(settings: Settings, name: str | None = None) -> str:
+    """The backend name to use: ``name`` unless empty or 'auto', else the settings' choice (checked)."""
+    from generator.registry import backends
+
+    chosen = name if name and name != "auto" else settings.effective_backend()
+    return backends.check(chosen)
 
 
 def make_backend(settings: Settings, library: Library, name: str | None = None,
                  model: str | None = None) -> LLMBackend:
     """The backend ``name`` (default: from settings; 'auto' means openai when a key is set)."""
-    _load_builtins()
-    chosen = name or settings.effective_backend()
-    if chosen == "auto":
-        chosen = settings.effective_backend()
-    if chosen not in BACKENDS:
-        raise NotFoundError.unknown("backend", chosen, sorted(BACKENDS))
-    return BACKENDS[chosen](settings, library, model)
+    return backend_class(resolve_backend(settings, name)).create(settings, library, model)

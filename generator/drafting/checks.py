@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from generator import registry
 from generator.drafting.language import detect_language
 from generator.i18n import N_, Joined, Message, from_data, gettext, to_data
 from generator.lesson import Lesson, LessonDraft, Limits, count_words
@@ -15,6 +16,7 @@ from generator.schema import Framework, TargetGroup
 
 if TYPE_CHECKING:
     from generator.drafting.backend import DraftRequest
+    from generator.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -401,18 +403,9 @@ def check_markup(lesson: Lesson, ctx: CheckContext) -> CheckResult:
     return CheckResult.of("markup.ok")
 
 
-CHECKS: dict[str, Callable[[Lesson, CheckContext], CheckResult]] = {
-    "language": check_language,
-    "unicode": check_unicode,
-    "length": check_length,
-    "objectives": check_objectives,
-    "quiz": check_quiz,
-    "citations": check_citations,
-    "faithful": check_faithful,
-    "grounded": check_grounded,
-    "links": check_links,
-    "markup": check_markup,
-}
+#: Every check, by name, in the order they run: ``generator.registry.checks`` (entry-point group
+#: ``hocvu.checks``), where the form checks above and the fitness checks (``fitness.py``) are registered.
+CHECKS: Registry[Callable[[Lesson, CheckContext], CheckResult]] = registry.checks
 
 
 def run_checks(lesson: Lesson, ctx: CheckContext) -> list[CheckResult]:
@@ -434,10 +427,9 @@ def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str])
     ctx = CheckContext(req.framework, req.group, link_allow, [p.id for p in req.passages])
     return [c for c in run_checks(lesson, ctx) if not c.passed]
 
-# Checks of fitness for the group (register, modality, new actions, taught objectives, safe narration,
-# plausible distractors) live in their own module.
-from generator.drafting.fitness import FITNESS_CHECKS, FITNESS_LABELS, FITNESS_MESSAGES  # noqa: E402
+# The fitness checks' messages and names (register, modality, new actions, taught objectives, safe narration,
+# plausible distractors); the checks themselves are registered in generator.registry.
+from generator.drafting.fitness import FITNESS_LABELS, FITNESS_MESSAGES  # noqa: E402
 
-CHECKS.update(FITNESS_CHECKS)
 MESSAGES.update(FITNESS_MESSAGES)
 CHECK_LABELS.update(FITNESS_LABELS)

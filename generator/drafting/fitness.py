@@ -268,12 +268,3 @@ FITNESS_LABELS: dict[str, str] = {
     "narration": N_("narration of mistakes"),
     "distractors": N_("quiz options"),
 }
-
-FITNESS_CHECKS = {
-    "register": check_register,
-    "modality": check_modality,
-    "new-actions": check_new_actions,
-    "taught": check_taught,
-    "narration": check_narration,
-    "distractors": check_distractors,
-}

@@ -12,14 +12,10 @@ import hashlib
 import inspect
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
-from generator.drafting.backend import (
-    DraftRequest,
-    DraftResult,
-    RevisionRequest,
-    register_backend,
-)
+from generator.drafting.backend import Backend, DraftRequest, DraftResult, RevisionRequest
 from generator.drafting.compose import Audience, compose, fit
 from generator.drafting.content import CompetenceContent, ContentObjective
 from generator.errors import NotFoundError
@@ -27,11 +23,16 @@ from generator.lesson import LessonDraft
 from generator.schema import Descriptor
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from generator.config import Settings
     from generator.frameworks import Library
 
-def _composer_hash() -> str:
-    """Identifies the composition logic, recorded as the 'prompt' hash of offline drafts."""
+
+@cache
+def composer_hash() -> str:
+    """Identifies the composition logic, recorded as the 'prompt' hash of offline drafts (the source
+    does not change while a process runs, so it is read once)."""
     import generator.drafting.compose as composer
     import generator.drafting.offline as me
 
@@ -57,14 +58,31 @@ _STOP = {"with", "that", "this", "from", "their", "your", "what", "when", "into"
          "able", "such", "which", "these", "those", "other", "others", "more", "most", "some", "also", "make"}
 
 
-class OfflineBackend:
+class OfflineBackend(Backend):
     """Composes lessons from ``frameworks/content/<framework>/<code>.yaml``."""
 
     name = "offline"
+    uses_content_library = True
+    prompt_source = "the offline composer"
 
     def __init__(self, library: Library) -> None:
         self.library = library
         self.model = "content-library"
+
+    @classmethod
+    def create(cls, settings: Settings, library: Library, model: str | None) -> OfflineBackend:
+        """The offline drafter over ``library`` (it has no model to choose)."""
+        return cls(library)
+
+    @classmethod
+    def model_for(cls, settings: Settings, model: str | None) -> str:
+        """Always 'content-library'."""
+        return "content-library"
+
+    @classmethod
+    def prompt_hash(cls, workspace: Path | None, task: str = "lesson") -> str:
+        """The composer's hash, for drafts and revisions alike."""
+        return composer_hash()
 
     def _entry(self, req: DraftRequest) -> tuple[CompetenceContent, Callable[[ContentObjective], list[str]] | None]:
         """The content entry for the request, and how its objectives cite descriptors when the entry
@@ -94,7 +112,7 @@ class OfflineBackend:
     async def adraft(self, request: DraftRequest) -> DraftResult:
         """Compose a lesson for ``request``."""
         draft = self._compose(request)
-        return DraftResult(draft=draft, backend=self.name, model=self.model, prompt_hash=_composer_hash())
+        return DraftResult(draft=draft, backend=self.name, model=self.model, prompt_hash=composer_hash())
 
     async def arevise(self, request: RevisionRequest) -> DraftResult:
         """Recompose the asked section from the library for the same group and level. For the example, the
@@ -121,7 +139,7 @@ class OfflineBackend:
         draft = LessonDraft.model_validate(data, context=req.limits.context())
         changed = section == "all" or draft.draft_part()[section] != old[section]
         notes = [_revise_note(req.lang, section, changed, len(request.comments))]
-        return DraftResult(draft=draft, backend=self.name, model=self.model, prompt_hash=_composer_hash(),
+        return DraftResult(draft=draft, backend=self.name, model=self.model, prompt_hash=composer_hash(),
                            notes=notes)
 
 
@@ -146,8 +164,3 @@ def _revise_note(lang: str, section: str, changed: bool, comments: int) -> str:
     did = (f"recomposed '{section}' from the content library for the same group and level" if changed
            else f"the content library has no other version of '{section}' for this group and level")
     return f"Offline revision: {did}. It cannot apply {comments} written comment(s) — edit the lesson to apply them."
-
-
-@register_backend("offline")
-def _make(settings: Settings, library: Library, model: str | None) -> OfflineBackend:
-    return OfflineBackend(library)

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from generator.drafting.backend import (
+    Backend,
     DraftRequest,
     DraftResult,
     RevisionRequest,
     current_meter,
     metering,
-    register_backend,
 )
 from generator.drafting.prompts import LANGUAGE_NAMES, PromptSet, fence
 from generator.errors import (
@@ -42,6 +42,9 @@ from generator.errors import (
 from generator.lesson import LessonDraft, Limits, Usage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from generator.config import Settings
     from generator.frameworks import Library
 
@@ -133,18 +136,21 @@ class _DeadlineTransport:
         await self.inner.aclose()
 
 
-class OpenAIBackend:
+class OpenAIBackend(Backend):
     """Drafts through any OpenAI-compatible chat-completions server."""
 
     name = "openai"
+    uses_limiter = True
+    prompt_source = "the prompt templates"
 
-    def __init__(self, settings: Settings, model: str | None = None) -> None:
+    def __init__(self, settings: Settings, model: str | None = None, chat: Any = None) -> None:
+        """``chat``: a langchain chat model to use instead of the ChatOpenAI client (tests pass a fake)."""
         if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value():
             raise MissingKeyError(KEY_HELP)
         self.settings = settings
         self.model = model or settings.model
         self.prompts = PromptSet.load(settings.workspace)
-        self._chat: Any = None
+        self._chat: Any = chat
         self._runnables: dict[str, Any] = {}
         #: Set by a batch build to bound the model calls in flight across all its lessons (and to stop
         #: sending when its circuit breaker opens: entering the limiter then raises).
@@ -154,6 +160,33 @@ class OpenAIBackend:
         self.transport_wrapper: Callable[[Any], Any] | None = None
         self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
         self._detecting: asyncio.Lock | None = None
+
+    # -- what it is, before one exists -----------------------------------------------------------
+    @classmethod
+    def create(cls, settings: Settings, library: Library, model: str | None) -> OpenAIBackend:
+        """A backend for the configured server (MissingKeyError without an API key)."""
+        return cls(settings, model)
+
+    @classmethod
+    def prompt_hash(cls, workspace: Path | None, task: str = "lesson") -> str:
+        """The hash of the system prompt and the task's template."""
+        return PromptSet.load(workspace).hash("system", task)
+
+    @classmethod
+    def estimator(cls, settings: Settings, library: Library) -> Callable[[DraftRequest], int]:
+        """The prompt size of a draft call, from the templates as they are now."""
+        import importlib
+        import threading
+
+        # The client library takes about a second to import: let that overlap with planning.
+        threading.Thread(target=importlib.import_module, args=("langchain_openai",), daemon=True).start()
+        prompts = PromptSet.load(settings.workspace)
+        return lambda req: estimate_prompt_tokens(prompts, req, settings.link_allow)
+
+    @classmethod
+    def call_deadline(cls, settings: Settings) -> float:
+        """See ``call_deadline``."""
+        return call_deadline(settings)
 
     # -- plumbing -------------------------------------------------------------------------------
     def chat(self) -> Any:
@@ -451,8 +484,3 @@ def _problems(error: Any) -> str:
             for e in error.errors()[:8]
         )
     return str(error) or type(error).__name__
-
-
-@register_backend("openai")
-def _make(settings: Settings, library: Library, model: str | None) -> OpenAIBackend:
-    return OpenAIBackend(settings, model)

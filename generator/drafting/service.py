@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, SourcePassage
+from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, SourcePassage, uses_content_library
 from generator.drafting.checks import CheckContext, CheckResult, run_checks
 from generator.errors import NotFoundError
 from generator.lesson import Lesson, Limits, Provenance, SourceCitation
@@ -57,7 +57,7 @@ def provenance_for(lib: Library, req: DraftRequest, result: DraftResult, sources
     """Record what produced the draft."""
     fid, code = req.framework.id, req.competence.code
     content_hash = lib.content_hash(fid, code)
-    verified = lib.content(fid, code).verified if content_hash and result.backend == "offline" else None
+    verified = lib.content(fid, code).verified if content_hash and uses_content_library(result.backend) else None
     return Provenance(
         backend=result.backend,
         model=result.model,

@@ -38,19 +38,28 @@ if TYPE_CHECKING:
     from generator.review.store import ReviewStore
 
 RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-#: Files of a version that go into a release (review material such as checks and previews stays out).
-PUBLISHED_FILES = ("index.html", "handout.docx", "guide.docx", "slides.pptx", "narration.mp3", "lesson.mp4",
-                   "captions.vtt", "captions.srt", "card.docx", "lesson.json")
-#: The files the lesson page links to, by render format.
-PAGE_LINKS = {
-    "handout": "handout.docx",
-    "guide": "guide.docx",
-    "slides": "slides.pptx",
-    "audio": "narration.mp3",
-    "video": "lesson.mp4",
-    "captions": "captions.vtt",
-    "card": "card.docx",
-}
+def published_files() -> tuple[str, ...]:
+    """Files of a version that go into a release: every registered format's file and side files, and
+    the lesson's data (review material such as checks and previews stays out)."""
+    from generator.render.base import format_specs
+
+    names: list[str] = []
+    for spec in format_specs():
+        names += [spec.file, *spec.side_files.values(), *spec.also_published]
+    return (*names, "lesson.json")
+
+
+def page_links() -> dict[str, str]:
+    """The files the lesson page links to, by render format (and side-file key, e.g. captions)."""
+    from generator.render.base import format_specs
+
+    links: dict[str, str] = {}
+    for spec in format_specs():
+        if spec.linked:
+            links[spec.name] = spec.file
+            links.update(spec.side_files)
+    return links
+
 
 PageFn = Callable[..., str]
 
@@ -129,8 +138,9 @@ def verify_candidate(c: Candidate) -> None:
             "it was altered outside hocvu — make a new version and have it approved",
             lesson_id=v.lesson_id, number=v.number,
         )
+    published = published_files()
     for art in v.artifacts.values():
-        if art.name not in PUBLISHED_FILES:
+        if art.name not in published:
             continue
         if not art.path.is_file():
             raise PublishError(
@@ -161,21 +171,21 @@ def assemble_lesson(c: Candidate, library: Library, root: Path, page: PageFn | N
     v, lesson = c.version, c.version.lesson
     folder = root / "lessons" / lesson.id
     folder.mkdir(parents=True)
-    for name in PUBLISHED_FILES:
+    for name in published_files():
         if name in v.artifacts:
             shutil.copyfile(v.artifacts[name].path, folder / name)
     if not (folder / "lesson.json").exists():
         write_text_atomic(folder / "lesson.json", lesson.model_dump_json(indent=2))
     if not (folder / "index.html").exists():
         # A version drafted without renders: its page is made from the approved content now.
-        links = {fmt: name for fmt, name in PAGE_LINKS.items() if (folder / name).exists()}
+        links = {fmt: name for fmt, name in page_links().items() if (folder / name).exists()}
         write_text_atomic(
             folder / "index.html", (page or _default_page())(lesson, library.group(lesson.group), links)
         )
     bridge = add_bridge(folder, next(root.glob("lessons/*/scorm.js"), None))  # one copy, linked by the rest
     scorm = root / "scorm" / lesson.id
     scorm.parent.mkdir(exist_ok=True)
-    linked = {name: folder / name for name in (*PAGE_LINKS.values(), "index.html") if (folder / name).exists()}
+    linked = {name: folder / name for name in (*page_links().values(), "index.html") if (folder / name).exists()}
     build_scorm_dir(  # every file but imsmanifest.xml is a hard link to the site's own: on disk once
         scorm,
         identifier=f"hocvu-{lesson.id}-v{v.number}",

@@ -53,7 +53,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 LANGUAGE_NAMES = {"vi": {"vi": "Tiếng Việt", "en": "Tiếng Anh"}, "en": {"vi": "Vietnamese", "en": "English"}}
 LANG_TAGS = {"vi": "vi-VN", "en": "en-US"}
-DOWNLOAD_ORDER = ("handout.docx", "guide.docx", "slides.pptx", "narration.mp3")
+
+
+def download_order() -> list[tuple[str, str]]:
+    """(file name, format) of the files the index lists beside each lesson, in the format registry's
+    order (formats with ``listed``); the labels above win over a format's own."""
+    from generator.render.base import format_specs
+
+    return [(spec.file, spec.name) for spec in format_specs() if spec.listed]
 
 
 @dataclass
@@ -135,8 +142,11 @@ def render_index(
 
 
 def _view(item: SiteLesson, w: dict[str, str], lang: str) -> dict[str, Any]:
+    from generator.render.base import format_spec
+
     base = item.page.rsplit("/", 1)[0]
-    files = [(w[name], f"{base}/{name}") for name in DOWNLOAD_ORDER if name in item.files]
+    files = [(w.get(name) or format_spec(fmt).label(lang), f"{base}/{name}")
+             for name, fmt in download_order() if name in item.files]
     return {
         "title": item.title,
         "page": item.page,

@@ -1,5 +1,6 @@
 """Render a validated lesson into files: handout and guide (.docx), slides (.pptx), narration (.mp3) and
-a web page (.html), each by a ``Renderer`` from ``RENDERERS``, all in the lesson's language.
+a web page (.html), each by the ``Renderer`` of its format in ``generator.registry.formats``, all in the
+lesson's language.
 
     result = render_lesson(lesson, group, out_dir, ["handout", "slides", "page"], settings)
     result.files["slides"]  # out_dir / "slides.pptx"
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.errors import HocvuError, RenderError
-from generator.render.base import FILE_NAMES, RENDERERS, RenderContext, Renderer, get_renderer
+from generator.render.base import FormatSpec, RenderContext, Renderer, file_names, format_spec, get_renderer
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -28,9 +29,12 @@ if TYPE_CHECKING:
 __all__ = [
     "FILE_NAMES",
     "RENDERERS",
+    "FormatSpec",
     "RenderContext",
     "RenderResult",
     "Renderer",
+    "file_names",
+    "format_spec",
     "get_renderer",
     "record_notes",
     "render_lesson",
@@ -38,13 +42,13 @@ __all__ = [
 ]
 
 
-#: Formats that speak the narration and so need a TTS engine.
-SPEAKING = {"audio", "video"}
-#: Formats whose failure leaves the lesson's other files in place with a note (a video needs ffmpeg and
-#: minutes of work; the handout must not be lost to it).
-SOFT = {"video"}
-#: Formats that show the steps' pictures.
-PICTURED = {"handout", "guide", "slides", "page", "video", "card"}
+def __getattr__(name: str) -> object:
+    # Views of the format registry under their old names (read each time, plugins included).
+    from generator.render import base
+
+    if name in ("FILE_NAMES", "RENDERERS"):
+        return getattr(base, name)
+    raise AttributeError(name)
 
 
 @dataclass
@@ -57,13 +61,14 @@ class RenderResult:
 
 
 def _order(formats: Sequence[str]) -> list[str]:
-    """Requested formats without repeats, the page last (it links to the others)."""
+    """Requested formats without repeats, the ones that link to the others (the page) last; an unknown
+    name is a NotFoundError listing the known formats, before any work."""
     seen: list[str] = []
     for f in formats:
         f = f.strip()
         if f and f not in seen:
             seen.append(f)
-    return sorted(seen, key=lambda f: f == "page")
+    return sorted(seen, key=lambda f: format_spec(f).last)
 
 
 def render_lesson(
@@ -81,20 +86,21 @@ def render_lesson(
     """
     order = _order(formats)
     if not order:
-        raise RenderError("no format to render; choose from: {renderers}", renderers=', '.join(RENDERERS))
-    renderers = {fmt: get_renderer(fmt) for fmt in order}  # unknown names fail before any work
+        raise RenderError("no format to render; choose from: {renderers}", renderers=", ".join(file_names()))
+    specs = {fmt: format_spec(fmt) for fmt in order}
+    renderers = {fmt: spec.make() for fmt, spec in specs.items()}  # unknown names fail before any work
     if lesson.group != group.id:
         raise RenderError(
             "lesson {id} is written for group {group!r}, not {other!r}; "
             "render it with its own group",
             id=lesson.id, group=lesson.group, other=group.id,
         )
-    if SPEAKING & set(order) and tts is None:
+    if any(spec.speaks for spec in specs.values()) and tts is None:
         from generator.render.tts import make_tts
 
         tts = make_tts(settings)
     ctx = RenderContext.from_settings(settings, tts)
-    if settings.images != "sketch" and PICTURED & set(order):
+    if settings.images != "sketch" and any(spec.pictured for spec in specs.values()):
         from generator.render.images import make_image_backend
         from generator.render.pictures import step_pictures
 
@@ -110,7 +116,7 @@ def render_lesson(
         try:
             path = renderers[fmt].render(lesson, group, out_dir, ctx)
         except HocvuError as exc:
-            if fmt in SOFT:  # the lesson keeps its other files and says why this one is missing
+            if specs[fmt].soft:  # the lesson keeps its other files and says why this one is missing
                 ctx.notes.append(f"{fmt}: not made: {exc}")
                 continue
             raise RenderError("{id}: {fmt}: {exc}", id=lesson.id, fmt=fmt, exc=exc) from exc

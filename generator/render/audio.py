@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from generator.errors import RenderError
 from generator.fsutil import write_bytes_atomic
-from generator.render.base import FILE_NAMES, RenderContext
+from generator.render.base import RenderContext, format_spec
 from generator.render.narration import SpeechCache, lesson_mp3
 from generator.render.tts import TTSBackend, take_notes
 
@@ -86,6 +86,6 @@ class AudioRenderer:
         """Write ``narration.mp3`` in ``out_dir`` and record the backend's notes in ``ctx.notes``."""
         if ctx.tts is None:
             raise RenderError("no TTS engine was given; set HOCVU_TTS to 'espeak' or 'gtts'")
-        path = out_dir / FILE_NAMES[self.format]
+        path = out_dir / format_spec(self.format).file
         ctx.notes.extend(render_audio(lesson, group, path, ctx.tts, ctx.speech))
         return path

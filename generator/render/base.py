@@ -1,36 +1,23 @@
-"""The renderer seam: one ``Renderer`` per format, a registry of factories, and the context they share.
+"""The renderer seam: one ``Renderer`` per format, the ``FormatSpec`` that describes a format to the rest
+of hocvu, and the context renderers share.
 
-Built-in renderers are registered by dotted name so that importing this module stays light; other
-packages add formats through the ``hocvu.renderers`` entry-point group (a name -> a zero-argument
-factory), the same path the built-ins take.
+Formats live in ``generator.registry.formats`` (entry-point group ``hocvu.formats``); the built-ins are
+registered there by ``"module:attribute"`` like any plugin, so importing this module stays light.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from generator.errors import NotFoundError
-
 if TYPE_CHECKING:
     from generator.config import Settings
     from generator.lesson import Lesson
+    from generator.registry import Registry
     from generator.render.tts import TTSBackend
     from generator.schema import TargetGroup
-
-#: Output file name of each built-in format, in ``out_dir``.
-FILE_NAMES: dict[str, str] = {
-    "handout": "handout.docx",
-    "guide": "guide.docx",
-    "slides": "slides.pptx",
-    "audio": "narration.mp3",
-    "page": "index.html",
-    "video": "lesson.mp4",
-    "card": "card.docx",
-}
 
 #: BCP 47 tags for the lesson languages, as Office and HTML want them.
 LANG_TAGS: dict[str, str] = {"vi": "vi-VN", "en": "en-US"}
@@ -73,49 +60,77 @@ class Renderer(Protocol):
 RendererFactory = Callable[[], Renderer]
 
 
-def _lazy(target: str) -> RendererFactory:
-    """A factory that imports ``module:Class`` only when a renderer is wanted."""
-    module, _, name = target.partition(":")
+@dataclass(frozen=True)
+class FormatSpec:
+    """A format as every part of hocvu sees it, known without importing its renderer: the file it
+    writes, how the page, the site, publishing and the review app show it, and how to build its renderer.
 
-    def factory() -> Renderer:
-        cls = getattr(importlib.import_module(module), name)
-        return cls()  # type: ignore[no-any-return]
+    Register one in ``generator.registry.formats`` (entry-point group ``hocvu.formats``): that is all a
+    new format needs besides its renderer.
+    """
 
-    factory.__doc__ = f"Build {target}."
-    return factory
+    name: str
+    file: str
+    renderer: str | RendererFactory  # "module:Class", or a zero-argument factory
+    labels: Mapping[str, str] = field(default_factory=dict)  # lesson language -> download label
+    speaks: bool = False  # needs a TTS engine
+    pictured: bool = True  # shows the steps' pictures
+    soft: bool = False  # a failure leaves the lesson's other files in place, with a note
+    linked: bool = True  # the page links it, releases and SCORM packages carry it, downloads list it
+    listed: bool = True  # the release's index lists it beside each lesson
+    last: bool = False  # rendered after the others (it links to them)
+    side_files: Mapping[str, str] = field(default_factory=dict)  # link key -> file written beside it
+    also_published: tuple[str, ...] = ()  # more files of this format a release carries
+
+    def make(self) -> Renderer:
+        """A new renderer for this format (its module imported now)."""
+        if isinstance(self.renderer, str):
+            from generator.registry import load_target
+
+            return load_target(self.renderer)()  # type: ignore[no-any-return]
+        return self.renderer()
+
+    def label(self, lang: str) -> str:
+        """The download label in ``lang`` (English, then the file name, when it has none)."""
+        return self.labels.get(lang) or self.labels.get("en") or self.file
 
 
-#: Format name -> renderer factory. Extend through the ``hocvu.renderers`` entry-point group.
-RENDERERS: dict[str, RendererFactory] = {
-    "handout": _lazy("generator.render.handout:HandoutRenderer"),
-    "guide": _lazy("generator.render.guide:GuideRenderer"),
-    "slides": _lazy("generator.render.slides:SlidesRenderer"),
-    "audio": _lazy("generator.render.audio:AudioRenderer"),
-    "page": _lazy("generator.render.page:PageRenderer"),
-    "video": _lazy("generator.render.video:VideoRenderer"),
-    "card": _lazy("generator.render.card:CardRenderer"),
-}
+def _formats() -> Registry[FormatSpec]:
+    from generator.registry import formats
 
-_plugins_loaded = False
+    return formats
 
 
-def _load_plugins() -> None:
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-    from importlib.metadata import entry_points
+def format_spec(fmt: str) -> FormatSpec:
+    """The spec of format ``fmt``; NotFoundError listing the known formats otherwise."""
+    spec = _formats().get(fmt)
+    if spec.name != fmt:  # the file names, links and downloads all go by the spec's own name
+        from generator.errors import ConfigError
 
-    for ep in entry_points(group="hocvu.renderers"):
-        RENDERERS.setdefault(ep.name, ep.load())
+        raise ConfigError(f"format {fmt!r} is registered with a FormatSpec named {spec.name!r}; "
+                          f"register it under {spec.name!r}")
+    return spec
+
+
+def format_specs() -> list[FormatSpec]:
+    """Every registered format, built-ins first, in the order they are listed."""
+    return [format_spec(name) for name in _formats().names()]
+
+
+def file_names() -> dict[str, str]:
+    """Output file name of each format, in ``out_dir``."""
+    return {spec.name: spec.file for spec in format_specs()}
 
 
 def get_renderer(fmt: str) -> Renderer:
     """The renderer for ``fmt``; NotFoundError listing the known formats otherwise."""
-    if fmt not in RENDERERS:
-        _load_plugins()
-    try:
-        factory = RENDERERS[fmt]
-    except KeyError:
-        raise NotFoundError.unknown("format", fmt, list(RENDERERS)) from None
-    return factory()
+    return format_spec(fmt).make()
+
+
+def __getattr__(name: str) -> object:
+    # Read-only views kept for callers of the old constants; both read the registry.
+    if name == "FILE_NAMES":
+        return file_names()
+    if name == "RENDERERS":
+        return _formats()
+    raise AttributeError(name)

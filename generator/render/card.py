@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.render.base import FILE_NAMES, RenderContext
+from generator.render.base import RenderContext, format_spec
 from generator.render.docx_common import DocBuilder, subject_of
 from generator.render.fonts import find_font
 from generator.render.labels import labels
@@ -85,4 +85,4 @@ class CardRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``card.docx`` in ``out_dir``."""
-        return render_card(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)
+        return render_card(lesson, group, out_dir / format_spec(self.format).file, ctx.pictures)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.render.base import FILE_NAMES, RenderContext
+from generator.render.base import RenderContext, format_spec
 from generator.render.docx_common import DocBuilder, subject_of
 from generator.render.fonts import find_font
 from generator.render.handout import meta_line, paragraphs, steps_with_pictures
@@ -159,4 +159,4 @@ class GuideRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``guide.docx`` in ``out_dir``."""
-        return render_guide(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)
+        return render_guide(lesson, group, out_dir / format_spec(self.format).file, ctx.pictures)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.render.base import FILE_NAMES, RenderContext
+from generator.render.base import RenderContext, format_spec
 from generator.render.docx_common import DocBuilder, subject_of
 from generator.render.fonts import find_font
 from generator.render.labels import LETTERS, labels
@@ -141,4 +141,4 @@ class HandoutRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``handout.docx`` in ``out_dir``."""
-        return render_handout(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)
+        return render_handout(lesson, group, out_dir / format_spec(self.format).file, ctx.pictures)

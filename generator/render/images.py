@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
-
-from generator.errors import NotFoundError
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -104,19 +102,22 @@ class OpenAIImages:
         return png
 
 
-#: Image backend name -> factory.
-IMAGE_BACKENDS: dict[str, Callable[[Settings], ImageBackend]] = {
-    "sketch": lambda settings: SketchImages(),
-    "openai": lambda settings: OpenAIImages(settings),
-}
+def make_sketch(settings: Settings) -> ImageBackend:
+    """The drawn sketches (registered as 'sketch')."""
+    return SketchImages()
+
+
+def make_openai_images(settings: Settings) -> ImageBackend:
+    """Pictures generated through the Images API (registered as 'openai')."""
+    return OpenAIImages(settings)
 
 
 def make_image_backend(settings: Settings) -> ImageBackend:
-    """The image backend the settings choose (``images``: sketch by default)."""
-    name = settings.images
-    if name not in IMAGE_BACKENDS:
-        raise NotFoundError.unknown("image backend", name, list(IMAGE_BACKENDS))
-    return IMAGE_BACKENDS[name](settings)
+    """The image backend the settings choose (``images``: sketch by default), from
+    ``generator.registry.images`` (entry-point group ``hocvu.images``)."""
+    from generator.registry import images
+
+    return images.get(settings.images)(settings)
 
 
 #: Steps a lesson has at most (the largest max_new_actions of the shipped profiles), for estimates.
@@ -125,9 +126,10 @@ MAX_STEPS = 7
 
 def estimate_images(lessons: int, formats: Sequence[str] | None, price_usd: float) -> tuple[int, float]:
     """At most how many pictures ``lessons`` new lessons generate in ``formats``, and what they cost."""
-    from generator.render import PICTURED
+    from generator.render.base import format_specs
 
-    if formats is not None and not (set(formats) & PICTURED):
+    pictured = {spec.name for spec in format_specs() if spec.pictured}
+    if formats is not None and not (set(formats) & pictured):
         return 0, 0.0
     n = lessons * MAX_STEPS
     return n, n * price_usd

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.fsutil import write_text_atomic
-from generator.render.base import FILE_NAMES, LANG_TAGS, RenderContext
+from generator.render.base import LANG_TAGS, RenderContext, format_spec, format_specs
 from generator.render.handout import meta_line, paragraphs, reference_numbers, source_line
 from generator.render.labels import LETTERS, labels
 
@@ -25,8 +25,11 @@ if TYPE_CHECKING:
     from generator.schema import TargetGroup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-#: Order and labels of the download links.
-DOWNLOADS = ("handout", "guide", "slides", "audio", "video", "card")
+
+
+def linked_formats() -> list[str]:
+    """The formats the page links to, in registry order (every format but the page itself)."""
+    return [spec.name for spec in format_specs() if spec.linked]
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +56,8 @@ def render_page_html(
     audio_url = audio_url or files.get("audio")
     w = labels(lesson.language, group)
     acc = group.accessibility
-    downloads = [(w[f"file_{fmt}"], files[fmt]) for fmt in DOWNLOADS if files.get(fmt)]
+    downloads = [(w.get(f"file_{fmt}") or format_spec(fmt).label(lesson.language), files[fmt])
+                 for fmt in linked_formats() if files.get(fmt)]
     from generator.render.icons import CREDIT, ICONS, icon_png
 
     ink = "#FFE14D" if acc.high_contrast else "#0B3D91"
@@ -114,13 +118,11 @@ class PageRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``index.html`` in ``out_dir``, linking the files rendered now or already there."""
-        files = {
-            fmt: FILE_NAMES[fmt]
-            for fmt in DOWNLOADS
-            if fmt in ctx.files or (out_dir / FILE_NAMES[fmt]).is_file()
-        }
-        if "video" in files and (out_dir / "captions.vtt").is_file():
-            files["captions"] = "captions.vtt"
-        path = out_dir / FILE_NAMES[self.format]
+        files: dict[str, str] = {}
+        for spec in format_specs():
+            if spec.linked and (spec.name in ctx.files or (out_dir / spec.file).is_file()):
+                files[spec.name] = spec.file
+                files.update({key: name for key, name in spec.side_files.items() if (out_dir / name).is_file()})
+        path = out_dir / format_spec(self.format).file
         write_text_atomic(path, render_page_html(lesson, group, files, pictures=ctx.pictures))
         return path

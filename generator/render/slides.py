@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.fsutil import write_bytes_atomic
-from generator.render.base import FILE_NAMES, LANG_TAGS, RenderContext
+from generator.render.base import LANG_TAGS, RenderContext, format_spec
 from generator.render.docx_common import set_core_properties, subject_of, xml_text
 from generator.render.fit import Para, gap_pts, indent_pts, line_pts
 from generator.render.fonts import find_font
@@ -301,4 +301,4 @@ class SlidesRenderer:
 
     def render(self, lesson: Lesson, group: TargetGroup, out_dir: Path, ctx: RenderContext) -> Path:
         """Write ``slides.pptx`` in ``out_dir``."""
-        return render_slides(lesson, group, out_dir / FILE_NAMES[self.format], ctx.pictures)
+        return render_slides(lesson, group, out_dir / format_spec(self.format).file, ctx.pictures)

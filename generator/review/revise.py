@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from generator.drafting.backend import LLMBackend, RevisionRequest, SourcePassage, run_sync
+from generator.drafting.backend import LLMBackend, RevisionRequest, SourcePassage, run_sync, uses_content_library
 from generator.drafting.service import Drafted, build_request, check_lesson
 from generator.errors import BackendError, NotFoundError
 from generator.lesson import SECTIONS, Lesson, LessonDraft, Provenance
@@ -84,7 +84,7 @@ def revised_provenance(
         group_hash=library.group_hash(parent.group) if fresh else p.group_hash,
         content_hash=library.content_hash(parent.framework, parent.competence) if fresh else p.content_hash,
         content_verified=(library.content(parent.framework, parent.competence).verified
-                          if fresh and result.backend == "offline" and library.content_hash(parent.framework,
+                          if fresh and uses_content_library(result.backend) and library.content_hash(parent.framework,
                                                                                             parent.competence)
                           else p.content_verified),
         sources_hash=p.sources_hash,

@@ -31,8 +31,10 @@ class ContentStatus:
 
 def content_status(store: ReviewStore, library: Library, lesson: Lesson) -> ContentStatus:
     """How far the content ``lesson`` was drafted from is verified."""
+    from generator.drafting.backend import uses_content_library
+
     h = lesson.provenance.content_hash
-    if lesson.provenance.backend != "offline" or not h:
+    if not uses_content_library(lesson.provenance.backend) or not h:
         return ContentStatus(applies=False)
     found = store.content_verification(lesson.framework, lesson.competence, h)
     if found is not None:

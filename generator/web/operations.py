@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +25,19 @@ if TYPE_CHECKING:
 #: Sections edited as plain text; the others (lists and records) are edited as YAML.
 TEXT_SECTIONS = ("title", "summary", "example", "narration")
 
-#: Download names by render format (the files ``generator.render`` writes), in the order shown.
-FORMAT_FILES = {
-    "handout": "handout.docx", "guide": "guide.docx", "slides": "slides.pptx", "audio": "narration.mp3",
-    "page": "index.html", "video": "lesson.mp4", "captions": "captions.vtt", "card": "card.docx",
-    "lesson": "lesson.json",
-}
+
+
+def format_files() -> dict[str, str]:
+    """Download names by render format (the files the registered formats write, side files such as
+    captions after their format), then the lesson's data, in the order shown."""
+    from generator.render.base import format_specs
+
+    files: dict[str, str] = {}
+    for spec in format_specs():
+        files[spec.name] = spec.file
+        files.update(spec.side_files)
+    files["lesson"] = "lesson.json"
+    return files
 
 
 def section_form_text(lesson: Lesson, section: str) -> str:
@@ -83,7 +91,7 @@ def find_artifact(version: VersionRecord, name: str) -> Artifact:
     if not name or "/" in name or "\\" in name or ".." in name or "\x00" in name:
         raise DataError("{name!r} is not a file of this version: ask for a format or a file name, "
                         "not a path", name=name)
-    file = FORMAT_FILES.get(name, name)
+    file = format_files().get(name, name)
     art = version.artifacts.get(file)
     if art is None:
         listed = ", ".join(sorted(version.artifacts)) or "(none)"
@@ -118,11 +126,17 @@ def checked_path(art: Artifact) -> Path:
     return art.path
 
 
-def version_downloads(version: VersionRecord) -> list[tuple[str, str]]:
-    """(format or file name, file name) of each downloadable file, known formats first."""
-    known = [(fmt, file) for fmt, file in FORMAT_FILES.items() if file in version.artifacts]
-    taken = {file for _, file in known}
-    return known + [(name, name) for name in sorted(version.artifacts) if name not in taken]
+def version_downloads(version: VersionRecord) -> list[tuple[str, str, Mapping[str, str]]]:
+    """(format or file name, file name, the format's own labels by language) of each downloadable file,
+    known formats first (the app's word for a built-in format wins over the format's own label)."""
+    from generator import registry
+
+    def labels(key: str) -> Mapping[str, str]:
+        return registry.formats[key].labels if key in registry.formats else {}
+
+    known = [(fmt, file, labels(fmt)) for fmt, file in format_files().items() if file in version.artifacts]
+    taken = {file for _, file, _ in known}
+    return known + [(name, name, {}) for name in sorted(version.artifacts) if name not in taken]
 
 
 # -- releases -------------------------------------------------------------------------------------

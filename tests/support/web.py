@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import offline_lesson
+from tests.support.drafts import offline_lesson
 
 PASSWORD = "mat-khau-123"
 USERS = {"ed": "editor", "ed2": "editor", "rv1": "reviewer", "rv2": "reviewer", "boss": "admin"}
