@@ -237,7 +237,9 @@ images: Registry[Callable[[Settings], ImageBackend]] = Registry("images", "image
 })
 
 #: Executors that run a batch build's drafting and rendering work: name -> factory.
-executors: Registry[Any] = Registry("executors", "executor")
+executors: Registry[Any] = Registry("executors", "executor", {
+    "local": "generator.batch.executor:make_local",
+})
 
 REGISTRIES: dict[str, Registry[Any]] = {
     r.kind: r for r in (backends, formats, tts, embedders, checks, images, executors)

@@ -12,7 +12,6 @@ import pytest
 
 from generator.batch.build import plan_build, run_build
 from generator.batch.executor import (
-    EXECUTORS,
     DraftJob,
     ExecutorContext,
     LocalExecutor,
@@ -26,6 +25,7 @@ from generator.config import load_settings
 from generator.drafting.backend import make_backend
 from generator.errors import NotFoundError
 from generator.frameworks import Library
+from generator.registry import executors
 from generator.review.store import ReviewStore
 from generator.versions import CONTENT_FILES
 
@@ -86,7 +86,7 @@ def recording():  # type: ignore[no-untyped-def]
 
     register_executor("recording")(factory)
     yield made
-    EXECUTORS.pop("recording", None)
+    executors.unregister("recording")
 
 
 def _plan(workspace: Path, store: ReviewStore):  # type: ignore[no-untyped-def]

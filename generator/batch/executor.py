@@ -9,7 +9,7 @@ may send them to other processes or machines; a renderer elsewhere must see the 
 its record in the store) stays with the runner, so the store still decides every number.
 
 ``local`` (model calls on this process's event loop, rendering in a pool of worker processes) is
-registered like any other executor: by name in ``EXECUTORS``, or through the ``hocvu.executors`` entry
+registered like any other executor: in ``generator.registry.executors``, or through the ``hocvu.executors`` entry
 point group, whose factories take an ``ExecutorContext``.
 """
 
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from generator.drafting.backend import DraftResult, LLMBackend, SourcePassage
-from generator.errors import NotFoundError
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -100,29 +99,22 @@ class ExecutorContext:
 
 
 ExecutorFactory = Callable[[ExecutorContext], Executor]
-EXECUTORS: dict[str, ExecutorFactory] = {}
 
 
 def register_executor(name: str) -> Callable[[ExecutorFactory], ExecutorFactory]:
-    """Register an executor factory under ``name`` (the built-in ``local`` uses this too)."""
+    """Register an executor factory under ``name`` in ``generator.registry.executors`` (a plugin may
+    instead name it in the ``hocvu.executors`` entry-point group)."""
+    from generator.registry import executors
 
-    def deco(factory: ExecutorFactory) -> ExecutorFactory:
-        EXECUTORS[name] = factory
-        return factory
-
-    return deco
+    return executors.register(name)
 
 
 def make_executor(name: str, ctx: ExecutorContext) -> Executor:
-    """The executor ``name``, from the built-ins or the ``hocvu.executors`` entry points."""
-    from importlib.metadata import entry_points
+    """The executor ``name`` (built-in or plugin); NotFoundError listing the registered ones otherwise."""
+    from generator.registry import executors
 
-    for ep in entry_points(group="hocvu.executors"):
-        if ep.name not in EXECUTORS:
-            EXECUTORS[ep.name] = ep.load()
-    if name not in EXECUTORS:
-        raise NotFoundError.unknown("executor", name, sorted(EXECUTORS))
-    return EXECUTORS[name](ctx)
+    factory: ExecutorFactory = executors.get(name)
+    return factory(ctx)
 
 
 def render_result(job: RenderJob, data: dict[str, Any]) -> RenderResult:
@@ -227,6 +219,6 @@ class LocalExecutor:
             await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
 
 
-@register_executor("local")
-def _local(ctx: ExecutorContext) -> Executor:
+def make_local(ctx: ExecutorContext) -> Executor:
+    """The built-in ``local`` executor (registered in generator.registry)."""
     return LocalExecutor(ctx)

@@ -114,13 +114,15 @@ class ReportStream:
     A failure to write (a full disk) never stops the build: it is kept in ``error`` and the stream goes
     quiet; the finished versions and the final report do not depend on it."""
 
-    def __init__(self, report: BuildReport, folder: Path, planned: list[str]) -> None:
-        self.path = folder / f"{report.name}-{report.stamp}.jsonl"
+    def __init__(self, report: BuildReport, folder: Path | None, planned: list[str]) -> None:
+        """``folder`` None: a stream to nowhere (the report is kept elsewhere, e.g. by a job's coordinator)."""
+        self.path = folder / f"{report.name}-{report.stamp}.jsonl" if folder is not None else None
         self.error = ""
         self._file: IO[str] | None = None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
+            if folder is not None and self.path is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._file = self.path.open("a", encoding="utf-8")
         except OSError as exc:
             self.error = str(exc)
         self._line({"build": report.header(), "planned": planned})

@@ -148,6 +148,11 @@ class BatchRunner:
     _helper: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
 
+    def report_stream(self, report: BuildReport, planned: list[str]) -> ReportStream:
+        """Where the live report goes (``outputs/builds/<name>-<time>.jsonl``); a runner whose report is kept
+        elsewhere (a job's lesson task) returns a stream to nowhere."""
+        return ReportStream(report, self.outputs / "builds", planned)
+
     @property
     def outputs(self) -> Path:
         return self.settings.outputs_dir
@@ -332,7 +337,7 @@ class BatchRunner:
         todo = [p for p in plan.lessons if p.status == "generate"]
         report.lessons = [LessonOutcome(id=p.id, group=p.group, status="cached" if p.status == "cached" else "skipped")
                           for p in plan.lessons if p.status != "generate"]
-        stream = self._stream = ReportStream(report, self.outputs / "builds", [p.id for p in todo])
+        stream = self._stream = self.report_stream(report, [p.id for p in todo])
         for x in report.lessons:
             stream.lesson(x)
         self._executor = self.executor or make_executor(

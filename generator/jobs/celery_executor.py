@@ -162,8 +162,10 @@ class _RedisProgress:
 class _TaskRunner(BatchRunner):
     """A batch runner for one lesson of a job: the job's report is written by its coordinator."""
 
-    def write_report(self, report: BuildReport) -> Any:
-        return None
+    def report_stream(self, report: BuildReport, planned: list[str]) -> Any:
+        from generator.batch.report import ReportStream
+
+        return ReportStream(report, None, planned)  # no file: the coordinator writes the job's report
 
 
 @contextmanager
@@ -213,18 +215,19 @@ def build_lesson_task(task: Any, payload: dict[str, Any]) -> str:
                                                                      error="the job was cancelled")))
         return "cancelled"
     with lesson_lock(ctx.redis, p.cache_key):
-        sink = StoreSink(ctx.review_store(), payload["author"])
+        store = ctx.review_store()
+        sink = StoreSink(store)
         if sink.statuses([p])[0] == "cached":
             _record(ctx.redis, job_id, p.cache_key, asdict(LessonOutcome(p.id, p.group, "cached")))
             return "cached"
-        outcome, transient = _run_one(ctx, payload, p, sink)
+        outcome, transient = _run_one(ctx, payload, p, store)
     if transient and task.request.retries < (task.max_retries or 0):
         raise task.retry(countdown=min(60, 2 ** (task.request.retries + 1)))
     _record(ctx.redis, job_id, p.cache_key, asdict(outcome))
     return outcome.status
 
 
-def _run_one(ctx: _Context, payload: dict[str, Any], p: Any, sink: Any) -> tuple[LessonOutcome, bool]:
+def _run_one(ctx: _Context, payload: dict[str, Any], p: Any, store: Any) -> tuple[LessonOutcome, bool]:
     """Run the batch build's stages for one lesson; (outcome, whether the model server was unavailable)."""
     from generator.batch.plan import Plan
     from generator.batch.spec import BatchSpec
@@ -235,7 +238,7 @@ def _run_one(ctx: _Context, payload: dict[str, Any], p: Any, sink: Any) -> tuple
     spec = BatchSpec.model_validate_json(payload["spec"])
     library = ctx.library(int(payload["job"]))
     name, model = payload["backend"], payload["model"]
-    backend = make_backend(settings, library, name, None if name == "offline" else model)
+    backend = make_backend(settings, library, name, model)
     if hasattr(backend, "transport_wrapper"):  # a backend that calls a server: the shared limit applies
         js = ctx.job_settings
         limit = SharedLimit(ctx.redis, js.model_concurrency, js.model_rate)
@@ -251,7 +254,7 @@ def _run_one(ctx: _Context, payload: dict[str, Any], p: Any, sink: Any) -> tuple
             return retrieve_passages(settings, library, collection, q.framework, q.competence, q.level, q.group,
                                      q.lang, store=sources)
 
-    runner = _TaskRunner(library, settings, backend, sink, retrieve=retrieve,
+    runner = _TaskRunner(library, settings, backend, store, payload["author"], retrieve=retrieve,
                          progress=_RedisProgress(ctx.redis, int(payload["job"])), stop_after=1)
     report = asyncio.run(runner.arun(Plan(spec, name, model, [p]), 1))
     return report.lessons[0], bool(report.stopped)

@@ -166,7 +166,7 @@ def _failures_line(report: dict[str, Any]) -> str:
 def _remove_own_staging(settings: Settings, plan: Plan) -> None:
     """Remove the staging folders this process made for the plan's lessons (the build was cancelled and
     its render threads have stopped, so nothing writes into them any more)."""
-    from generator.drafting.service import draft_dir
+    from generator.versions import lesson_dir as draft_dir
 
     mine = f"{STAGING_PREFIX}{owner_tag()}-"
     for p in plan.lessons:

@@ -116,10 +116,10 @@ def _list_page(request: Request) -> Response:
 
 def _form_page(request: Request, values: dict[str, Any], *, original: str = "", errors: dict[str, str] | None = None,
                status_code: int = 200) -> Response:
-    from generator.schema import FORMATS
+    from generator import registry
 
     return render(request, "group_form.html", status_code=status_code, nav="groups", values=values,
-                  original=original, errors=errors or {}, formats=list(FORMATS),
+                  original=original, errors=errors or {}, formats=registry.formats.names(),
                   input_of={".".join(path): name for name, path in INPUTS})
 
 

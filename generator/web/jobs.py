@@ -38,9 +38,10 @@ def _default_executor() -> str:
 def choices(request: Request, framework: str | None) -> dict[str, Any]:
     """What the form offers: frameworks, the chosen one's competence tree, groups, levels, languages,
     formats, backends, executors and source collections — each read from where it is defined."""
+    from generator import registry
     from generator.batch.spec import BatchSpec
     from generator.jobs.settings import EXECUTORS
-    from generator.schema import FORMATS, LANGS
+    from generator.schema import LANGS
 
     ctx = web(request)
     frameworks = sorted(ctx.library.frameworks)
@@ -48,7 +49,7 @@ def choices(request: Request, framework: str | None) -> dict[str, Any]:
     fw = ctx.library.framework(framework if framework in frameworks else default)
     tree = [(d, [c for c in fw.competences if c.domain == d.code]) for d in fw.domains]
     return {"frameworks": frameworks, "framework": fw, "tree": tree, "groups": ctx.library.groups,
-            "levels": [lv.level for lv in fw.levels], "languages": list(LANGS), "formats": list(FORMATS),
+            "levels": [lv.level for lv in fw.levels], "languages": list(LANGS), "formats": registry.formats.names(),
             "backends": list(get_args(BatchSpec.model_fields["backend"].annotation)),
             "executors": list(EXECUTORS), "collections": _collections(request)}
 
