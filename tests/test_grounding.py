@@ -142,7 +142,7 @@ def test_a_claim_translating_a_passage_is_counted_for_the_reviewer(library) -> N
 
 def test_a_lesson_drafted_with_sources_that_uses_none_says_so(library) -> None:  # type: ignore[no-untyped-def]
     from generator.drafting.checks import CheckContext, check_grounded
-    from tests.conftest import offline_lesson
+    from tests.support.drafts import offline_lesson
 
     lesson = offline_lesson(library, "4.2", 1, "elderly", "vi").lesson
     assert not lesson.cited_source_ids()

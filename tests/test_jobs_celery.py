@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from generator.batch.spec import BatchSpec
-from tests.conftest import REPO
+from tests.support.drafts import REPO
 
 REDIS = shutil.which("redis-server")
 pytestmark = [pytest.mark.slow,

@@ -109,7 +109,7 @@ class CountingSpeaker:
 def test_audio_and_video_share_one_synthesis(library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from generator.config import Settings
     from generator.render import render_lesson
-    from tests.conftest import offline_lesson
+    from tests.support.drafts import offline_lesson
     from tests.test_render_audio import mp3_duration
 
     lesson = offline_lesson(library, "2.3", 1, "elderly", "vi").lesson

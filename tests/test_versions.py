@@ -13,8 +13,8 @@ from generator.config import load_settings
 from generator.errors import RenderError
 from generator.review.store import ReviewStore
 from generator.versions import CONTENT_FILES, make_version
-from tests.conftest import offline_lesson
-from tests.test_web_support import PASSWORD, sign_in
+from tests.support.drafts import offline_lesson
+from tests.support.web import PASSWORD, sign_in
 
 LESSON = "vn-dcf-2025.4.2.L1.elderly.vi"
 SPEC = """\

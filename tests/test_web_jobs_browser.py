@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.drafts import REPO
 from tests.test_web_browser import CHROMIUM, Session, browser, server  # noqa: F401 - fixtures
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 pytestmark = [
     pytest.mark.browser,
