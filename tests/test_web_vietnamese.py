@@ -9,9 +9,9 @@ import re
 from html.parser import HTMLParser
 
 from generator import i18n
-from tests.test_web_support import BACK, DONE, MAIN, XSS, row_version, sign_in
+from tests.support.web import BACK, DONE, MAIN, XSS, row_version, sign_in
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 #: English words that are not Vietnamese syllables (so they never occur in Vietnamese text), chosen from
 #: the words the interface and the core's messages are made of. Words Vietnamese writes as loanwords in
@@ -112,7 +112,7 @@ def _record_failing(app) -> str:  # type: ignore[no-untyped-def]
     from generator.drafting.service import check_lesson
     from generator.versions import make_version
     from tests.conftest import offline_lesson
-    from tests.test_web_support import page_and_audio
+    from tests.support.web import page_and_audio
 
     ctx = app.state.web
     drafted = offline_lesson(ctx.library, competence="4.2", level=1, group="farmers")
