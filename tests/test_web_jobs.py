@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_web_support import sign_in
+from tests.support.web import sign_in
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 FORM = {"name": "web-job", "framework": "vn-dcf-2025", "groups": ["elderly"], "competences": ["6.2"],
         "patterns": "", "levels": ["1", "2"], "languages": ["vi"], "formats": ["page"], "backend": "offline",
