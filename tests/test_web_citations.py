@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from tests.test_web_support import MAIN, XSS, sign_in
+from tests.support.web import MAIN, XSS, sign_in
 
-pytest_plugins = ("tests.test_web_support",)
+pytest_plugins = ("tests.support.web",)
 
 
 def test_each_cited_claim_is_shown_beside_its_passage(client) -> None:  # type: ignore[no-untyped-def]
