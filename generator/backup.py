@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from generator.errors import ConfigError, DataError, ReviewError
 from generator.fsutil import sha256_file
+from generator.i18n import Message
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -71,14 +72,15 @@ def _store_snapshot(settings: Settings, into: Path) -> tuple[str, Path]:
     path = sqlite_path(url)
     if path is not None:
         if not path.exists():
-            raise BackupError(f"there is no review store to back up at {path}")
+            raise BackupError(Message("there is no review store to back up at {path}", path=path))
         target = into / "hocvu.db"
         src = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)  # the online backup API: a consistent snapshot even while others write
         except sqlite3.Error as exc:
-            raise BackupError(f"cannot read the review store {path} ({exc}); see `hocvu doctor`") from exc
+            raise BackupError(Message("cannot read the review store {path} ({problem}); see `hocvu doctor`",
+                                      path=path, problem=exc)) from exc
         finally:
             dst.close()
             src.close()
@@ -97,11 +99,12 @@ def _libpq(url: str) -> str:
 
 def _pg(cmd: list[str]) -> None:
     if shutil.which(cmd[0]) is None:
-        raise ConfigError(f"{cmd[0]} is needed for a PostgreSQL store: sudo apt-get install -y postgresql-client")
+        raise ConfigError("{tool} is needed for a PostgreSQL store: sudo apt-get install -y postgresql-client",
+                          tool=cmd[0])
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         last = (done.stderr or "").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-        raise BackupError(f"{cmd[0]} failed: {last[0]}")
+        raise BackupError(Message("{tool} failed: {problem}", tool=cmd[0], problem=last[0]))
 
 
 def _members(settings: Settings, outputs: bool) -> list[tuple[Path, str]]:
@@ -150,7 +153,8 @@ def write_backup(settings: Settings, dest: Path, *, outputs: bool = False) -> Ba
         checked = verify_backup(tmp)
         os.replace(tmp, dest)
     except OSError as exc:
-        raise BackupError(f"cannot write the backup {dest}: {exc.strerror or exc}; nothing was written") from exc
+        raise BackupError(Message("cannot write the backup {dest}: {problem}; nothing was written", dest=dest,
+                                  problem=exc.strerror or exc)) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return BackupInfo(dest, checked.store, checked.revision, checked.files, dest.stat().st_size)
@@ -161,10 +165,12 @@ def _snapshot_revision(db: Path) -> str:
     try:
         rows = [r[0] for r in con.execute("PRAGMA integrity_check(5)")]
         if rows != ["ok"]:
-            raise BackupError(f"the store snapshot fails its integrity check: {'; '.join(rows)}")
+            raise BackupError(Message("the store snapshot fails its integrity check: {problems}",
+                                      problems="; ".join(rows)))
         row = con.execute("select version_num from alembic_version").fetchone()
     except sqlite3.Error as exc:
-        raise BackupError(f"the store snapshot cannot be read ({exc}); see `hocvu doctor`") from exc
+        raise BackupError(Message("the store snapshot cannot be read ({problem}); see `hocvu doctor`",
+                                  problem=exc)) from exc
     finally:
         con.close()
     return str(row[0]) if row else ""
@@ -175,9 +181,11 @@ def _read_manifest(tar: tarfile.TarFile, path: Path) -> dict[str, Any]:
         fh = tar.extractfile(MANIFEST)
         data = json.loads(fh.read(1 << 24)) if fh else None
     except (KeyError, ValueError) as exc:
-        raise BadBackupError(f"{path} is not a hocvu backup (no valid {MANIFEST})") from exc
+        raise BadBackupError(Message("{path} is not a hocvu backup (no valid {manifest})", path=path,
+                                      manifest=MANIFEST)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict) or data.get("format") != FORMAT:
-        raise BadBackupError(f"{path} is not a hocvu backup this version can read ({MANIFEST} unexpected)")
+        raise BadBackupError(Message("{path} is not a hocvu backup this version can read ({manifest} unexpected)",
+                                      path=path, manifest=MANIFEST))
     return data
 
 
@@ -195,23 +203,26 @@ def verify_backup(path: Path) -> BackupInfo:
                 if member.name == MANIFEST:
                     continue
                 if member.name not in listed or not member.isfile():
-                    raise BadBackupError(f"{path}: {member.name} is not listed in its manifest")
+                    raise BadBackupError(Message("{path}: {member} is not listed in its manifest", path=path,
+                                                  member=member.name))
                 fh = tar.extractfile(member)
                 h = hashlib.sha256()
                 while fh is not None and (chunk := fh.read(1 << 20)):
                     h.update(chunk)
                 if h.hexdigest() != listed[member.name]:
-                    raise BadBackupError(f"{path}: {member.name} does not match its checksum; the backup is damaged")
+                    raise BadBackupError(Message("{path}: {member} does not match its checksum; the backup is damaged",
+                                                  path=path, member=member.name))
                 seen.add(member.name)
             missing = sorted(set(listed) - seen)
             if missing:
-                raise BadBackupError(f"{path}: {len(missing)} listed file(s) are missing, e.g. {missing[0]}")
+                raise BadBackupError(Message("{path}: {n} listed file(s) are missing, e.g. {example}", path=path,
+                                              n=len(missing), example=missing[0]))
             if manifest.get("store") == "sqlite":
                 with tempfile.TemporaryDirectory() as work:
                     tar.extract("store/hocvu.db", work, filter="data")
                     _snapshot_revision(Path(work) / "store/hocvu.db")
     except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
-        raise BadBackupError(f"{path} cannot be read as a backup ({exc})") from exc
+        raise BadBackupError(Message("{path} cannot be read as a backup ({problem})", path=path, problem=exc)) from exc
     return BackupInfo(path, str(manifest.get("store")), str(manifest.get("revision", "")), len(listed),
                       path.stat().st_size)
 
@@ -248,7 +259,7 @@ def restore_backup(settings: Settings, archive: Path, *, force: bool = False) ->
 
     archive = archive.expanduser().resolve()
     if not archive.is_file():
-        raise DataError(f"no backup at {archive}; give the path of a file written by `hocvu backup`")
+        raise DataError("no backup at {archive}; give the path of a file written by `hocvu backup`", archive=archive)
     info = verify_backup(archive)
     ws = settings.workspace
     with tarfile.open(archive, "r:gz") as tar:
@@ -258,8 +269,8 @@ def restore_backup(settings: Settings, archive: Path, *, force: bool = False) ->
             raise DataError("the workspace's review store already holds data; restoring would replace it: "
                             "add --force (the current store is kept beside it, renamed)")
         if not force and clashes:
-            raise DataError(f"restoring would overwrite {len(clashes)} file(s) of the workspace, e.g. {clashes[0]}; "
-                            "add --force to overwrite them")
+            raise DataError("restoring would overwrite {n} file(s) of the workspace, e.g. {example}; "
+                            "add --force to overwrite them", n=len(clashes), example=clashes[0])
         kept: list[str] = []
         url = database_url(settings)
         path = sqlite_path(url)

@@ -84,8 +84,8 @@ class DiskFullError(ConfigError, OSError):
     """The disk (or quota) is full where hocvu writes; nothing was half-written. Also an OSError (ENOSPC),
     so code that handles a failed write keeps handling this one."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: object = "", /, **params: Any) -> None:
+        super().__init__(message, **params)
         self.errno = 28  # ENOSPC
 
 

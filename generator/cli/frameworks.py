@@ -88,8 +88,8 @@ def import_cmd(
     known = State.library().frameworks
     if framework_id in known and not replace and \
             model_hash(digcomp3_from_jsonld(file, framework_id)) != model_hash(known[framework_id]):
-        raise DataError(f"a framework with id {framework_id!r} exists and this import would replace it (its "
-                        "lessons would become outdated); choose another --id, or add --replace")
+        raise DataError("a framework with id {id!r} exists and this import would replace it (its "
+                        "lessons would become outdated); choose another --id, or add --replace", id=framework_id)
     target = out_dir or State.settings().workspace / "frameworks"
     fw, path = import_framework(file, framework_id, target)
     console().print(

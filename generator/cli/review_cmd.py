@@ -65,13 +65,13 @@ def actor(name: str | None, *, registered: bool = True) -> str:
         check_user_name(name)
     except Exception:
         shown = name[:40] + ("…" if len(name) > 40 else "")
-        raise DataError(f"--as {shown!r} is not a valid user name: use letters, digits and . _ @ - "
-                        "(up to 64 characters)") from None
+        raise DataError("--as {name!r} is not a valid user name: use letters, digits and . _ @ - "
+                        "(up to 64 characters)", name=shown) from None
     if registered:
         with open_store() as store:
             if store.find_user(name) is None:
-                raise NotFoundError(f"--as {name!r} is not a registered user; add them with "
-                                    f"`hocvu users add {name} --role editor` or see `hocvu users list`")
+                raise NotFoundError("--as {name!r} is not a registered user; add them with "
+                                    "`hocvu users add {name} --role editor` or see `hocvu users list`", name=name)
     return name
 
 

@@ -110,7 +110,8 @@ def make_redis(url: str) -> Any:
     try:
         client.ping()
     except redis.RedisError as exc:
-        raise ConfigError(f"cannot reach Redis at {url}: {exc}; start redis-server or set HOCVU_REDIS_URL") from exc
+        raise ConfigError("cannot reach Redis at {url}: {problem}; start redis-server or set HOCVU_REDIS_URL",
+                          url=url, problem=exc) from exc
     return client
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from generator.batch.spec import BatchSpec
 from generator.errors import NotFoundError, ReviewError, TransitionError
+from generator.i18n import N_, Message
 from generator.review.db import WRITE
 from generator.review.models import JobRow, WorkspaceEventRow, utcnow
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
-FINAL = ("done", "failed", "cancelled")
+FINAL = (N_("done"), N_("failed"), N_("cancelled"))
 
 
 @dataclass
@@ -103,7 +104,8 @@ class JobQueue:
             with self._write() as s, s.begin():
                 yield s
         except SQLAlchemyError as exc:
-            raise ReviewError(f"the job queue failed: {exc.__class__.__name__}: {exc}") from exc
+            raise ReviewError("the job queue failed: {kind}: {problem}", kind=exc.__class__.__name__,
+                              problem=exc) from exc
 
     @contextmanager
     def _ro(self) -> Iterator[Session]:
@@ -111,7 +113,8 @@ class JobQueue:
             with self._read() as s:
                 yield s
         except SQLAlchemyError as exc:
-            raise ReviewError(f"the job queue failed: {exc.__class__.__name__}: {exc}") from exc
+            raise ReviewError("the job queue failed: {kind}: {problem}", kind=exc.__class__.__name__,
+                              problem=exc) from exc
 
     @staticmethod
     def _job(row: JobRow) -> Job:
@@ -136,7 +139,7 @@ class JobQueue:
         with self._ro() as s:
             row = s.get(JobRow, job_id)
             if row is None:
-                raise NotFoundError(f"no job {job_id}; the job history lists them")
+                raise NotFoundError("no job {id}; the job history lists them", id=job_id)
             return self._job(row)
 
     def list(self, limit: int = 100, by: str | None = None) -> list[Job]:
@@ -153,9 +156,10 @@ class JobQueue:
         with self._tx() as s:
             row = s.get(JobRow, job_id)
             if row is None:
-                raise NotFoundError(f"no job {job_id}; the job history lists them")
+                raise NotFoundError("no job {id}; the job history lists them", id=job_id)
             if row.state in FINAL:
-                raise TransitionError(f"job {job_id} has already ended ({row.state}); nothing to cancel")
+                raise TransitionError("job {id} has already ended ({state}); nothing to cancel", id=job_id,
+                                      state=Message(row.state))
             if row.state == "queued":
                 row.state, row.finished_at = "cancelled", utcnow()
                 row.error = f"cancelled by {by} before it started"
@@ -216,7 +220,7 @@ class JobQueue:
         with self._tx() as s:
             row = s.get(JobRow, job_id)
             if row is None:
-                raise NotFoundError(f"no job {job_id}")
+                raise NotFoundError("no job {id}", id=job_id)
             row.state, row.finished_at, row.heartbeat_at = state, utcnow(), utcnow()
             if report is not None:
                 row.report_json = json.dumps(report, ensure_ascii=False)

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from generator.batch.spec import BatchSpec
 from generator.errors import DataError
+from generator.i18n import Message
 from generator.jobs.settings import EXECUTORS
 from generator.yamlio import compose_text, dump_yaml, to_nfc
 
@@ -15,7 +16,7 @@ from generator.yamlio import compose_text, dump_yaml, to_nfc
 class SpecError(DataError):
     """A job spec is invalid; ``fields`` maps each field (dotted path) to what is wrong with it."""
 
-    def __init__(self, message: str, fields: dict[str, str]) -> None:
+    def __init__(self, message: object, fields: dict[str, str]) -> None:
         super().__init__(message)
         self.fields = fields
 
@@ -35,7 +36,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 def parse_job_spec(data: Any, default_executor: str = "local") -> tuple[BatchSpec, str]:
     """Validate a mapping as a job spec; returns the batch spec and the executor; SpecError per field."""
     if not isinstance(data, dict):
-        raise SpecError("a job spec is a YAML mapping (name, framework, groups, …)", {"spec": "not a mapping"})
+        raise SpecError(Message("a job spec is a YAML mapping (name, framework, groups, …)"), {"spec": "not a mapping"})
     data = dict(data)
     executor = data.pop("executor", None) or default_executor
     fields: dict[str, str] = {}
@@ -45,10 +46,11 @@ def parse_job_spec(data: Any, default_executor: str = "local") -> tuple[BatchSpe
         spec = BatchSpec.model_validate(data)
     except ValidationError as exc:
         fields.update(field_errors(exc))
-        raise SpecError("the job spec is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()),
-                        fields) from None
+        raise SpecError(Message("the job spec is not valid: {problems}",
+                                problems="; ".join(f"{k}: {v}" for k, v in fields.items())), fields) from None
     if fields:
-        raise SpecError("the job spec is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()), fields)
+        raise SpecError(Message("the job spec is not valid: {problems}",
+                                problems="; ".join(f"{k}: {v}" for k, v in fields.items())), fields)
     return spec, executor
 
 

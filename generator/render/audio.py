@@ -55,7 +55,8 @@ def render_audio(lesson: Lesson, group: TargetGroup, path: Path, tts: TTSBackend
     data = lesson_mp3(lesson, rate, tts, cache, workers=cpu_count())
     if data is not None:
         if not data:
-            raise RenderError(f"{tts.name} produced no audio; try again or choose another engine (HOCVU_TTS)")
+            raise RenderError("{engine} produced no audio; try again or choose another engine (HOCVU_TTS)",
+                              engine=tts.name)
         write_bytes_atomic(path, tag_mp3(data, lesson))
         return take_notes(tts)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tts", dir=path.parent)

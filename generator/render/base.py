@@ -107,8 +107,8 @@ def format_spec(fmt: str) -> FormatSpec:
     if spec.name != fmt:  # the file names, links and downloads all go by the spec's own name
         from generator.errors import ConfigError
 
-        raise ConfigError(f"format {fmt!r} is registered with a FormatSpec named {spec.name!r}; "
-                          f"register it under {spec.name!r}")
+        raise ConfigError("format {format!r} is registered with a FormatSpec named {name!r}; "
+                          "register it under {name!r}", format=fmt, name=spec.name)
     return spec
 
 

@@ -55,7 +55,8 @@ class ChatTranslator:
         try:
             reply = self.chat.invoke([SystemMessage(system), HumanMessage(text)])
         except Exception as exc:  # noqa: BLE001 - the client's errors are many; one error of ours
-            raise BackendError(f"could not translate the query: {type(exc).__name__}: {exc}"[:200]) from exc
+            raise BackendError("could not translate the query: {kind}: {problem}", kind=type(exc).__name__,
+                               problem=str(exc)[:150]) from exc
         out = str(getattr(reply, "content", "") or "").strip().strip('"“”')
         return out or None
 

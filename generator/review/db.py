@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from generator.errors import ConfigError, ReviewError
+from generator.i18n import N_, Message
 
 if TYPE_CHECKING:
     from generator.config import Settings
@@ -47,11 +48,12 @@ def make_engine(url: str | URL) -> Engine:
         try:
             return create_engine(parsed, pool_pre_ping=True)
         except ModuleNotFoundError as exc:
-            hint = ("install the PostgreSQL driver: pip install 'hocvu[postgres]', and write the URL as "
-                    "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
-                    if parsed.get_backend_name() == "postgresql" else "install its driver")
+            hint = (N_("install the PostgreSQL driver: pip install 'hocvu[postgres]', and write the URL as "
+                       "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB")
+                    if parsed.get_backend_name() == "postgresql" else N_("install its driver"))
             raise ConfigError(
-                f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}; {hint}"
+                "cannot use database {url}: {problem}; {hint}",
+                url=parsed.render_as_string(hide_password=True), problem=exc, hint=Message(hint),
             ) from exc
         except Exception as exc:
             raise ConfigError(

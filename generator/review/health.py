@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.errors import HocvuError, ReviewError
+from generator.i18n import N_, Message
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from generator.config import Settings
 
-RESTORE_HINT = "restore it with `hocvu restore BACKUP`, or run `hocvu doctor` to see what `--repair` can do"
+RESTORE_HINT = N_("restore it with `hocvu restore BACKUP`, or run `hocvu doctor` to see what `--repair` can do")
 
 
 class StoreDamagedError(ReviewError):
@@ -105,8 +106,9 @@ def _unreadable(path: Path, exc: sqlite3.Error) -> tuple[str, str]:
     if "malformed" in text or "not a database" in text:
         return "damaged", f"{path} is damaged ({text})"
     if is_no_space(exc) or ("disk I/O error" in text and shutil.disk_usage(path.parent).free < (1 << 20)):
-        raise no_space(path, "the review store") from exc
-    raise ReviewError(f"cannot open the review store {path}: {text}; check the folder's permissions and space")
+        raise no_space(path, N_("the review store")) from exc
+    raise ReviewError("cannot open the review store {path}: {problem}; check the folder's permissions and space",
+                      path=path, problem=text)
 
 
 def guard_open(settings: Settings, engine: Engine) -> None:
@@ -128,13 +130,15 @@ def _guard(settings: Settings, engine: Engine) -> None:
     if state == "ok":
         return
     if state == "damaged":
-        raise StoreDamagedError(f"the review store {detail}; {RESTORE_HINT}")
+        raise StoreDamagedError(Message("the review store {detail}; {hint}", detail=detail, hint=Message(RESTORE_HINT)))
     if state == "unmigrated":
-        raise StoreDamagedError(f"the review store {detail}; run `hocvu doctor --repair` to record the "
-                                "migration its tables match, or restore it with `hocvu restore BACKUP`")
+        raise StoreDamagedError(Message("the review store {detail}; run `hocvu doctor --repair` to record the "
+                                        "migration its tables match, or restore it with `hocvu restore BACKUP`",
+                                        detail=detail))
     held = describe_outputs(settings.outputs_dir)
     if held:
-        raise StoreDamagedError(f"the review store is {state} ({detail}) but {held}; {RESTORE_HINT}")
+        raise StoreDamagedError(Message("the review store is {state} ({detail}) but {held}; {hint}", state=state,
+                                        detail=detail, held=held, hint=Message(RESTORE_HINT)))
 
 
 def _server_state(engine: Engine) -> tuple[str, str]:
@@ -147,8 +151,8 @@ def _server_state(engine: Engine) -> tuple[str, str]:
     except SQLAlchemyError as exc:
         where = engine.url.render_as_string(hide_password=True)
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1] or [exc.__class__.__name__]
-        raise ReviewError(f"cannot reach the database {where} ({first[0]}); check HOCVU_DATABASE_URL and that "
-                          "the server runs") from exc
+        raise ReviewError("cannot reach the database {where} ({problem}); check HOCVU_DATABASE_URL and that "
+                          "the server runs", where=where, problem=first[0]) from exc
     if not tables:
         return "empty", "the database holds no tables"
     if "alembic_version" not in tables:
@@ -164,13 +168,15 @@ def store_error(exc: BaseException) -> HocvuError:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).splitlines()[0] if str(orig) else orig.__class__.__name__
     if is_no_space(exc):
-        return no_space(None, "the review store")
+        return no_space(None, N_("the review store"))
     if "malformed" in text or "not a database" in text:
-        return StoreDamagedError(f"the review store is damaged ({text}); {RESTORE_HINT}")
+        return StoreDamagedError(Message("the review store is damaged ({problem}); {hint}", problem=text,
+                                         hint=Message(RESTORE_HINT)))
     if isinstance(exc, (ValueError, KeyError, TypeError)):
-        return ReviewError(f"a row of the review store does not parse ({exc.__class__.__name__}: {text[:120]}); "
-                           "run `hocvu doctor` to find it and `hocvu doctor --repair` to fix it")
-    return ReviewError(f"the review store failed: {text}")
+        return ReviewError("a row of the review store does not parse ({kind}: {problem}); "
+                           "run `hocvu doctor` to find it and `hocvu doctor --repair` to fix it",
+                           kind=exc.__class__.__name__, problem=text[:120])
+    return ReviewError("the review store failed: {problem}", problem=text)
 
 
 # -- the longer look (hocvu doctor) ----------------------------------------------------------------

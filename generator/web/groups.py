@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from generator.errors import DataError
+from generator.i18n import N_
 from generator.review.records import User
 from generator.web import i18n
 from generator.web.context import action_user, allow, flash, page_user, redirect, render, ui_lang, web
@@ -161,7 +162,7 @@ async def save_group(request: Request, user: Annotated[User, Depends(action_user
         raw = await upload.read(MAX_PROFILE_BYTES + 1)
         if len(raw) > MAX_PROFILE_BYTES:
             return _form_page(request, profile_form({}),
-                              errors={"profile_file": t("The profile file is too large (512 KB at most).")},
+                              errors={"profile_file": t(N_("The profile file is too large (512 KB at most)."))},
                               status_code=422)
         from generator.yamlio import compose_text, to_nfc
 
@@ -171,20 +172,20 @@ async def save_group(request: Request, user: Annotated[User, Depends(action_user
             return _form_page(request, profile_form({}), errors={"profile_file": str(exc)}, status_code=422)
         data = to_nfc(parsed) if isinstance(parsed, dict) else {}
         errors: dict[str, str] = (
-            {} if data else {"profile_file": t("The file must be a YAML profile (id, names, who…).")})
+            {} if data else {"profile_file": t(N_("The file must be a YAML profile (id, names, who…)."))})
     else:
         data, errors = merge_form(form)
     group = None
     if not errors:
         group, errors = validate_profile(data)
     if group is not None and group.id != original and group.id in web(request).library.groups:
-        errors = {"id": t("Group {id} exists already; edit it or choose another id.", id=group.id)}
+        errors = {"id": t(N_("Group {id} exists already; edit it or choose another id."), id=group.id)}
     if errors or group is None:
         return _form_page(request, profile_form(data) if data else profile_form({}), original=original,
                           errors=errors, status_code=422)
     save_profile(request, group)
     _queue(request).record_change("group", group.id, user.name, "edited" if original else "added")
-    flash(request, "ok", t("Group {id} saved.", id=group.id))
+    flash(request, "ok", t(N_("Group {id} saved."), id=group.id))
     return redirect("/groups")
 
 

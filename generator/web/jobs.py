@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, Response
 
 from generator.errors import HocvuError, NotFoundError, TransitionError
+from generator.i18n import N_
 from generator.review.records import User
 from generator.web import i18n
 from generator.web.context import action_user, allow, flash, page_user, redirect, render, ui_lang, web
@@ -181,17 +182,17 @@ async def upload_spec(request: Request, user: Annotated[User, Depends(action_use
         "formats": "group", "backend": "auto", "model": None, "sources": None, "concurrency": 4,
         "executor": _default_executor()}
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _form_page(request, empty, errors={"spec_file": t("Choose a .yaml spec file.")}, status_code=422)
+        return _form_page(request, empty, errors={"spec_file": t(N_("Choose a .yaml spec file."))}, status_code=422)
     raw = await upload.read(MAX_SPEC_BYTES + 1)
     if len(raw) > MAX_SPEC_BYTES:
-        return _form_page(request, empty, errors={"spec_file": t("The spec file is too large (256 KB at most).")},
+        return _form_page(request, empty, errors={"spec_file": t(N_("The spec file is too large (256 KB at most)."))},
                           status_code=422)
     try:
         spec, executor = load_job_spec_text(raw.decode("utf-8", "replace"), _default_executor(),
                                             label=upload.filename)
     except SpecError as exc:
         return _form_page(request, empty, errors=exc.fields, status_code=422,
-                          message=t("{file} is not valid; the errors are listed per field.", file=upload.filename))
+                          message=t(N_("{file} is not valid; the errors are listed per field."), file=upload.filename))
     return _plan_page(request, spec_values(spec, executor))
 
 
@@ -224,7 +225,8 @@ async def start_job(request: Request, user: Annotated[User, Depends(action_user)
     ctx = web(request)
     plan = plan_build(spec, ctx.library, ctx.settings, ctx.store)
     job = _queue(request).enqueue(spec, by=user.name, executor=executor, plan=plan_summary(plan))
-    flash(request, "ok", i18n.translator(ui_lang(request))("Job {id} ({name}) is queued.", id=job.id, name=job.name))
+    flash(request, "ok", i18n.translator(ui_lang(request))(N_("Job {id} ({name}) is queued."), id=job.id,
+                                                           name=job.name))
     return redirect(f"/jobs/{job.id}")
 
 
@@ -258,8 +260,9 @@ def cancel_job(request: Request, job_id: int, user: Annotated[User, Depends(acti
     try:
         job = _queue(request).cancel(job_id, by=user.name)
     except TransitionError:
-        flash(request, "error", t("Job {id} has already ended; nothing to stop.", id=job_id))
+        flash(request, "error", t(N_("Job {id} has already ended; nothing to stop."), id=job_id))
         return redirect(f"/jobs/{job_id}")
-    said = "Job {id} cancelled." if job.state == "cancelled" else "Stopping job {id}: finished lessons are kept."
+    said = (N_("Job {id} cancelled.") if job.state == "cancelled"
+            else N_("Stopping job {id}: finished lessons are kept."))
     flash(request, "ok", t(said, id=job_id))
     return redirect(f"/jobs/{job_id}")

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from generator.errors import HocvuError, RetrievalError
+from generator.i18n import N_
 from generator.review.records import User
 from generator.web import i18n
 from generator.web.context import action_user, allow, flash, page_user, redirect, render, ui_lang, web
@@ -96,7 +97,7 @@ async def upload(request: Request, user: Annotated[User, Depends(action_user)]) 
         return _page(request, error=str(exc), status_code=422, collection=collection)
     uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile) and u.filename]
     if not uploads:
-        return _page(request, error=t("Choose at least one file."), status_code=422, collection=collection)
+        return _page(request, error=t(N_("Choose at least one file.")), status_code=422, collection=collection)
     folder = upload_dir(request, collection)
     saved: list[Path] = []
     refused: list[tuple[str, str]] = []
@@ -104,9 +105,10 @@ async def upload(request: Request, user: Annotated[User, Depends(action_user)]) 
         name = safe_file_name(u.filename or "")
         data = await u.read(MAX_UPLOAD + 1)
         if not name:
-            refused.append((u.filename or "?", t("The file name cannot be used; rename the file and upload it again.")))
+            refused.append((u.filename or "?",
+                            t(N_("The file name cannot be used; rename the file and upload it again."))))
         elif len(data) > MAX_UPLOAD:
-            refused.append((name, t("The file is larger than {mb} MB.", mb=MAX_UPLOAD // (1024 * 1024))))
+            refused.append((name, t(N_("The file is larger than {mb} MB."), mb=MAX_UPLOAD // (1024 * 1024))))
         else:
             path = folder / name
             write_bytes_atomic(path, data)
@@ -141,5 +143,5 @@ def remove(request: Request, user: Annotated[User, Depends(action_user)],
         _queue(request).record_change("source", f"{r.collection}/{r.file}", user.name, "removed")
     if kept.is_file():
         kept.unlink()
-    flash(request, "ok", t("Removed {file} ({n} passages).", file=file, n=sum(r.passages for r in removed)))
+    flash(request, "ok", t(N_("Removed {file} ({n} passages)."), file=file, n=sum(r.passages for r in removed)))
     return redirect("/sources")
