@@ -36,6 +36,7 @@ NOTES: dict[str, str] = {
     "content_changed": N_("content library entry {framework} {competence} changed"),
     "composer_changed": N_("the offline composer changed"),
     "prompts_changed": N_("the prompt templates changed"),
+    "prompt_changed": N_("the prompt changed"),
     "source_removed": N_("cited source {name} was removed from the source library or replaced"),
 }
 

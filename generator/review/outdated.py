@@ -129,7 +129,9 @@ class OutdatedChecker:
             current = self._prompt_hashes(version.backend)
             if current and version.prompt_hash not in current:
                 made_by = backend_class(version.backend)
-                out.append(note("composer_changed" if made_by.uses_content_library else "prompts_changed"))
+                out.append(note("composer_changed" if made_by.uses_content_library
+                                 else "prompts_changed" if made_by.prompt_source == "the prompt templates"
+                                 else "prompt_changed"))
         if getattr(version, "sources_hash", ""):  # drafted with sources: are its cited passages still there?
             out += self._removed_sources(version)
         return out
