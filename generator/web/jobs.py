@@ -4,7 +4,7 @@ enqueues jobs and reads them: a worker process runs them (``generator.jobs``).""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData, UploadFile
@@ -40,7 +40,6 @@ def choices(request: Request, framework: str | None) -> dict[str, Any]:
     """What the form offers: frameworks, the chosen one's competence tree, groups, levels, languages,
     formats, backends, executors and source collections — each read from where it is defined."""
     from generator import registry
-    from generator.batch.spec import BatchSpec
     from generator.jobs.settings import EXECUTORS
     from generator.schema import LANGS
 
@@ -51,7 +50,7 @@ def choices(request: Request, framework: str | None) -> dict[str, Any]:
     tree = [(d, [c for c in fw.competences if c.domain == d.code]) for d in fw.domains]
     return {"frameworks": frameworks, "framework": fw, "tree": tree, "groups": ctx.library.groups,
             "levels": [lv.level for lv in fw.levels], "languages": list(LANGS), "formats": registry.formats.names(),
-            "backends": list(get_args(BatchSpec.model_fields["backend"].annotation)),
+            "backends": ["auto", *registry.backends.names()],
             "executors": list(EXECUTORS), "collections": _collections(request)}
 
 
