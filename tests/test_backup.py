@@ -141,7 +141,8 @@ def postgres_url(tmp_path):  # type: ignore[no-untyped-def]
         os.chown(root, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data, sock = root / "data", root
-    subprocess.run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+    subprocess.run([*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync",
+                    "--encoding=UTF8", "--locale=C.UTF-8"],
                    check=True, capture_output=True)
     subprocess.run([*prefix, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o",
                     f"-c listen_addresses='' -k {sock} -c fsync=off", "start"], check=True, capture_output=True)
