@@ -15,8 +15,10 @@ MAX_FAILED = 50
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
     """The plan as the job form and the progress show it: counts per group and the estimate."""
+    from generator.drafting.backend import uses_content_library
+
     return {
-        "backend": plan.backend, "model": plan.model,
+        "backend": plan.backend, "model": plan.model, "uses_library": uses_content_library(plan.backend),
         "total": plan.count("generate"), "cached": plan.count("cached"), "planned": len(plan.lessons),
         "groups": plan.by_group(),
         "est_input_tokens": plan.est_input_tokens, "est_output_tokens": plan.est_output_tokens,
