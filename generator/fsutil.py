@@ -175,6 +175,12 @@ def remove_stale_staging(base: Path) -> list[Path]:
     return removed
 
 
+def sweep_stale_staging(base: Path, *, fix: bool) -> list[Path]:
+    """The staging folders in ``base`` whose owner is gone — removed when ``fix``, only listed otherwise
+    (what every ``repair`` ends with)."""
+    return remove_stale_staging(base) if fix else stale_staging(base)
+
+
 def set_aside(folder: Path, reason: str = "unrecorded") -> Path:
     """Move ``folder`` into ``<its parent>/.<reason>/<name>-<UTC time>`` (kept, never deleted)."""
     shelf = folder.parent / f".{reason}"

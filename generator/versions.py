@@ -34,7 +34,7 @@ from generator.fsutil import (
     remove_stale_staging,
     set_aside,
     sha256_file,
-    stale_staging,
+    sweep_stale_staging,
     write_text_atomic,
 )
 from generator.review.notes import note as note_text
@@ -342,10 +342,7 @@ def repair_versions(outputs: Path, store: VersionStore, by: str, *, fix: bool) -
                     except (HocvuError, ValueError, OSError) as exc:
                         why = str(exc)
                 found.action = f"set aside to {set_aside(folder)} ({why})"
-            for tmp in stale_staging(base):
-                stale = VersionRepair(tmp, "staging folder of a process that is no longer running")
-                out.append(stale)
-                if fix:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    stale.action = "removed"
+            out += [VersionRepair(tmp, "staging folder of a process that is no longer running",
+                                  "removed" if fix else "")
+                    for tmp in sweep_stale_staging(base, fix=fix)]
     return out

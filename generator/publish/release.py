@@ -26,7 +26,7 @@ from generator.fsutil import (
     remove_stale_staging,
     set_aside,
     sha256_file,
-    stale_staging,
+    sweep_stale_staging,
     write_text_atomic,
 )
 from generator.publish.manifest import file_sha256
@@ -420,10 +420,6 @@ def repair_releases(settings: Settings, store: ReviewStore, by: str, *, fix: boo
                 continue
             moved = set_aside(root)
             found.action = f"set aside to {moved} ({exc}); the name can be published again"
-    for tmp in stale_staging(base):
-        found = ReleaseRepair(tmp, "staging folder of a publish that is no longer running")
-        out.append(found)
-        if fix:
-            shutil.rmtree(tmp, ignore_errors=True)
-            found.action = "removed"
+    out += [ReleaseRepair(tmp, "staging folder of a publish that is no longer running", "removed" if fix else "")
+            for tmp in sweep_stale_staging(base, fix=fix)]
     return out
