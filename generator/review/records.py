@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.drafting.checks import CheckResult
-from generator.lesson import Lesson
+if TYPE_CHECKING:  # the pydantic lesson models load only when a lesson is read (lists never do)
+    from generator.drafting.checks import CheckResult
+    from generator.lesson import Lesson
 
 
 def lesson_content_hash(lesson: Lesson) -> str:
@@ -103,6 +105,8 @@ class VersionRecord:
     @cached_property
     def lesson(self) -> Lesson:
         """The lesson this version holds."""
+        from generator.lesson import Lesson
+
         return Lesson.model_validate_json(self.lesson_json)
 
     @property

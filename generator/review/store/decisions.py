@@ -11,7 +11,6 @@ from generator.errors import (
     NotFoundError,
     ReviewError,
 )
-from generator.lesson import SECTIONS, Lesson
 from generator.review import workflow as wf
 from generator.review.models import (
     EventRow,
@@ -29,6 +28,14 @@ from generator.review.store.core import COMMENT_ACTIONS, StoreCore, open_comment
 if TYPE_CHECKING:
     pass
 
+
+def _check_section(section: str | None) -> None:
+    if section is not None:
+        from generator.lesson import SECTIONS  # the lesson models: only when a section is named
+
+        if section not in SECTIONS:
+            raise NotFoundError.unknown("section", section, SECTIONS)
+
 class DecisionsPart(StoreCore):
     """Submit, approve, request changes, reject; comments and the history."""
 
@@ -44,8 +51,7 @@ class DecisionsPart(StoreCore):
         resolve_open: bool = False,
     ) -> LessonState:
         wf.require_comment(action, comment)
-        if section is not None and section not in SECTIONS:
-            raise NotFoundError.unknown("section", section, SECTIONS)
+        _check_section(section)
         with self._tx() as s:
             row = self._lesson_row(s, lesson_id)
             self._expect(s, row, expected_version, version)
@@ -67,6 +73,8 @@ class DecisionsPart(StoreCore):
                     )
                 s.add_all(EventRow(lesson_id=lesson_id, version=e.version, action=wf.Action.RESOLVE, actor=user,
                                    created_at=now, ref_event_id=e.id) for e in still_open)
+                from generator.lesson import Lesson  # approving re-checks the content hash: the models
+
                 if (
                     lesson_content_hash(Lesson.model_validate_json(current.lesson_json))
                     != current.content_hash
@@ -161,8 +169,7 @@ class DecisionsPart(StoreCore):
         """A comment that changes no status (open until resolved or the lesson is approved)."""
         if not text.strip():
             raise ReviewError("the comment is empty")
-        if section is not None and section not in SECTIONS:
-            raise NotFoundError.unknown("section", section, SECTIONS)
+        _check_section(section)
         with self._tx() as s:
             row = self._lesson_row(s, lesson_id)
             self._authorize(s, user, wf.Action.COMMENT)
