@@ -12,13 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from generator.errors import DataError, NotFoundError
 from generator.i18n import Message
-from generator.schema import Competence, Equivalence, Framework, TargetGroup
 from generator.yamlio import load_model
+
+if TYPE_CHECKING:  # the pydantic models load with the first framework or group read, not with the Library
+    from pydantic import BaseModel
+
+    from generator.schema import Competence, Equivalence, Framework, TargetGroup
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -80,6 +83,8 @@ class Library:
 
     def _load_framework(self, fid: str, path: Path) -> Framework:
         if fid not in self._frameworks:
+            from generator.schema import Framework
+
             self._hashes[("file", "fw", fid)] = file_signature(path)
             fw = load_model(path, Framework)
             if fw.id != fid:
@@ -99,6 +104,8 @@ class Library:
     @cached_property
     def groups(self) -> dict[str, TargetGroup]:
         """Target-group profiles by id."""
+        from generator.schema import TargetGroup
+
         out: dict[str, TargetGroup] = {}
         for stem, path in self._files("groups").items():
             self._hashes[("file", "group", stem)] = file_signature(path)
@@ -112,6 +119,8 @@ class Library:
     @cached_property
     def equivalence(self) -> Equivalence | None:
         """Cross-framework code equivalences, if shipped."""
+        from generator.schema import Equivalence
+
         path = self._files("").get("equivalences")
         return load_model(path, Equivalence) if path else None
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from generator.errors import DataError
 from generator.i18n import N_, Joined, Message
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:  # pydantic loads with the first model read, not with this module (the Library imports it)
+    from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound="BaseModel")
 
 #: Largest YAML input read (bytes); the biggest shipped file is well under 1 MB.
 MAX_BYTES = 8 * 1024 * 1024
@@ -224,6 +225,8 @@ def describe_validation(path: Path | str, node: Any, exc: ValidationError) -> Me
 
 def load_model(path: Path, model: type[M]) -> M:
     """Parse the YAML file at ``path`` into ``model``; DataError with file:line: field: problem."""
+    from pydantic import ValidationError
+
     node, data = _compose(path)
     if data is None:
         raise DataError("{path}: the file is empty; it must hold a {name} mapping",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -140,21 +141,18 @@ def list_(
     """List lessons in the review store with their status; outdated ones and failed checks are flagged."""
     from rich.table import Table
 
-    with open_store() as store:
-        found = store.lesson_page(
-            status=status,
-            group=group,
-            framework=framework,
-            competence=competence,
-            level=level,
-            language=lang,
-            search=search,
-            outdated_only=outdated,
-            library=State.library(),
-            failed_checks=failed_checks,
-            limit=limit,
-            offset=offset,
-        )
+    from generator.review.store.fastread import FastReader
+
+    query = {"status": status, "group": group, "framework": framework, "competence": competence, "level": level,
+             "language": lang, "search": search, "outdated_only": outdated, "library": State.library(),
+             "failed_checks": failed_checks, "limit": limit, "offset": offset}
+    found = None
+    with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read a list
+        if fast is not None:
+            found = fast.lesson_page(**query)
+    if found is None:
+        with open_store() as store:
+            found = store.lesson_page(**query)
     states = found.items
     out = console()
     if not states:
@@ -392,8 +390,15 @@ def history(lesson_id: Annotated[str, typer.Argument(metavar="LESSON-ID", help="
     """Every event of a lesson: versions made, decisions, comments, releases."""
     from rich.table import Table
 
-    with open_store() as store:
-        events = store.history(lesson_id)
+    from generator.review.store.fastread import FastReader
+
+    events = None
+    with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read it
+        if fast is not None:
+            events = fast.history(lesson_id)
+    if events is None:
+        with open_store() as store:
+            events = store.history(lesson_id)
     table = Table("time (UTC)", "v", "action", "by", "status", "comment")
     for e in events:
         action = e.action.replace("_", " ") + (f" ({e.section})" if e.section else "")
