@@ -86,11 +86,17 @@ class Library:
             from generator.schema import Framework
 
             self._hashes[("file", "fw", fid)] = file_signature(path)
-            fw = load_model(path, Framework)
+            fw = load_model(path, Framework, cache=self._yaml_cache)
             if fw.id != fid:
                 raise DataError("{path}: id {id!r} must match the file name {fid!r}", path=path, id=fw.id, fid=fid)
             self._frameworks[fid] = fw
         return self._frameworks[fid]
+
+    @cached_property
+    def _yaml_cache(self) -> Path | None:
+        """Where parsed YAML is kept (``yamlio.load_model``): in a workspace that has its ``.hocvu`` folder."""
+        state = self.workspace / ".hocvu" if self.workspace is not None else None
+        return state / "cache" / "yaml" if state is not None and state.is_dir() else None
 
     @cached_property
     def _framework_paths(self) -> dict[str, Path]:
@@ -109,7 +115,7 @@ class Library:
         out: dict[str, TargetGroup] = {}
         for stem, path in self._files("groups").items():
             self._hashes[("file", "group", stem)] = file_signature(path)
-            g = load_model(path, TargetGroup)
+            g = load_model(path, TargetGroup, cache=self._yaml_cache)
             if g.id != stem:
                 raise DataError("{path}: id {id!r} must match the file name {stem!r}",
                                 path=path, id=g.id, stem=stem)
@@ -192,7 +198,7 @@ class Library:
             if path is None:
                 available = sorted(self._files(f"content/{fid}"))
                 raise NotFoundError.unknown(Message("offline content for {framework}", framework=fid), code, available)
-            entry = load_model(path, CompetenceContent)
+            entry = load_model(path, CompetenceContent, cache=self._yaml_cache)
             if entry.competence != code or entry.framework != fid:
                 raise DataError("{path}: says {framework} {competence}, expected {fid} {code}",
                                 path=path, framework=entry.framework, competence=entry.competence, fid=fid, code=code)
