@@ -97,12 +97,12 @@ def test_reading_the_sqlite_store_imports_no_sqlalchemy(workspace: Path, args: l
                                                     "generator.content"))} - {"generator.drafting.prompts"}
 
 
-def test_approving_loads_the_store_but_not_the_drafter_or_migrations(workspace: Path) -> None:
+def test_approving_loads_the_store_but_not_the_lesson_models_drafter_or_migrations(workspace: Path) -> None:
     modules = hocvu(workspace, "review", "approve", LESSON2, "--as", "rev")
     assert "sqlalchemy.orm" in modules  # a write: the store itself, as ever
     assert not {m for m in modules if m.split(".")[0] in ("alembic", "yaml")}
     assert not {m for m in modules if m.startswith(("generator.drafting.offline", "generator.drafting.compose",
-                                                    "generator.review.migrations"))}
+                                                    "generator.review.migrations", "generator.lesson"))}
 
 
 def test_the_guard_sees_a_heavy_import(workspace: Path) -> None:

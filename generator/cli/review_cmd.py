@@ -54,9 +54,10 @@ def open_store() -> ReviewStore:
     return ReviewStore.open(State.settings())
 
 
-def actor(name: str | None, *, registered: bool = True) -> str:
+def actor(name: str | None, *, registered: bool = True, store: ReviewStore | None = None) -> str:
     """The ``--as`` name, which must be a registered user (exit 2 otherwise), or the default author from
-    the settings / OS (an unregistered local name may still author, as the workflow allows)."""
+    the settings / OS (an unregistered local name may still author, as the workflow allows); ``store``: the
+    one already open, if any."""
     from generator.errors import DataError, NotFoundError
     from generator.review.store import check_user_name, default_author
 
@@ -69,8 +70,8 @@ def actor(name: str | None, *, registered: bool = True) -> str:
         raise DataError("--as {name!r} is not a valid user name: use letters, digits and . _ @ - "
                         "(up to 64 characters)", name=shown) from None
     if registered:
-        with open_store() as store:
-            if store.find_user(name) is None:
+        with nullcontext(store) if store is not None else open_store() as opened:
+            if opened.find_user(name) is None:
                 raise NotFoundError("--as {name!r} is not a registered user; add them with "
                                     "`hocvu users add {name} --role editor` or see `hocvu users list`", name=name)
     return name
@@ -256,7 +257,8 @@ def approve(
 ) -> None:
     """Approve the current version (four-eyes: not by anyone who wrote its text since the last approval)."""
     with open_store() as store:
-        state = store.approve(lesson_id, actor(user), comment, version=version, resolve_open=resolve_open)
+        state = store.approve(lesson_id, actor(user, store=store), comment, version=version,
+                              resolve_open=resolve_open)
     console().print(_state_line(state))
 
 

@@ -17,7 +17,19 @@ if TYPE_CHECKING:  # the pydantic lesson models load only when a lesson is read 
 
 def lesson_content_hash(lesson: Lesson) -> str:
     """sha256 of what a reviewer approves: the lesson's canonical JSON without its provenance."""
-    data = lesson.model_dump(mode="json", exclude={"provenance"})
+    return _canonical_hash(lesson.model_dump(mode="json", exclude={"provenance"}))
+
+
+def stored_content_hash(lesson_json: str) -> str:
+    """``lesson_content_hash`` of a stored lesson's JSON as it is stored, without the lesson models: equal to
+    the recorded hash exactly when the stored text is what was recorded (the models may add defaults to an
+    older version's text, so a mismatch here is not yet proof; ask ``lesson_content_hash`` then)."""
+    data = json.loads(lesson_json)
+    data.pop("provenance", None)
+    return _canonical_hash(data)
+
+
+def _canonical_hash(data: object) -> str:
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -22,6 +22,7 @@ from generator.review.records import (
     Event,
     LessonState,
     lesson_content_hash,
+    stored_content_hash,
 )
 from generator.review.store.core import COMMENT_ACTIONS, StoreCore, open_comments
 
@@ -73,12 +74,7 @@ class DecisionsPart(StoreCore):
                     )
                 s.add_all(EventRow(lesson_id=lesson_id, version=e.version, action=wf.Action.RESOLVE, actor=user,
                                    created_at=now, ref_event_id=e.id) for e in still_open)
-                from generator.lesson import Lesson  # approving re-checks the content hash: the models
-
-                if (
-                    lesson_content_hash(Lesson.model_validate_json(current.lesson_json))
-                    != current.content_hash
-                ):
+                if not self._content_intact(current):
                     raise ReviewError(
                         "{lesson_id} version {number} does not match its recorded content "
                         "hash: the store was altered outside hocvu; do not approve it",
@@ -100,6 +96,17 @@ class DecisionsPart(StoreCore):
             )
             row.status, row.updated_at = new, now
         return self.lesson_state(lesson_id)
+
+    @staticmethod
+    def _content_intact(current: VersionRow) -> bool:
+        """True when the stored lesson still has the content hash recorded with it (the stored text as it is
+        first, which needs no lesson models; then as the models read it, for versions recorded before a
+        field was added)."""
+        if stored_content_hash(current.lesson_json) == current.content_hash:
+            return True
+        from generator.lesson import Lesson
+
+        return lesson_content_hash(Lesson.model_validate_json(current.lesson_json)) == current.content_hash
 
     def _since_approval(self, s: Session, current: VersionRow, events: list[EventRow]) -> dict[int, str]:
         """Authors of ``current`` and its parents back to (not including) the last approved version."""
