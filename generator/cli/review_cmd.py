@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -144,9 +144,10 @@ def list_(
 
     from generator.review.store.fastread import FastReader
 
-    query = {"status": status, "group": group, "framework": framework, "competence": competence, "level": level,
-             "language": lang, "search": search, "outdated_only": outdated, "library": State.library(),
-             "failed_checks": failed_checks, "limit": limit, "offset": offset}
+    query: dict[str, Any] = {
+        "status": status, "group": group, "framework": framework, "competence": competence, "level": level,
+        "language": lang, "search": search, "outdated_only": outdated, "library": State.library(),
+        "failed_checks": failed_checks, "limit": limit, "offset": offset}
     found = None
     with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read a list
         if fast is not None:
