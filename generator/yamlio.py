@@ -229,7 +229,7 @@ def load_model(path: Path, model: type[M], *, cache: Path | None = None) -> M:
     from pydantic import ValidationError
 
     text = read_limited(path)
-    key = _cache_key(text) if cache is not None else ""
+    key = _cache_key(path, text) if cache is not None else ""
     node, data = None, _cache_read(cache, key) if cache is not None else _MISS
     if data is _MISS:
         node, data = compose_text(text, str(path))
@@ -252,10 +252,13 @@ _CACHE_FORMAT = "yamlio-1"
 _MISS: Any = object()
 
 
-def _cache_key(text: str) -> str:
+def _cache_key(path: Path, text: str) -> str:
+    """``<file>-<text>``: a short hash of the file's path, then the sha256 of what it holds now."""
     import hashlib
 
-    return hashlib.sha256(f"{_CACHE_FORMAT}\n{text}".encode()).hexdigest()
+    where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    what = hashlib.sha256(_CACHE_FORMAT.encode() + b"\n" + text.encode()).hexdigest()
+    return f"{where}-{what}"
 
 
 def _cache_read(cache: Path, key: str) -> Any:
@@ -319,6 +322,9 @@ def _cache_write(cache: Path, key: str, data: Any) -> None:
             return
         cache.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(cache / f"{key}.json", blob.encode("utf-8"))
+        for older in cache.glob(f"{key.split('-')[0]}-*.json"):  # one entry per file: its earlier texts go
+            if older.name != f"{key}.json":
+                older.unlink(missing_ok=True)
     except (OSError, TypeError, ValueError, HocvuError):
         return
 

@@ -48,7 +48,14 @@ def test_an_unchanged_file_is_read_from_the_cache(tmp_path: Path, monkeypatch: p
     assert again == first and list(again.levels) == [1, 2] and again.draft is True
     src.write_text("id: Trà\nlevels: {3: ba}\n", encoding="utf-8")  # changed: parsed afresh
     assert yamlio.load_model(src, Entry, cache=cache).levels == {3: "ba"}
+    assert len(list(cache.glob("*.json"))) == 1  # one entry per file: the earlier text's is gone
+    other = tmp_path / "f.yaml"
+    other.write_text("id: Trà\nlevels: {3: ba}\n", encoding="utf-8")  # the same text in another file
+    assert yamlio.load_model(other, Entry, cache=cache).levels == {3: "ba"}
     assert len(list(cache.glob("*.json"))) == 2
+    with monkeypatch.context() as m:
+        _no_parser(m)
+        assert yamlio.load_model(src, Entry, cache=cache).id == "Trà"
 
 
 def test_a_cached_file_that_does_not_validate_still_names_its_line(tmp_path: Path,
