@@ -40,12 +40,35 @@ def hocvu_cmd(ws: Path) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "HOCVU_WORKSPACE": str(ws), "HOME": str(ws), "HOCVU_USER": "ed",
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}  # this checkout, not the venv's install
     env.pop("OPENAI_API_KEY", None)
+    # An installed hocvu runs from compiled bytecode (pip compiles it); without this, a shell that sets
+    # PYTHONDONTWRITEBYTECODE would have every run compile the checkout's modules again (~0.2 s for draft).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return [str(Path(sys.executable).parent / "hocvu")], env
 
 
+def _load() -> str:
+    import os
+
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _imports(env: dict[str, str], args: list[str], top: int = 7) -> str:
+    """The largest top-level imports of ``hocvu ARGS`` (``python -X importtime``, cumulative)."""
+    code = f"import sys; from generator.cli.main import run; sys.argv=['hocvu', *{args!r}]; run()"
+    probe = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True)
+    cum: dict[str, int] = {}
+    for line in probe.stderr.splitlines()[1:]:
+        parts = line.split("|")
+        if len(parts) == 3 and not parts[2].startswith("  "):
+            cum[parts[2].strip()] = int(parts[1])
+    biggest = sorted(cum.items(), key=lambda kv: -kv[1])[:top]
+    return ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in biggest)
+
+
 def commands_vs_help(runs: int = 9) -> str:
-    """Wall time of the everyday commands as a ratio to `hocvu --help`, run in turn (help, command, help,
-    command …) so that the machine's drift hits both alike; the ratio is the median of the pairs'."""
+    """Wall and CPU time of the everyday commands as ratios to `hocvu --help`, run in turn (help, command,
+    help, command …) so that the machine's drift hits both alike; each ratio is the median of the pairs'."""
+    import resource
     import statistics
     import tempfile
     import time
@@ -53,59 +76,65 @@ def commands_vs_help(runs: int = 9) -> str:
     ws = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     hocvu, env = hocvu_cmd(ws)
 
-    def run(*args: str) -> float:
+    def run(*args: str) -> tuple[float, float]:
+        """(wall, CPU = user + system) seconds of one run."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run([*hocvu, *args], env=env, capture_output=True, check=True)
-        return time.perf_counter() - t
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
+    load_start = _load()
     comps = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5", "3.1", "3.2", "3.3", "4.1", "4.2"]
     for code in comps[: runs + 1]:
         run("draft", "-f", "vn-dcf-2025", "-c", code, "-l", "1", "-g", "elderly", "-b", "offline",
             "--formats", "none")
     run("users", "add", "rev", "--role", "reviewer", "--no-password")
     ids = iter(f"vn-dcf-2025.{c}.L1.elderly.vi" for c in comps)
-    cases = {
-        "`hocvu review list`": lambda: run("review", "list"),
-        "`hocvu review approve ID`": lambda: run("review", "approve", next(ids), "--as", "rev"),
-        "`hocvu history ID`": lambda: run("history", "vn-dcf-2025.1.1.L1.elderly.vi"),
-        "`hocvu draft … --formats none` (offline)": lambda: run(
-            "draft", "-f", "vn-dcf-2025", "-c", "4.2", "-l", "1", "-g", "farmers", "-b", "offline",
-            "--formats", "none"),
+    draft = ["draft", "-f", "vn-dcf-2025", "-c", "4.2", "-l", "1", "-g", "farmers", "-b", "offline", "--formats",
+             "none"]
+    cases: dict[str, tuple[list[str] | None, object]] = {
+        "`hocvu review list`": (["review", "list"], lambda: run("review", "list")),
+        "`hocvu review approve ID`": (None, lambda: run("review", "approve", next(ids), "--as", "rev")),
+        "`hocvu history ID`": (["history", "vn-dcf-2025.1.1.L1.elderly.vi"],
+                               lambda: run("history", "vn-dcf-2025.1.1.L1.elderly.vi")),
+        "`hocvu draft … --formats none` (offline)": (draft, lambda: run(*draft)),
     }
-    rows = []
-    for name, fn in cases.items():
-        fn()
+    rows, where = [], []
+    for name, (args, fn) in cases.items():
+        fn()  # type: ignore[operator]  # the first list after the drafts rechecks outdated flags (a write)
         run("--help")
-        pairs, times, helps = [], [], []
+        walls, cpus, wall_ratio, cpu_ratio, help_walls, help_cpus = [], [], [], [], [], []
         for _ in range(runs):
-            h = run("--help")
-            c = fn()
-            pairs.append(c / h)
-            times.append(c)
-            helps.append(h)
-        ratio = statistics.median(pairs)
-        rows.append(f"| {name} | {statistics.median(times) * 1000:.0f} ms | "
-                    f"{statistics.median(helps) * 1000:.0f} ms | {ratio:.2f}× | "
-                    f"≤ 2× ({'met' if ratio <= 2 else 'not met'}) |")
-
-    code = "import sys; from generator.cli.main import run; sys.argv=['hocvu','review','list']; run()"
-    probe = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
-                           env=env,
-                           capture_output=True, text=True)
-    cum: dict[str, int] = {}
-    for line in probe.stderr.splitlines()[1:]:
-        parts = line.split("|")
-        if len(parts) == 3 and not parts[2].startswith("  "):
-            cum[parts[2].strip()] = int(parts[1])
-    top = sorted(cum.items(), key=lambda kv: -kv[1])[:6]
-    imports = ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in top)
+            hw, hc = run("--help")
+            cw, cc = fn()  # type: ignore[operator]
+            walls.append(cw)
+            cpus.append(cc)
+            help_walls.append(hw)
+            help_cpus.append(hc)
+            wall_ratio.append(cw / hw)
+            cpu_ratio.append(cc / hc)
+        wr, cr = statistics.median(wall_ratio), statistics.median(cpu_ratio)
+        rows.append(f"| {name} | {statistics.median(walls) * 1000:.0f} ms | "
+                    f"{statistics.median(help_walls) * 1000:.0f} ms | **{wr:.2f}×** | "
+                    f"{statistics.median(cpus) * 1000:.0f} ms | {statistics.median(help_cpus) * 1000:.0f} ms | "
+                    f"{cr:.2f}× | ≤ 2× ({'met' if wr <= 2 else 'not met'}) |")
+        if args is not None:
+            where.append(f"- {name}: {_imports(env, args)}")
+    where.append(f"- `hocvu --help`: {_imports(env, ['--help'])}")
     return (
-        f"Commands as a user runs them (the `hocvu` script, a workspace with {runs + 1} offline lessons), each run "
-        f"in turn with `hocvu --help` {runs} times after a warm-up pair; the ratio is the median of the pairs' "
-        f"ratios.\n\n"
-        "| command | median | `--help` in the same pairs | ratio | goal |\n|---|---|---|---|---|\n"
+        f"Command: `.venv/bin/python bench/bench_startup.py --commands` (about 2 minutes on a quiet machine). "
+        f"Commands as a user runs them (the `hocvu` script, compiled bytecode, a workspace with {runs + 1} "
+        f"offline lessons), each run in turn with `hocvu --help` {runs} times after a warm-up pair; each ratio "
+        f"is the median of the pairs' ratios. CPU is user + system time of the process (less sensitive to "
+        f"a shared machine than wall time). Load average (1 / 5 / 15 min) at the start {load_start}, at the "
+        f"end {_load()}.\n\n"
+        "| command | wall | `--help` wall | wall ratio | CPU | `--help` CPU | CPU ratio | goal (wall) |\n"
+        "|---|---|---|---|---|---|---|---|\n"
         + "\n".join(rows)
-        + f"\n\nWhere `review list` spends its imports (`python -X importtime`, top-level cumulative): {imports}.\n"
+        + "\n\nWhere each command spends its imports (`python -X importtime`, top-level modules, cumulative; one "
+        "run each, on the same machine):\n\n" + "\n".join(where) + "\n"
     )
 
 

@@ -12,13 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from generator.errors import DataError, NotFoundError
 from generator.i18n import Message
-from generator.schema import Competence, Equivalence, Framework, TargetGroup
 from generator.yamlio import load_model
+
+if TYPE_CHECKING:  # the pydantic models load with the first framework or group read, not with the Library
+    from pydantic import BaseModel
+
+    from generator.schema import Competence, Equivalence, Framework, TargetGroup
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -80,12 +83,20 @@ class Library:
 
     def _load_framework(self, fid: str, path: Path) -> Framework:
         if fid not in self._frameworks:
+            from generator.schema import Framework
+
             self._hashes[("file", "fw", fid)] = file_signature(path)
-            fw = load_model(path, Framework)
+            fw = load_model(path, Framework, cache=self._yaml_cache)
             if fw.id != fid:
                 raise DataError("{path}: id {id!r} must match the file name {fid!r}", path=path, id=fw.id, fid=fid)
             self._frameworks[fid] = fw
         return self._frameworks[fid]
+
+    @cached_property
+    def _yaml_cache(self) -> Path | None:
+        """Where parsed YAML is kept (``yamlio.load_model``): in a workspace that has its ``.hocvu`` folder."""
+        state = self.workspace / ".hocvu" if self.workspace is not None else None
+        return state / "cache" / "yaml" if state is not None and state.is_dir() else None
 
     @cached_property
     def _framework_paths(self) -> dict[str, Path]:
@@ -99,10 +110,12 @@ class Library:
     @cached_property
     def groups(self) -> dict[str, TargetGroup]:
         """Target-group profiles by id."""
+        from generator.schema import TargetGroup
+
         out: dict[str, TargetGroup] = {}
         for stem, path in self._files("groups").items():
             self._hashes[("file", "group", stem)] = file_signature(path)
-            g = load_model(path, TargetGroup)
+            g = load_model(path, TargetGroup, cache=self._yaml_cache)
             if g.id != stem:
                 raise DataError("{path}: id {id!r} must match the file name {stem!r}",
                                 path=path, id=g.id, stem=stem)
@@ -112,6 +125,8 @@ class Library:
     @cached_property
     def equivalence(self) -> Equivalence | None:
         """Cross-framework code equivalences, if shipped."""
+        from generator.schema import Equivalence
+
         path = self._files("").get("equivalences")
         return load_model(path, Equivalence) if path else None
 
@@ -183,7 +198,7 @@ class Library:
             if path is None:
                 available = sorted(self._files(f"content/{fid}"))
                 raise NotFoundError.unknown(Message("offline content for {framework}", framework=fid), code, available)
-            entry = load_model(path, CompetenceContent)
+            entry = load_model(path, CompetenceContent, cache=self._yaml_cache)
             if entry.competence != code or entry.framework != fid:
                 raise DataError("{path}: says {framework} {competence}, expected {fid} {code}",
                                 path=path, framework=entry.framework, competence=entry.competence, fid=fid, code=code)

@@ -49,15 +49,18 @@ def heavy(modules: set[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with one offline lesson in review and a reviewer."""
+    """A workspace with two offline lessons in review and a reviewer."""
     ws = tmp_path_factory.mktemp("ws")
     hocvu(ws, "draft", "-f", "vn-dcf-2025", "-c", "4.2", "-l", "1", "-g", "elderly", "-b", "offline",
+          "--formats", "none")
+    hocvu(ws, "draft", "-f", "vn-dcf-2025", "-c", "4.1", "-l", "1", "-g", "elderly", "-b", "offline",
           "--formats", "none")
     hocvu(ws, "users", "add", "rev", "--role", "reviewer", "--no-password")
     return ws
 
 
 LESSON = "vn-dcf-2025.4.2.L1.elderly.vi"
+LESSON2 = "vn-dcf-2025.4.1.L1.elderly.vi"
 
 
 @pytest.mark.parametrize("args", [
@@ -79,6 +82,27 @@ def test_help_imports_neither_the_store_nor_the_drafting_code(workspace: Path) -
     modules = hocvu(workspace, "--help")
     assert not {m for m in modules if m.split(".")[0] in ("sqlalchemy", "pydantic", "yaml")}
     assert not {m for m in modules if m.startswith(("generator.review.", "generator.drafting.", "generator.render."))}
+
+
+@pytest.mark.parametrize("args", [["review", "list"], ["history", LESSON]], ids=lambda a: a[0])
+def test_reading_the_sqlite_store_imports_no_sqlalchemy(workspace: Path, args: list[str]) -> None:
+    # store/fastread.py answers with the stdlib sqlite3; the ORM, alembic, the lesson models and the drafter
+    # stay out (the command's own pydantic use — settings, typer's option parsing — is another matter).
+    # The first list after a new version rechecks its outdated flag through the store (a write); not the next.
+    hocvu(workspace, "review", "list")
+    modules = hocvu(workspace, *args)
+    assert not {m for m in modules if m.split(".")[0] in ("sqlalchemy", "alembic", "yaml")}
+    assert not {m for m in modules if m.startswith(("generator.review.models", "generator.review.store.core",
+                                                    "generator.lesson", "generator.schema", "generator.drafting.",
+                                                    "generator.content"))} - {"generator.drafting.prompts"}
+
+
+def test_approving_loads_the_store_but_not_the_lesson_models_drafter_or_migrations(workspace: Path) -> None:
+    modules = hocvu(workspace, "review", "approve", LESSON2, "--as", "rev")
+    assert "sqlalchemy.orm" in modules  # a write: the store itself, as ever
+    assert not {m for m in modules if m.split(".")[0] in ("alembic", "yaml")}
+    assert not {m for m in modules if m.startswith(("generator.drafting.offline", "generator.drafting.compose",
+                                                    "generator.review.migrations", "generator.lesson"))}
 
 
 def test_the_guard_sees_a_heavy_import(workspace: Path) -> None:

@@ -187,3 +187,28 @@ def test_list_outdated_and_errors(people, workspace):
     assert "has only version 1" in one_line_error(cli("review", "diff", L), 2)
     assert "a comment is required to reject" in one_line_error(cli("review", "reject", L, "--as", "rev1"))
     assert "comment #" in ok(cli("review", "comment", L, "Thêm hình minh hoạ", "--as", "rev2"))
+
+
+def test_list_and_history_read_the_same_through_sqlite_and_the_store(people, monkeypatch):
+    # review list and history read the SQLite store with sqlite3 (store/fastread.py) when they can; the
+    # store answers otherwise (here: forced, by making the fast reader stand aside) — the same output
+    from generator.review.store import fastread
+
+    cli = people
+    ok(cli(*DRAFT, "--as", "ed"))
+    ok(cli(*DRAFT[:-1], "farmers", "--as", "ed"))
+    ok(cli("review", "approve", L, "--as", "rev1"))
+    ok(cli("review", "list"))  # the first list after new versions rechecks their outdated flags (the store)
+    asked = [("review", "list"), ("review", "list", "--status", "approved"), ("review", "list", "-n", "1"),
+             ("review", "list", "-q", "ELDERLY"), ("history", L)]
+    from generator.cli import review_cmd
+
+    def no_store():  # type: ignore[no-untyped-def]
+        raise AssertionError("the SQLAlchemy store was opened")
+
+    with monkeypatch.context() as m:
+        m.setattr(review_cmd, "open_store", no_store)
+        fast = [ok(cli(*a)) for a in asked]  # every one read with sqlite3
+    monkeypatch.setattr(fastread.FastReader, "open", classmethod(lambda cls, settings: None))
+    assert [ok(cli(*a)) for a in asked] == fast
+    assert "approved" in fast[1] and "lessons 1-1 of 2" in fast[2] and "approve" in fast[4]

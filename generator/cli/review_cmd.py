@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -53,9 +54,10 @@ def open_store() -> ReviewStore:
     return ReviewStore.open(State.settings())
 
 
-def actor(name: str | None, *, registered: bool = True) -> str:
+def actor(name: str | None, *, registered: bool = True, store: ReviewStore | None = None) -> str:
     """The ``--as`` name, which must be a registered user (exit 2 otherwise), or the default author from
-    the settings / OS (an unregistered local name may still author, as the workflow allows)."""
+    the settings / OS (an unregistered local name may still author, as the workflow allows); ``store``: the
+    one already open, if any."""
     from generator.errors import DataError, NotFoundError
     from generator.review.store import check_user_name, default_author
 
@@ -68,8 +70,8 @@ def actor(name: str | None, *, registered: bool = True) -> str:
         raise DataError("--as {name!r} is not a valid user name: use letters, digits and . _ @ - "
                         "(up to 64 characters)", name=shown) from None
     if registered:
-        with open_store() as store:
-            if store.find_user(name) is None:
+        with nullcontext(store) if store is not None else open_store() as opened:
+            if opened.find_user(name) is None:
                 raise NotFoundError("--as {name!r} is not a registered user; add them with "
                                     "`hocvu users add {name} --role editor` or see `hocvu users list`", name=name)
     return name
@@ -140,21 +142,19 @@ def list_(
     """List lessons in the review store with their status; outdated ones and failed checks are flagged."""
     from rich.table import Table
 
-    with open_store() as store:
-        found = store.lesson_page(
-            status=status,
-            group=group,
-            framework=framework,
-            competence=competence,
-            level=level,
-            language=lang,
-            search=search,
-            outdated_only=outdated,
-            library=State.library(),
-            failed_checks=failed_checks,
-            limit=limit,
-            offset=offset,
-        )
+    from generator.review.store.fastread import FastReader
+
+    query: dict[str, Any] = {
+        "status": status, "group": group, "framework": framework, "competence": competence, "level": level,
+        "language": lang, "search": search, "outdated_only": outdated, "library": State.library(),
+        "failed_checks": failed_checks, "limit": limit, "offset": offset}
+    found = None
+    with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read a list
+        if fast is not None:
+            found = fast.lesson_page(**query)
+    if found is None:
+        with open_store() as store:
+            found = store.lesson_page(**query)
     states = found.items
     out = console()
     if not states:
@@ -258,7 +258,8 @@ def approve(
 ) -> None:
     """Approve the current version (four-eyes: not by anyone who wrote its text since the last approval)."""
     with open_store() as store:
-        state = store.approve(lesson_id, actor(user), comment, version=version, resolve_open=resolve_open)
+        state = store.approve(lesson_id, actor(user, store=store), comment, version=version,
+                              resolve_open=resolve_open)
     console().print(_state_line(state))
 
 
@@ -392,8 +393,15 @@ def history(lesson_id: Annotated[str, typer.Argument(metavar="LESSON-ID", help="
     """Every event of a lesson: versions made, decisions, comments, releases."""
     from rich.table import Table
 
-    with open_store() as store:
-        events = store.history(lesson_id)
+    from generator.review.store.fastread import FastReader
+
+    events = None
+    with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read it
+        if fast is not None:
+            events = fast.history(lesson_id)
+    if events is None:
+        with open_store() as store:
+            events = store.history(lesson_id)
     table = Table("time (UTC)", "v", "action", "by", "status", "comment")
     for e in events:
         action = e.action.replace("_", " ") + (f" ({e.section})" if e.section else "")

@@ -8,14 +8,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from generator.drafting.checks import CheckResult
-from generator.lesson import Lesson
+if TYPE_CHECKING:  # the pydantic lesson models load only when a lesson is read (lists never do)
+    from generator.drafting.checks import CheckResult
+    from generator.lesson import Lesson
 
 
 def lesson_content_hash(lesson: Lesson) -> str:
     """sha256 of what a reviewer approves: the lesson's canonical JSON without its provenance."""
-    data = lesson.model_dump(mode="json", exclude={"provenance"})
+    return _canonical_hash(lesson.model_dump(mode="json", exclude={"provenance"}))
+
+
+def stored_content_hash(lesson_json: str) -> str:
+    """``lesson_content_hash`` of a stored lesson's JSON as it is stored, without the lesson models: equal to
+    the recorded hash exactly when the stored text is what was recorded (the models may add defaults to an
+    older version's text, so a mismatch here is not yet proof; ask ``lesson_content_hash`` then)."""
+    data = json.loads(lesson_json)
+    data.pop("provenance", None)
+    return _canonical_hash(data)
+
+
+def _canonical_hash(data: object) -> str:
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -103,6 +117,8 @@ class VersionRecord:
     @cached_property
     def lesson(self) -> Lesson:
         """The lesson this version holds."""
+        from generator.lesson import Lesson
+
         return Lesson.model_validate_json(self.lesson_json)
 
     @property

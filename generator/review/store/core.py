@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from generator.drafting.checks import CheckResult
 from generator.errors import (
     ConflictError,
     HocvuError,
@@ -237,6 +236,8 @@ class StoreCore:
             name: Artifact(name, self._abs(a["path"]), a["sha256"], a["size"])
             for name, a in json.loads(row.artifacts_json).items()
         }
+        from generator.drafting.checks import CheckResult  # the lesson models: only for a version read
+
         checks = [CheckResult(**c) for c in json.loads(row.checks_json)]
         status = statuses.get(row.number, "")
         if row.number != current and status in (wf.Status.DRAFT, wf.Status.IN_REVIEW):

@@ -11,7 +11,6 @@ from generator.errors import (
     NotFoundError,
     ReviewError,
 )
-from generator.lesson import SECTIONS, Lesson
 from generator.review import workflow as wf
 from generator.review.models import (
     EventRow,
@@ -23,11 +22,20 @@ from generator.review.records import (
     Event,
     LessonState,
     lesson_content_hash,
+    stored_content_hash,
 )
 from generator.review.store.core import COMMENT_ACTIONS, StoreCore, open_comments
 
 if TYPE_CHECKING:
     pass
+
+
+def _check_section(section: str | None) -> None:
+    if section is not None:
+        from generator.lesson import SECTIONS  # the lesson models: only when a section is named
+
+        if section not in SECTIONS:
+            raise NotFoundError.unknown("section", section, SECTIONS)
 
 class DecisionsPart(StoreCore):
     """Submit, approve, request changes, reject; comments and the history."""
@@ -44,8 +52,7 @@ class DecisionsPart(StoreCore):
         resolve_open: bool = False,
     ) -> LessonState:
         wf.require_comment(action, comment)
-        if section is not None and section not in SECTIONS:
-            raise NotFoundError.unknown("section", section, SECTIONS)
+        _check_section(section)
         with self._tx() as s:
             row = self._lesson_row(s, lesson_id)
             self._expect(s, row, expected_version, version)
@@ -67,10 +74,7 @@ class DecisionsPart(StoreCore):
                     )
                 s.add_all(EventRow(lesson_id=lesson_id, version=e.version, action=wf.Action.RESOLVE, actor=user,
                                    created_at=now, ref_event_id=e.id) for e in still_open)
-                if (
-                    lesson_content_hash(Lesson.model_validate_json(current.lesson_json))
-                    != current.content_hash
-                ):
+                if not self._content_intact(current):
                     raise ReviewError(
                         "{lesson_id} version {number} does not match its recorded content "
                         "hash: the store was altered outside hocvu; do not approve it",
@@ -92,6 +96,17 @@ class DecisionsPart(StoreCore):
             )
             row.status, row.updated_at = new, now
         return self.lesson_state(lesson_id)
+
+    @staticmethod
+    def _content_intact(current: VersionRow) -> bool:
+        """True when the stored lesson still has the content hash recorded with it (the stored text as it is
+        first, which needs no lesson models; then as the models read it, for versions recorded before a
+        field was added)."""
+        if stored_content_hash(current.lesson_json) == current.content_hash:
+            return True
+        from generator.lesson import Lesson
+
+        return lesson_content_hash(Lesson.model_validate_json(current.lesson_json)) == current.content_hash
 
     def _since_approval(self, s: Session, current: VersionRow, events: list[EventRow]) -> dict[int, str]:
         """Authors of ``current`` and its parents back to (not including) the last approved version."""
@@ -161,8 +176,7 @@ class DecisionsPart(StoreCore):
         """A comment that changes no status (open until resolved or the lesson is approved)."""
         if not text.strip():
             raise ReviewError("the comment is empty")
-        if section is not None and section not in SECTIONS:
-            raise NotFoundError.unknown("section", section, SECTIONS)
+        _check_section(section)
         with self._tx() as s:
             row = self._lesson_row(s, lesson_id)
             self._authorize(s, user, wf.Action.COMMENT)

@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from generator.drafting.checks import CheckResult
 from generator.errors import (
     ConflictError,
     NotFoundError,
     ReviewError,
 )
 from generator.fsutil import sha256_file
-from generator.lesson import Lesson
 from generator.review import workflow as wf
 from generator.review.models import (
     EventRow,
@@ -34,7 +32,9 @@ from generator.review.store.core import StoreCore
 from generator.textfold import fold
 
 if TYPE_CHECKING:
-    pass
+    from generator.drafting.checks import CheckResult
+    from generator.lesson import Lesson
+
 _FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 
