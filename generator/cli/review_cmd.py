@@ -140,21 +140,12 @@ def list_(
     """List lessons in the review store with their status; outdated ones and failed checks are flagged."""
     from rich.table import Table
 
+    from generator.review.store.lists import LessonFilter
+
     with open_store() as store:
-        found = store.lesson_page(
-            status=status,
-            group=group,
-            framework=framework,
-            competence=competence,
-            level=level,
-            language=lang,
-            search=search,
-            outdated_only=outdated,
-            library=State.library(),
-            failed_checks=failed_checks,
-            limit=limit,
-            offset=offset,
-        )
+        where = LessonFilter.of(status, group=group, framework=framework, competence=competence, level=level,
+                                language=lang, search=search, outdated_only=outdated, failed_checks=failed_checks)
+        found = store.lesson_page(where, State.library(), limit=limit, offset=offset)
     states = found.items
     out = console()
     if not states:

@@ -19,6 +19,7 @@ from generator.review.access import Limits
 from generator.review.notes import describe as describe_note
 from generator.web import i18n
 from generator.web.i18n import SECTION_KEYS
+from generator.web.pagecache import PageCache
 from generator.web.security import CSRF_FIELD, csrf_token
 
 if TYPE_CHECKING:
@@ -48,6 +49,13 @@ class WebContext:
     render: Any = None
     limits: Limits = field(default_factory=Limits)
     fragments: FragmentCache = field(default_factory=lambda: FragmentCache())
+    pages: PageCache = field(default_factory=lambda: PageCache())
+    library_generation: int = 0  # grows when the library is replaced: kept pages and parts show the old one
+
+    def replace_library(self, library: Library) -> None:
+        """Serve from ``library`` from now on (after a group profile was saved)."""
+        self.library = library
+        self.library_generation += 1
 
     @cached_property
     def templates(self) -> Environment:

@@ -110,28 +110,13 @@ class ListsPart(StoreCore):
     _list_cache: OrderedDict[tuple[Any, ...], tuple[float, Any]] | None = None
     _refreshed: tuple[str, int] | None = None
 
-    def list_lessons(
-        self,
-        status: str | Iterable[str] | None = None,
-        group: str | None = None,
-        framework: str | None = None,
-        competence: str | None = None,
-        level: int | None = None,
-        language: str | None = None,
-        search: str | None = None,
-        outdated_only: bool = False,
-        library: Library | None = None,
-        *,
-        failed_checks: bool = False,
-        not_author: str | None = None,
-        sort: str = "id",
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[LessonState]:
-        """Lessons matching every filter given, sorted (by id unless ``sort`` says otherwise), at most
+    def list_lessons(self, where: LessonFilter | None = None, library: Library | None = None, *,
+                     sort: str = "id", limit: int | None = None, offset: int = 0,
+                     **fields: Any) -> list[LessonState]:
+        """Lessons matching ``where`` — or the filter ``fields`` name as keywords (``status=``, ``group=``,
+        … as ``LessonFilter.of`` takes them) — sorted by id unless ``sort`` says otherwise, at most
         ``limit`` from ``offset``; ``outdated`` filled (and brought up to date) when ``library`` is given."""
-        flt = self._filter(status, group, framework, competence, level, language, search, outdated_only,
-                           library, failed_checks, not_author)
+        flt = _where(where, library, fields)
 
         def read() -> list[LessonState]:
             with self._ro() as s:
@@ -139,27 +124,11 @@ class ListsPart(StoreCore):
 
         return list(self._cached(("list", flt, sort, limit, offset, library is not None), library, read))
 
-    def lesson_page(
-        self,
-        status: str | Iterable[str] | None = None,
-        group: str | None = None,
-        framework: str | None = None,
-        competence: str | None = None,
-        level: int | None = None,
-        language: str | None = None,
-        search: str | None = None,
-        outdated_only: bool = False,
-        library: Library | None = None,
-        *,
-        failed_checks: bool = False,
-        not_author: str | None = None,
-        sort: str = "id",
-        limit: int = 50,
-        offset: int = 0,
-    ) -> LessonPage:
-        """One page of the lessons matching the filters, with how many match in all (two queries)."""
-        flt = self._filter(status, group, framework, competence, level, language, search, outdated_only,
-                           library, failed_checks, not_author)
+    def lesson_page(self, where: LessonFilter | None = None, library: Library | None = None, *,
+                    sort: str = "id", limit: int = 50, offset: int = 0, **fields: Any) -> LessonPage:
+        """One page of the lessons matching the filter (as ``list_lessons``), with how many match in all
+        (two queries)."""
+        flt = _where(where, library, fields)
 
         def read() -> LessonPage:
             with self._ro() as s:
@@ -170,10 +139,10 @@ class ListsPart(StoreCore):
         page: LessonPage = self._cached(("page", flt, sort, limit, offset, library is not None), library, read)
         return LessonPage(list(page.items), page.total, page.limit, page.offset)
 
-    def count_lessons(self, status: str | Iterable[str] | None = None, *, outdated_only: bool = False,
-                      library: Library | None = None, **fields: Any) -> int:
-        """How many lessons match the filters (``list_lessons``' keywords)."""
-        flt = self._filter(status, outdated_only=outdated_only, library=library, **fields)
+    def count_lessons(self, where: LessonFilter | None = None, library: Library | None = None,
+                      **fields: Any) -> int:
+        """How many lessons match the filter (as ``list_lessons``)."""
+        flt = _where(where, library, fields)
 
         def read() -> int:
             with self._ro() as s:
@@ -300,18 +269,6 @@ class ListsPart(StoreCore):
                 self._list_cache.popitem(last=False)
         return value
 
-    def _filter(self, status: str | Iterable[str] | None = None, group: str | None = None,
-                framework: str | None = None, competence: str | None = None, level: int | None = None,
-                language: str | None = None, search: str | None = None, outdated_only: bool = False,
-                library: Library | None = None, failed_checks: bool = False,
-                not_author: str | None = None) -> LessonFilter:
-        flt = LessonFilter.of(status, group=group, framework=framework, competence=competence, level=level,
-                              language=language, search=search, outdated_only=outdated_only,
-                              failed_checks=failed_checks, not_author=not_author)
-        if outdated_only and library is None:
-            raise ReviewError("outdated detection needs the framework library")
-        return flt
-
     def _page(self, s: Any, flt: LessonFilter, sort: str, limit: int | None, offset: int, *,
               with_outdated: bool) -> list[LessonState]:
         if sort not in SORTS:
@@ -332,6 +289,16 @@ class ListsPart(StoreCore):
                 state.outdated = json.loads(r.outdated_reasons or "[]")
             out.append(state)
         return out
+
+
+def _where(where: LessonFilter | None, library: Library | None, fields: dict[str, Any]) -> LessonFilter:
+    """The filter a list call asks for: ``where``, or one made of keyword ``fields`` (not both)."""
+    if where is not None and fields:
+        raise TypeError(f"give a LessonFilter or filter keywords, not both: {sorted(fields)}")
+    flt = where if where is not None else LessonFilter.of(**fields)
+    if flt.outdated_only and library is None:
+        raise ReviewError("outdated detection needs the framework library")
+    return flt
 
 
 class _WithSources:
