@@ -114,3 +114,18 @@ def test_the_cache_keeps_the_newest_pages_within_its_byte_budget():
         cache.put((k,), KeptPage(0.0, 200, "text/html", (), bytes(1000), False, f'"{k}"'))
     assert [cache.get((k,), 0.5) is not None for k in range(4)] == [False, False, True, True]
     assert cache.get((3,), 10.0) is None  # older than the lists' bound: asked afresh
+
+
+def test_a_group_saved_by_another_process_shows_without_a_restart(app, client, monkeypatch, web_ws):
+    from generator.web import context
+    from tests.support.drafts import REPO
+
+    sign_in(client, "rv1")
+    assert "Người cao tuổi" in client.get("/queue").text
+    monkeypatch.setattr(context, "LIBRARY_CHECK", 0.0)
+    src = (REPO / "frameworks/groups/elderly.yaml").read_text(encoding="utf-8")
+    (web_ws / "frameworks/groups").mkdir(parents=True, exist_ok=True)
+    (web_ws / "frameworks/groups/elderly.yaml").write_text(  # as the other process's group form writes it
+        src.replace('vi: "Người cao tuổi"', 'vi: "Người lớn tuổi"'), encoding="utf-8")
+    page = client.get("/queue").text
+    assert "Người lớn tuổi" in page and "Người cao tuổi" not in page
