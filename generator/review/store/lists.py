@@ -106,6 +106,9 @@ class LessonFilter:
 class ListsPart(StoreCore):
     """Lessons matching filters, a page at a time, and counts."""
 
+    #: How long a read change marker is trusted (``MARKER_TTL``); 0 where several server processes share
+    #: the store, so a page after your own decision, served by another process, shows it.
+    marker_ttl: float = MARKER_TTL
     _stamp_memo: tuple[weakref.ref[Library], float, str] | None = None
     _list_cache: OrderedDict[tuple[Any, ...], tuple[float, Any]] | None = None
     _refreshed: tuple[str, int] | None = None
@@ -175,7 +178,7 @@ class ListsPart(StoreCore):
         """A number that grows with every change a list can show (the newest event's id: every new
         version, decision, comment and publication records one); equal markers, equal lists."""
         memo, now = MARKERS.get(self._db), time.monotonic()
-        if memo is not None and now - memo[0] < MARKER_TTL:
+        if memo is not None and now - memo[0] < self.marker_ttl:
             return memo[1]
         try:
             with self.engine.connect() as conn:  # a bare connection: this runs on every list request
