@@ -6,10 +6,12 @@ The store is filled directly (no drafting, no rendering): every lesson gets one 
 offline lesson's JSON (so a list that read bodies would pay for them), review events for its status, and
 the hashes of the library as it is (3 % made outdated on purpose). Lessons beyond the shipped frameworks'
 keys go to copies of vn-dcf-2025 under other ids in the workspace. The server is ``hocvu serve`` (uvicorn,
-one process) on loopback; clients are threads with their own HTTP connection, each signed in as its own
-admin (the dashboard's largest view; 20 reviewers, 20 sessions) or holding that admin's API token.
+one process unless ``--processes`` says otherwise; RSS and CPU are summed over them) on loopback; clients
+are threads with their own HTTP connection, each signed in as its own admin (the dashboard's largest view;
+20 reviewers, 20 sessions) or holding that admin's API token.
 
     PYTHONPATH=. .venv/bin/python bench/bench_web_lists.py [--sizes 2500,25000] [--database-url URL]
+        [--processes N]
 
 With ``--database-url`` (a PostgreSQL database it may empty, e.g. the one ``bash .ci/postgres start``
 makes) the store lives there instead of in the workspace's SQLite file.
@@ -156,17 +158,38 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _servers(pid: int) -> list[int]:
+    """The web server's processes: ``pid`` itself, or with ``--processes N`` its N children (not the job
+    worker, which is measured by no row here, nor multiprocessing's resource tracker)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(text.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in cmd:
+            kids.append(int(stat.parent.name))
+    return kids or [pid]
+
+
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the web server's processes, in all."""
+    total = 0.0
+    for p in _servers(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system) the web server's processes have used so far."""
+    total = 0.0
+    for p in _servers(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _sign_in(base: str, name: str):  # type: ignore[no-untyped-def]
@@ -217,7 +240,7 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
 
-def measure(n: int) -> tuple[list[str], float, float, float]:
+def measure(n: int, processes: int = 1) -> tuple[list[str], float, float, float]:
     """Rows of the result table for ``n`` lessons, the first refresh time, RSS before and after."""
     with tempfile.TemporaryDirectory(prefix="hocvu-bench-web-") as tmp:
         ws = Path(tmp)
@@ -227,7 +250,8 @@ def measure(n: int) -> tuple[list[str], float, float, float]:
         port = _free_port()
         env = dict(os.environ, PYTHONPATH=str(REPO), HOCVU_WORKSPACE=str(ws), HOME=str(ws))
         server = subprocess.Popen(
-            [sys.executable, "-c", "from generator.cli.main import run; run()", "serve", "--port", str(port)],
+            [sys.executable, "-c", "from generator.cli.main import run; run()", "serve", "--port", str(port),
+             "--processes", str(processes)],
             env=env, cwd=ws, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -269,6 +293,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="2500,25000")
     parser.add_argument("--database-url", default="", help="a PostgreSQL database the benchmark may empty")
+    parser.add_argument("--processes", type=int, default=1, help="web server processes (hocvu serve --processes)")
     args = parser.parse_args()
     if args.database_url:
         os.environ["HOCVU_DATABASE_URL"] = args.database_url
@@ -279,7 +304,7 @@ def main() -> None:
     notes = []
     worst_p95, worst_growth, worst_cpu = 0.0, 0.0, 0.0
     for n in (int(x) for x in args.sizes.split(",")):
-        rows, refresh, rss0, rss1 = measure(n)
+        rows, refresh, rss0, rss1 = measure(n, args.processes)
         table += rows
         cells = [[c.strip() for c in r.split("|")[1:-1]] for r in rows]
         if n >= 25_000:
@@ -304,8 +329,10 @@ def main() -> None:
              "machine too).")
     where = ("PostgreSQL on loopback (the same machine), through psycopg" if args.database_url
              else "SQLite (WAL) in the workspace")
-    body = f"Store: {where}.\n\n" + body + "\n\n" + BEFORE
-    write_section("Web lists at scale" + (" (PostgreSQL)" if args.database_url else ""), body)
+    servers = "one process" if args.processes == 1 else f"{args.processes} processes (`--processes`)"
+    body = f"Store: {where}; server: {servers}.\n\n" + body + "\n\n" + BEFORE
+    write_section("Web lists at scale" + (" (PostgreSQL)" if args.database_url else "")
+                  + (f" ({args.processes} server processes)" if args.processes > 1 else ""), body)
     print(body)
 
 
