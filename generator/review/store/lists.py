@@ -111,6 +111,7 @@ class ListsPart(StoreCore):
     marker_ttl: float = MARKER_TTL
     _stamp_memo: tuple[weakref.ref[Library], float, str] | None = None
     _list_cache: OrderedDict[tuple[Any, ...], tuple[float, Any]] | None = None
+    _frameworks_memo: tuple[int, list[str]] | None = None
     _refreshed: tuple[str, int] | None = None
 
     def list_lessons(self, where: LessonFilter | None = None, library: Library | None = None, *,
@@ -208,9 +209,7 @@ class ListsPart(StoreCore):
         memo, now = self._stamp_memo, time.monotonic()
         if memo is not None and memo[0]() is library and now - memo[1] < STAMP_TTL:
             return memo[2]
-        with self._ro() as s:
-            frameworks = s.scalars(select(LessonRow.framework).distinct()).all()
-        stamp = sources_stamp(library, frameworks)
+        stamp = sources_stamp(library, self._lesson_frameworks())
         self._stamp_memo = (weakref.ref(library), now, stamp)
         return stamp
 
@@ -254,6 +253,15 @@ class ListsPart(StoreCore):
         return len(params)
 
     # -- helpers -------------------------------------------------------------------------------------
+
+    def _lesson_frameworks(self) -> list[str]:
+        """The frameworks the store has lessons of: read again only after a change (a new lesson records an
+        event), not every time the stamp is (an index scan of every lesson)."""
+        marker, memo = self.change_marker(), self._frameworks_memo
+        if memo is None or memo[0] != marker:
+            with self._ro() as s:
+                memo = self._frameworks_memo = (marker, list(s.scalars(select(LessonRow.framework).distinct())))
+        return memo[1]
 
     def _cached(self, key: tuple[Any, ...], library: Library | None, read: Callable[[], Any]) -> Any:
         """``read()``, or its answer for the same key while nothing changed (see ``LIST_TTL``)."""
