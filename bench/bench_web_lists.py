@@ -192,12 +192,17 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+#: Idle connections are dropped by the client before uvicorn's 5 s keep-alive ends, as browsers do: a
+#: connection the server closes just as a request goes out is a reset, not an answer.
+KEEPALIVE = 2.0
+
+
 def _sign_in(base: str, name: str):  # type: ignore[no-untyped-def]
     """A browser of ``name``: an HTTP client holding a session cookie, after the page it lands on (the
     dashboard with the one-time sign-in message, which is never kept)."""
     import httpx
 
-    client = httpx.Client(base_url=base, timeout=300)
+    client = httpx.Client(base_url=base, timeout=300, limits=httpx.Limits(keepalive_expiry=KEEPALIVE))
     page = client.get("/login").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     r = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf})
@@ -216,7 +221,11 @@ def _load(clients: list, path: str, each: int) -> tuple[list[float], list[float]
     def run(c) -> None:  # type: ignore[no-untyped-def]
         for i in range(each):
             t = time.perf_counter()
-            r = c.get(path)
+            try:
+                r = c.get(path)
+            except Exception as exc:  # noqa: BLE001 - reported below, the run fails
+                errors.append(f"{path}: {exc!r}")
+                return
             dt = time.perf_counter() - t
             if r.status_code != 200:
                 errors.append(f"{path}: {r.status_code}")
@@ -264,7 +273,8 @@ def measure(n: int, processes: int = 1) -> tuple[list[str], float, float, float]
                 except httpx.HTTPError:
                     time.sleep(0.1)
             browsers = [_sign_in(base, name) for name, _ in admins]  # 20 reviewers, each signed in
-            machines = [httpx.Client(base_url=base, timeout=300, headers={"Authorization": f"Bearer {token}"})
+            machines = [httpx.Client(base_url=base, timeout=300, limits=httpx.Limits(keepalive_expiry=KEEPALIVE),
+                                     headers={"Authorization": f"Bearer {token}"})
                         for _, token in admins]  # 20 API clients, each with its own token
             for name, path in ENDPOINTS.items():  # warm-up: imports, templates, the stamp
                 _load([(machines if name == "api" else browsers)[0]], path, 2)
