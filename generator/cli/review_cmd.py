@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -143,18 +143,17 @@ def list_(
     from rich.table import Table
 
     from generator.review.store.fastread import FastReader
+    from generator.review.store.filters import LessonFilter
 
-    query: dict[str, Any] = {
-        "status": status, "group": group, "framework": framework, "competence": competence, "level": level,
-        "language": lang, "search": search, "outdated_only": outdated, "library": State.library(),
-        "failed_checks": failed_checks, "limit": limit, "offset": offset}
+    where = LessonFilter.of(status, group=group, framework=framework, competence=competence, level=level,
+                            language=lang, search=search, outdated_only=outdated, failed_checks=failed_checks)
     found = None
     with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read a list
         if fast is not None:
-            found = fast.lesson_page(**query)
+            found = fast.lesson_page(where, State.library(), limit=limit, offset=offset)
     if found is None:
         with open_store() as store:
-            found = store.lesson_page(**query)
+            found = store.lesson_page(where, State.library(), limit=limit, offset=offset)
     states = found.items
     out = console()
     if not states:

@@ -28,6 +28,9 @@ def serve(
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a worker process for the "
                                               "jobs started from the web app (--no-worker when separate "
                                               "`hocvu worker` processes run them).")] = True,
+    processes: Annotated[int, typer.Option("--processes", min=1, max=64, help="Web server processes (on a "
+                                           "machine with several cores, up to its number of cores; one job "
+                                           "worker whatever the number).")] = 1,
 ) -> None:
     """Serve the review web app: reviewers read, listen, comment and approve; editors start generation jobs
     (run by a worker process started alongside); the JSON API is under /api."""
@@ -44,9 +47,21 @@ def serve(
                         f"(workspace {settings.workspace}); stop with Ctrl+C")
     trusted = forwarded_allow_ips or settings.forwarded_allow_ips
     worker = start_worker(settings.workspace) if with_worker else None
+    options = dict(host=host, port=port, log_level="info", proxy_headers=bool(trusted),
+                   forwarded_allow_ips=trusted or None, server_header=False)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=bool(trusted),
-                    forwarded_allow_ips=trusted or None, server_header=False)
+        if processes == 1:
+            uvicorn.run(app, **options)  # type: ignore[arg-type]
+        else:  # each process builds its own app (see generator.web.app.app_from_environment)
+            import json
+
+            from generator.web.app import SERVE_OPTIONS
+
+            app.state.web.store.close()  # the store is opened (and migrated) once, here, before the processes
+            os.environ["HOCVU_WORKSPACE"] = str(settings.workspace)
+            os.environ[SERVE_OPTIONS] = json.dumps({"secure_cookies": secure_cookies, "processes": processes})
+            uvicorn.run("generator.web.app:app_from_environment", factory=True, workers=processes,
+                        **options)  # type: ignore[arg-type]
     finally:
         if worker is not None:
             stop_worker(worker)

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from generator.errors import NotFoundError
@@ -75,12 +75,24 @@ def has_token(store: ReviewStore, name: str) -> bool:
         return bool(_user_row(s, name).token_hash)
 
 
+#: The holder of a token, as plain columns (this runs on every API request).
+_HOLDER = select(UserRow.name, UserRow.role, UserRow.password_hash, UserRow.created_at, UserRow.disabled).where(
+    UserRow.token_hash == bindparam("digest"))
+
+
 def user_for_token(store: ReviewStore, token: str | None) -> User | None:
     """The user holding ``token``, or None (none given, malformed, or replaced or revoked since)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from generator.review.health import store_error
+
     if not token or not token.startswith(PREFIX) or len(token) > 200:
         return None
-    with Session(store.engine) as s:
-        row = s.scalar(select(UserRow).where(UserRow.token_hash == token_digest(token)))
-        if row is None or row.disabled:
-            return None
-        return User(row.name, row.role, bool(row.password_hash), row.created_at)
+    try:
+        with store.engine.connect() as conn:
+            row = conn.execute(_HOLDER, {"digest": token_digest(token)}).first()
+    except SQLAlchemyError as exc:
+        raise store_error(exc) from exc
+    if row is None or row.disabled:
+        return None
+    return User(row.name, row.role, bool(row.password_hash), row.created_at)

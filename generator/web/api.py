@@ -11,13 +11,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from starlette.responses import FileResponse, Response
 
 from generator.errors import DataError, TransitionError
 from generator.review import workflow as wf
 from generator.review.records import Comment, Event, LessonState, User, VersionRecord
+from generator.review.store.lists import LessonFilter
 from generator.web.context import allow, web
+from generator.web.pagecache import cached_page, page_key
 from generator.web.security import FILE_CSP
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `hocvu users token NAME`.")
@@ -29,7 +31,7 @@ class ApiAuthError(Exception):
 
 def api_user(request: Request,
              creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
-    """The user the bearer token belongs to; 401 otherwise."""
+    """The user the bearer token belongs to; 401 otherwise (a dependency; a route may also call it)."""
     from generator.review.tokens import user_for_token
 
     if creds is None or creds.scheme.lower() != "bearer":
@@ -42,6 +44,9 @@ def api_user(request: Request,
 
 router = APIRouter(prefix="/api", tags=["api"])
 ApiUser = Annotated[User, Depends(api_user)]
+#: The bearer credentials alone (documented as the route's security like ``ApiUser``): a route that takes
+#: these and calls ``api_user`` itself looks the token up in its own thread, saving a trip to the pool.
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 # -- models ---------------------------------------------------------------------------------------
@@ -230,25 +235,35 @@ PAGE_DEFAULT, PAGE_MAX = 100, 1000
 
 
 @router.get("/lessons", response_model=list[LessonOut])
-def list_lessons(request: Request, response: Response, user: ApiUser, status: str | None = None,
+def list_lessons(request: Request, creds: Bearer, status: str | None = None,
                  framework: str | None = None, competence: str | None = None, level: int | None = None,
                  group: str | None = None, language: str | None = None,
                  q: Annotated[str | None, Query(max_length=200)] = None, outdated: bool = False,
                  sort: Annotated[str, Query(description="id, updated (newest first), title or status")] = "id",
                  limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[LessonOut]:
+                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Response:
     """Lessons matching every filter given (``q`` searches ids and titles), ``limit`` at a time from
     ``offset``; the ``X-Total-Count`` header says how many match, ``Link: <…>; rel="next"`` where the
     next page is."""
+    api_user(request, creds)
+    return cached_page(request, page_key(request, None), lambda: _lesson_list(
+        request, LessonFilter.of(status, framework=framework, competence=competence, level=level, group=group,
+                                 language=language, search=q, outdated_only=outdated), sort, limit, offset))
+
+
+def _lesson_list(request: Request, flt: LessonFilter, sort: str, limit: int, offset: int) -> Response:
+    """The JSON of one page of lessons, serialized once by pydantic (no second validation pass)."""
     ctx = web(request)
-    found = ctx.store.lesson_page(status=status, framework=framework, competence=competence, level=level,
-                                  group=group, language=language, search=q, outdated_only=outdated,
-                                  library=ctx.library, sort=sort, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(found.total)
+    found = ctx.store.lesson_page(flt, library=ctx.library, sort=sort, limit=limit, offset=offset)
+    headers = {"X-Total-Count": str(found.total)}
     if offset + limit < found.total:
         nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
-        response.headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
-    return [LessonOut.of(s) for s in found.items]
+        headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
+    body = _LESSONS.dump_json([LessonOut.of(s) for s in found.items])
+    return Response(body, media_type="application/json", headers=headers)
+
+
+_LESSONS = TypeAdapter(list[LessonOut])
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonDetail)

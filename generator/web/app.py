@@ -103,6 +103,24 @@ def create_app(settings: Settings | None = None, *, store: ReviewStore | None = 
     return app
 
 
+#: The environment variable ``hocvu serve --processes N`` passes its options to each server process in.
+SERVE_OPTIONS = "HOCVU_SERVE_OPTIONS"
+
+
+def app_from_environment() -> FastAPI:
+    """The app as each process of ``hocvu serve --processes N`` builds it (uvicorn's factory): settings from
+    the environment, the serve options from ``HOCVU_SERVE_OPTIONS``. With several processes every list reads
+    the store's change marker afresh, so a page served by one process shows a decision made through another."""
+    import json
+    import os
+
+    options = json.loads(os.environ.get(SERVE_OPTIONS) or "{}")
+    app = create_app(secure_cookies=bool(options.get("secure_cookies")))
+    if int(options.get("processes", 1)) > 1:
+        app.state.web.store.marker_ttl = 0.0
+    return app
+
+
 def _mount_docs(app: FastAPI) -> None:
     """Interactive API docs at /docs from the Swagger UI 5 files shipped in swagger-ui-py: no CDN needed."""
     import swagger_ui

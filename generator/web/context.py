@@ -3,6 +3,8 @@ the page renderer (Jinja2, autoescaped)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,6 +21,7 @@ from generator.review.access import Limits
 from generator.review.notes import describe as describe_note
 from generator.web import i18n
 from generator.web.i18n import SECTION_KEYS
+from generator.web.pagecache import PageCache
 from generator.web.security import CSRF_FIELD, csrf_token
 
 if TYPE_CHECKING:
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     from generator.review.store import ReviewStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Seconds between two looks at the library's files (see ``WebContext.check_library``).
+LIBRARY_CHECK = 1.0
 LANG_COOKIE = i18n.LANG_COOKIE
 _USER_KEY = "hocvu.user"
 
@@ -48,6 +53,38 @@ class WebContext:
     render: Any = None
     limits: Limits = field(default_factory=Limits)
     fragments: FragmentCache = field(default_factory=lambda: FragmentCache())
+    pages: PageCache = field(default_factory=lambda: PageCache())
+    library_generation: int = 0  # grows when the library is replaced: kept pages and parts show the old one
+    _library_seen: tuple[float, tuple[str, ...]] | None = field(default=None, repr=False)
+    _library_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._library_seen = (time.monotonic(), library_files(self.settings.workspace))
+
+    def replace_library(self, library: Library) -> None:
+        """Serve from ``library`` from now on (after a group profile was saved)."""
+        with self._library_lock:
+            self.library = library
+            self.library_generation += 1
+            self._library_seen = (time.monotonic(), library_files(self.settings.workspace))
+
+    def check_library(self) -> None:
+        """Load the library again when a framework or group file changed since it was loaded — saved by
+        another ``hocvu serve`` process or machine, or edited by hand (looked at once per
+        ``LIBRARY_CHECK`` seconds: a few stat calls)."""
+        from generator.frameworks import Library
+
+        seen, now = self._library_seen, time.monotonic()
+        if seen is not None and now - seen[0] < LIBRARY_CHECK:
+            return
+        files = library_files(self.settings.workspace)
+        with self._library_lock:
+            if self._library_seen is not seen:  # another thread looked meanwhile
+                return
+            if seen is not None and files != seen[1]:
+                self.library = Library(self.settings.workspace)
+                self.library_generation += 1
+            self._library_seen = (now, files)
 
     @cached_property
     def templates(self) -> Environment:
@@ -92,8 +129,22 @@ class NotSignedInError(Exception):
 
 
 def web(request: Request) -> WebContext:
-    """The app's WebContext."""
-    return request.app.state.web  # type: ignore[no-any-return]
+    """The app's WebContext (its library brought up to date first: see ``WebContext.check_library``)."""
+    ctx: WebContext = request.app.state.web
+    ctx.check_library()
+    return ctx
+
+
+def library_files(workspace: Path | None) -> tuple[str, ...]:
+    """Path, size and time of every framework and group profile file the library reads."""
+    from generator.frameworks import data_dirs, file_signature
+
+    out: list[str] = []
+    for base in data_dirs("frameworks", workspace):
+        for folder in (base, base / "groups"):
+            if folder.is_dir():
+                out += [file_signature(p) for p in sorted(folder.glob("*.yaml"))]
+    return tuple(out)
 
 
 def current_user(request: Request) -> User | None:

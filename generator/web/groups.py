@@ -200,5 +200,5 @@ def save_profile(request: Request, group: Any) -> Path:
     text = f"# {group.names.get('vi')} — saved from the web app\n" + dump_yaml(group.model_dump(mode="json",
                                                                                              by_alias=True))
     write_text_atomic(path, text)
-    ctx.library = Library(ctx.settings.workspace)
+    ctx.replace_library(Library(ctx.settings.workspace))
     return path

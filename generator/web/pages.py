@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
-from generator.errors import NotFoundError
 from generator.review import workflow as wf
 from generator.review.records import LessonState, User
+from generator.review.store.lists import LessonFilter
 from generator.web import i18n
 from generator.web.context import (
     current_user,
@@ -23,6 +23,7 @@ from generator.web.context import (
     ui_lang,
     web,
 )
+from generator.web.pagecache import cached_page, page_key
 from generator.web.security import client_address, verify_csrf
 
 if TYPE_CHECKING:
@@ -95,8 +96,9 @@ def lesson_items(request: Request, lessons: list[LessonState]) -> Markup:
     """The lessons as the list the pages show, rendered once for the same lessons in the same state and
     interface language (rendering is most of a list page's time; the key is what the items show)."""
     ctx, ui = web(request), ui_lang(request)
-    key = ("items", ui, tuple((s.id, s.row_version, s.status, s.current_version, s.title, s.group, s.level,
-                               tuple(s.outdated)) for s in lessons))
+    key = ("items", ui, ctx.library_generation,
+           tuple((s.id, s.row_version, s.status, s.current_version, s.title, s.group, s.level, tuple(s.outdated))
+                 for s in lessons))
     html = ctx.fragments.get(key)
     if html is None:
         html = Markup(ctx.templates.get_template("_lesson_items.html").render(
@@ -107,22 +109,27 @@ def lesson_items(request: Request, lessons: list[LessonState]) -> Markup:
 
 # -- dashboard ------------------------------------------------------------------------------------
 @router.get("/")
-def dashboard(request: Request, user: Annotated[User, Depends(page_user)]) -> Response:
+def dashboard(request: Request) -> Response:
     """Counts per status (one grouped query), what waits for this user, and outdated lessons: each list
-    a short page from the store, never the whole store."""
+    a short page from the store, never the whole store (the page kept while nothing in it changed)."""
+    user = page_user(request)  # not a dependency: one trip to the thread pool per list page, not two
+    return cached_page(request, page_key(request, user), lambda: _dashboard(request, user))
+
+
+def _dashboard(request: Request, user: User) -> Response:
     ctx = web(request)
     store = ctx.store
     counts = store.counts()
     statuses = [s.value for s in wf.Status]
-    outdated = store.lesson_page(outdated_only=True, library=ctx.library, limit=LIST_LIMIT)
+    outdated = store.lesson_page(LessonFilter(outdated_only=True), ctx.library, limit=LIST_LIMIT)
     waiting: list[LessonState] = []
     if user.role in (wf.Role.REVIEWER, wf.Role.ADMIN):
         # under four-eyes, not those whose current version they made
-        waiting = store.list_lessons(status=wf.Status.IN_REVIEW, limit=LIST_LIMIT,
-                                     not_author=user.name if store.four_eyes else None)
+        mine = user.name if store.four_eyes else None
+        waiting = store.list_lessons(LessonFilter.of(wf.Status.IN_REVIEW, not_author=mine), limit=LIST_LIMIT)
     to_revise: list[LessonState] = []
     if user.role in (wf.Role.EDITOR, wf.Role.ADMIN):
-        to_revise = store.list_lessons(status=wf.Status.CHANGES_REQUESTED, limit=LIST_LIMIT)
+        to_revise = store.list_lessons(LessonFilter.of(wf.Status.CHANGES_REQUESTED), limit=LIST_LIMIT)
     return render(request, "dashboard.html", nav="dashboard", counts=counts, statuses=statuses,
                   total=sum(counts.values()), waiting=waiting, to_revise=to_revise,
                   outdated=outdated.items, outdated_total=outdated.total, groups=ctx.library.groups,
@@ -136,23 +143,30 @@ def _opt(value: str | None) -> str | None:
 
 
 @router.get("/queue")
-def queue(request: Request, user: Annotated[User, Depends(page_user)],
-          status: str | None = None, framework: str | None = None, competence: str | None = None,
+def queue(request: Request, status: str | None = None, framework: str | None = None, competence: str | None = None,
           level: str | None = None, group: str | None = None, language: str | None = None,
           q: Annotated[str | None, Query(max_length=200)] = None, outdated: str | None = None,
           page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
     """Lessons matching the filters, with search, a page at a time (filtered and paged by the store)."""
+    user = page_user(request)
+    return cached_page(request, page_key(request, user),
+                       lambda: _queue(request, status, framework, competence, level, group, language, q, outdated,
+                                      page))
+
+
+def _queue(request: Request, status: str | None, framework: str | None, competence: str | None,
+           level: str | None, group: str | None, language: str | None, q: str | None, outdated: str | None,
+           page: int) -> Response:
     ctx = web(request)
     lvl = int(level) if level and level.isdigit() else None
-    filters = {"status": _opt(status), "framework": _opt(framework), "competence": _opt(competence),
-               "level": lvl, "group": _opt(group), "language": _opt(language)}
-    if filters["status"] not in (None, *[s.value for s in wf.Status]):
-        raise NotFoundError.unknown("status", status, [s.value for s in wf.Status])
-    query = dict(filters, search=_opt(q), outdated_only=bool(outdated), library=ctx.library)
-    found = ctx.store.lesson_page(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+    filters: dict[str, Any] = {"status": _opt(status), "framework": _opt(framework),
+                               "competence": _opt(competence), "level": lvl, "group": _opt(group),
+                               "language": _opt(language)}
+    flt = LessonFilter.of(**filters, search=_opt(q), outdated_only=bool(outdated))  # an unknown status: 404
+    found = ctx.store.lesson_page(flt, ctx.library, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     if page > found.pages:  # past the end: show the last page
         page = found.pages
-        found = ctx.store.lesson_page(**query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)  # type: ignore[arg-type]
+        found = ctx.store.lesson_page(flt, ctx.library, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render(request, "queue.html", nav="queue", lessons=found.items, items=lesson_items(request, found.items),
                   total=found.total, page=page,
                   pages=found.pages, filters=filters, q=q or "", outdated=bool(outdated),
@@ -169,9 +183,16 @@ def _competence_codes(library: Library) -> list[str]:
 
 # -- coverage -------------------------------------------------------------------------------------
 @router.get("/coverage")
-def coverage(request: Request, user: Annotated[User, Depends(page_user)], framework: str | None = None,
-             language: str | None = None, level: str | None = None, group: str | None = None) -> Response:
+def coverage(request: Request, framework: str | None = None, language: str | None = None,
+             level: str | None = None, group: str | None = None) -> Response:
     """One framework's competences × groups: each level approved, in review, changes requested or missing."""
+    user = page_user(request)
+    return cached_page(request, page_key(request, user), lambda: _coverage(request, framework, language, level,
+                                                                           group))
+
+
+def _coverage(request: Request, framework: str | None, language: str | None, level: str | None,
+              group: str | None) -> Response:
     from generator.web.coverage import STATES, build_coverage
 
     ctx = web(request)
@@ -182,7 +203,7 @@ def coverage(request: Request, user: Annotated[User, Depends(page_user)], framew
     lvl = int(level) if level and level.isdigit() else None
     grp = group if group in ctx.library.groups else None
     ui = ui_lang(request)
-    key = ("coverage", ctx.store.change_marker(), fw, lang, lvl, grp, ui)
+    key = ("coverage", ctx.store.change_marker(), ctx.library_generation, fw, lang, lvl, grp, ui)
     matrix = ctx.fragments.get(key)
     if matrix is None:  # the matrix is the page's bulk (thousands of cells): rendered once per change
         cov = build_coverage(ctx.store, ctx.library, fw, lang, levels=[lvl] if lvl else None,

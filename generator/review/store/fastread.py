@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from generator.errors import NotFoundError
 from generator.review import workflow as wf
 from generator.review.records import Event, LessonPage, LessonState
+from generator.review.store.filters import LessonFilter
 from generator.textfold import fold
 
 if TYPE_CHECKING:
@@ -110,45 +110,27 @@ class FastReader:
         except sqlite3.Error:
             return None  # the store will say what is wrong
 
-    def lesson_page(
-        self,
-        status: str | Iterable[str] | None = None,
-        group: str | None = None,
-        framework: str | None = None,
-        competence: str | None = None,
-        level: int | None = None,
-        language: str | None = None,
-        search: str | None = None,
-        outdated_only: bool = False,
-        library: Library | None = None,
-        *,
-        failed_checks: bool = False,
-        not_author: str | None = None,
-        sort: str = "id",
-        limit: int = 50,
-        offset: int = 0,
-    ) -> LessonPage | None:
-        """As ``ReviewStore.lesson_page``; None when a lesson's outdated flag must be rechecked first (or
-        ``outdated_only`` without a library: the store's error)."""
-        statuses = (status,) if isinstance(status, str) else tuple(status or ())
-        valid = [x.value for x in wf.Status]
-        for st in statuses:
-            if st not in valid:
-                raise NotFoundError.unknown("status", st, valid)
+    def lesson_page(self, where: LessonFilter | None = None, library: Library | None = None, *,
+                    sort: str = "id", limit: int = 50, offset: int = 0, **fields: Any) -> LessonPage | None:
+        """As ``ReviewStore.lesson_page`` (the same ``LessonFilter``, or its fields as keywords); None when a
+        lesson's outdated flag must be rechecked first (or ``outdated_only`` without a library: the store's
+        error)."""
+        if where is not None and fields:
+            raise TypeError(f"give a LessonFilter or filter keywords, not both: {sorted(fields)}")
+        flt = where if where is not None else LessonFilter.of(**fields)
         if sort not in SORTS:
             raise NotFoundError.unknown("sort order", sort, list(SORTS))
-        if outdated_only and library is None:
+        if flt.outdated_only and library is None:
             return None
-        where, params = _where(statuses, group, framework, competence, level, language, search, outdated_only,
-                               failed_checks, not_author)
+        where_sql, params = _where(flt)
 
         def read(cur: sqlite3.Cursor) -> LessonPage | None:
             if library is not None and self._stale(cur, library):
                 return None
-            total = cur.execute(f"select count(*) from lessons{where}", params).fetchone()[0]
+            total = cur.execute(f"select count(*) from lessons{where_sql}", params).fetchone()[0]
             if not total:
                 return LessonPage([], 0, limit, offset)
-            rows = cur.execute(f"select {_SHOWN} from lessons{where} order by {SORTS[sort]} limit ? offset ?",
+            rows = cur.execute(f"select {_SHOWN} from lessons{where_sql} order by {SORTS[sort]} limit ? offset ?",
                                [*params, max(0, limit), max(0, offset)]).fetchall()
             approvals = _approvals(cur, [r[0] for r in rows if r[7] in wf.PUBLISHABLE])
             return LessonPage([_state(r, approvals, with_outdated=library is not None) for r in rows],
@@ -179,31 +161,29 @@ class FastReader:
                            (stamp, stamp)).fetchone() is not None
 
 
-def _where(statuses: tuple[str, ...], group: str | None, framework: str | None, competence: str | None,
-           level: int | None, language: str | None, search: str | None, outdated_only: bool,
-           failed_checks: bool, not_author: str | None) -> tuple[str, list[Any]]:
-    """As ``lists.LessonFilter.apply``: the WHERE clause and its parameters."""
+def _where(flt: LessonFilter) -> tuple[str, list[Any]]:
+    """As ``LessonFilter.apply``: the WHERE clause and its parameters."""
     parts: list[str] = []
     params: list[Any] = []
-    if statuses:
-        parts.append(f"status in ({', '.join('?' * len(statuses))})")
-        params += statuses
-    for col, val in (("target_group", group), ("framework", framework), ("competence", competence),
-                     ("level", level), ("language", language)):
+    if flt.status:
+        parts.append(f"status in ({', '.join('?' * len(flt.status))})")
+        params += flt.status
+    for col, val in (("target_group", flt.group), ("framework", flt.framework), ("competence", flt.competence),
+                     ("level", flt.level), ("language", flt.language)):
         if val is not None:
             parts.append(f"{col} = ?")
             params.append(val)
-    if search:  # without case or diacritics, as the store's search key is kept
-        needle = fold(search.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if flt.search:  # without case or diacritics, as the store's search key is kept
+        needle = fold(flt.search.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         parts.append("search_key like ? escape '\\'")
         params.append(f"%{needle}%")
-    if outdated_only:
+    if flt.outdated_only:
         parts.append("outdated is 1")
-    if failed_checks:
+    if flt.failed_checks:
         parts.append("checks_passed is 0")
-    if not_author is not None:
+    if flt.not_author is not None:
         parts.append("author != ?")
-        params.append(not_author)
+        params.append(flt.not_author)
     return (" where " + " and ".join(parts) if parts else ""), params
 
 

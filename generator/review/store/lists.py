@@ -14,8 +14,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
@@ -26,7 +25,7 @@ from generator.review import workflow as wf
 from generator.review.models import EventRow, LessonRow, VersionRow
 from generator.review.records import LessonPage, LessonState
 from generator.review.store.core import MARKERS, StoreCore
-from generator.textfold import fold
+from generator.review.store.filters import LessonFilter
 
 if TYPE_CHECKING:
     from generator.frameworks import Library
@@ -57,81 +56,24 @@ _CACHE_LOCK = threading.Lock()
 _MARKER = select(func.max(EventRow.id))
 
 
-@dataclass(frozen=True)
-class LessonFilter:
-    """Which lessons a list shows; every field given must match."""
-
-    status: tuple[str, ...] = ()
-    group: str | None = None
-    framework: str | None = None
-    competence: str | None = None
-    level: int | None = None
-    language: str | None = None
-    search: str | None = None
-    outdated_only: bool = False
-    failed_checks: bool = False
-    not_author: str | None = None  # lessons whose current version someone else made (four-eyes)
-
-    @classmethod
-    def of(cls, status: str | Iterable[str] | None = None, **fields: Any) -> LessonFilter:
-        """A filter from keyword arguments; NotFoundError for an unknown status."""
-        statuses = (status,) if isinstance(status, str) else tuple(status or ())
-        valid = [x.value for x in wf.Status]
-        for st in statuses:
-            if st not in valid:
-                raise NotFoundError.unknown("status", st, valid)
-        return cls(statuses, **fields)
-
-    def apply(self, q: Any) -> Any:
-        """``q`` with this filter's WHERE clauses."""
-        if self.status:
-            q = q.where(LessonRow.status.in_(self.status))
-        for col, val in ((LessonRow.target_group, self.group), (LessonRow.framework, self.framework),
-                         (LessonRow.competence, self.competence), (LessonRow.level, self.level),
-                         (LessonRow.language, self.language)):
-            if val is not None:
-                q = q.where(col == val)
-        if self.search:  # without case or diacritics: "an toan" finds "An toàn"
-            needle = fold(self.search.strip()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            q = q.where(LessonRow.search_key.like(f"%{needle}%", escape="\\"))
-        if self.outdated_only:
-            q = q.where(LessonRow.outdated.is_(True))
-        if self.failed_checks:
-            q = q.where(LessonRow.checks_passed.is_(False))
-        if self.not_author is not None:
-            q = q.where(LessonRow.author != self.not_author)
-        return q
-
-
 class ListsPart(StoreCore):
     """Lessons matching filters, a page at a time, and counts."""
 
+    #: How long a read change marker is trusted (``MARKER_TTL``); 0 where several server processes share
+    #: the store, so a page after your own decision, served by another process, shows it.
+    marker_ttl: float = MARKER_TTL
     _stamp_memo: tuple[weakref.ref[Library], float, str] | None = None
     _list_cache: OrderedDict[tuple[Any, ...], tuple[float, Any]] | None = None
+    _frameworks_memo: tuple[int, list[str]] | None = None
     _refreshed: tuple[str, int] | None = None
 
-    def list_lessons(
-        self,
-        status: str | Iterable[str] | None = None,
-        group: str | None = None,
-        framework: str | None = None,
-        competence: str | None = None,
-        level: int | None = None,
-        language: str | None = None,
-        search: str | None = None,
-        outdated_only: bool = False,
-        library: Library | None = None,
-        *,
-        failed_checks: bool = False,
-        not_author: str | None = None,
-        sort: str = "id",
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[LessonState]:
-        """Lessons matching every filter given, sorted (by id unless ``sort`` says otherwise), at most
+    def list_lessons(self, where: LessonFilter | None = None, library: Library | None = None, *,
+                     sort: str = "id", limit: int | None = None, offset: int = 0,
+                     **fields: Any) -> list[LessonState]:
+        """Lessons matching ``where`` — or the filter ``fields`` name as keywords (``status=``, ``group=``,
+        … as ``LessonFilter.of`` takes them) — sorted by id unless ``sort`` says otherwise, at most
         ``limit`` from ``offset``; ``outdated`` filled (and brought up to date) when ``library`` is given."""
-        flt = self._filter(status, group, framework, competence, level, language, search, outdated_only,
-                           library, failed_checks, not_author)
+        flt = _where(where, library, fields)
 
         def read() -> list[LessonState]:
             with self._ro() as s:
@@ -139,27 +81,11 @@ class ListsPart(StoreCore):
 
         return list(self._cached(("list", flt, sort, limit, offset, library is not None), library, read))
 
-    def lesson_page(
-        self,
-        status: str | Iterable[str] | None = None,
-        group: str | None = None,
-        framework: str | None = None,
-        competence: str | None = None,
-        level: int | None = None,
-        language: str | None = None,
-        search: str | None = None,
-        outdated_only: bool = False,
-        library: Library | None = None,
-        *,
-        failed_checks: bool = False,
-        not_author: str | None = None,
-        sort: str = "id",
-        limit: int = 50,
-        offset: int = 0,
-    ) -> LessonPage:
-        """One page of the lessons matching the filters, with how many match in all (two queries)."""
-        flt = self._filter(status, group, framework, competence, level, language, search, outdated_only,
-                           library, failed_checks, not_author)
+    def lesson_page(self, where: LessonFilter | None = None, library: Library | None = None, *,
+                    sort: str = "id", limit: int = 50, offset: int = 0, **fields: Any) -> LessonPage:
+        """One page of the lessons matching the filter (as ``list_lessons``), with how many match in all
+        (two queries)."""
+        flt = _where(where, library, fields)
 
         def read() -> LessonPage:
             with self._ro() as s:
@@ -170,10 +96,10 @@ class ListsPart(StoreCore):
         page: LessonPage = self._cached(("page", flt, sort, limit, offset, library is not None), library, read)
         return LessonPage(list(page.items), page.total, page.limit, page.offset)
 
-    def count_lessons(self, status: str | Iterable[str] | None = None, *, outdated_only: bool = False,
-                      library: Library | None = None, **fields: Any) -> int:
-        """How many lessons match the filters (``list_lessons``' keywords)."""
-        flt = self._filter(status, outdated_only=outdated_only, library=library, **fields)
+    def count_lessons(self, where: LessonFilter | None = None, library: Library | None = None,
+                      **fields: Any) -> int:
+        """How many lessons match the filter (as ``list_lessons``)."""
+        flt = _where(where, library, fields)
 
         def read() -> int:
             with self._ro() as s:
@@ -206,7 +132,7 @@ class ListsPart(StoreCore):
         """A number that grows with every change a list can show (the newest event's id: every new
         version, decision, comment and publication records one); equal markers, equal lists."""
         memo, now = MARKERS.get(self._db), time.monotonic()
-        if memo is not None and now - memo[0] < MARKER_TTL:
+        if memo is not None and now - memo[0] < self.marker_ttl:
             return memo[1]
         try:
             with self.engine.connect() as conn:  # a bare connection: this runs on every list request
@@ -236,9 +162,7 @@ class ListsPart(StoreCore):
         memo, now = self._stamp_memo, time.monotonic()
         if memo is not None and memo[0]() is library and now - memo[1] < STAMP_TTL:
             return memo[2]
-        with self._ro() as s:
-            frameworks = s.scalars(select(LessonRow.framework).distinct()).all()
-        stamp = sources_stamp(library, frameworks)
+        stamp = sources_stamp(library, self._lesson_frameworks())
         self._stamp_memo = (weakref.ref(library), now, stamp)
         return stamp
 
@@ -283,6 +207,15 @@ class ListsPart(StoreCore):
 
     # -- helpers -------------------------------------------------------------------------------------
 
+    def _lesson_frameworks(self) -> list[str]:
+        """The frameworks the store has lessons of: read again only after a change (a new lesson records an
+        event), not every time the stamp is (an index scan of every lesson)."""
+        marker, memo = self.change_marker(), self._frameworks_memo
+        if memo is None or memo[0] != marker:
+            with self._ro() as s:
+                memo = self._frameworks_memo = (marker, list(s.scalars(select(LessonRow.framework).distinct())))
+        return memo[1]
+
     def _cached(self, key: tuple[Any, ...], library: Library | None, read: Callable[[], Any]) -> Any:
         """``read()``, or its answer for the same key while nothing changed (see ``LIST_TTL``)."""
         full, now = (*key, *self.list_token(library)), time.monotonic()
@@ -299,18 +232,6 @@ class ListsPart(StoreCore):
             while len(self._list_cache) > LIST_CACHE_SIZE:
                 self._list_cache.popitem(last=False)
         return value
-
-    def _filter(self, status: str | Iterable[str] | None = None, group: str | None = None,
-                framework: str | None = None, competence: str | None = None, level: int | None = None,
-                language: str | None = None, search: str | None = None, outdated_only: bool = False,
-                library: Library | None = None, failed_checks: bool = False,
-                not_author: str | None = None) -> LessonFilter:
-        flt = LessonFilter.of(status, group=group, framework=framework, competence=competence, level=level,
-                              language=language, search=search, outdated_only=outdated_only,
-                              failed_checks=failed_checks, not_author=not_author)
-        if outdated_only and library is None:
-            raise ReviewError("outdated detection needs the framework library")
-        return flt
 
     def _page(self, s: Any, flt: LessonFilter, sort: str, limit: int | None, offset: int, *,
               with_outdated: bool) -> list[LessonState]:
@@ -332,6 +253,16 @@ class ListsPart(StoreCore):
                 state.outdated = json.loads(r.outdated_reasons or "[]")
             out.append(state)
         return out
+
+
+def _where(where: LessonFilter | None, library: Library | None, fields: dict[str, Any]) -> LessonFilter:
+    """The filter a list call asks for: ``where``, or one made of keyword ``fields`` (not both)."""
+    if where is not None and fields:
+        raise TypeError(f"give a LessonFilter or filter keywords, not both: {sorted(fields)}")
+    flt = where if where is not None else LessonFilter.of(**fields)
+    if flt.outdated_only and library is None:
+        raise ReviewError("outdated detection needs the framework library")
+    return flt
 
 
 class _WithSources:
