@@ -40,7 +40,7 @@ from generator.batch.plan import Plan, PlannedLesson
 from generator.batch.report import BuildReport, LessonOutcome, ReportStream
 from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, Meter, SourcePassage, metering
 from generator.drafting.checks import CheckResult
-from generator.drafting.service import Drafted, assemble, build_request, check_lesson
+from generator.drafting.service import Drafted, assemble, build_request, checks_of
 from generator.errors import BackendUnavailableError, HocvuError
 from generator.fsutil import remove_stale_staging, write_text_atomic
 from generator.lesson import Lesson
@@ -195,7 +195,7 @@ class BatchRunner:
         """Assemble, check and cache a draft (in a thread, so the event loop keeps dispatching calls)."""
         lesson = assemble(self.library, req, result, sources_hash)
         lesson.provenance.cache_key = p.cache_key
-        drafted = Drafted(lesson, check_lesson(lesson, self.library, self.settings))
+        drafted = Drafted(lesson, checks_of(result, lesson, self.library, self.settings))
         if not drafted.passed and result.usage.calls:
             # Not done: the next run asks the model again (unless it accepts failed lessons). A draft made
             # without a model (the offline composer) would come out the same, so it is kept as before.
