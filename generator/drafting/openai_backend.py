@@ -31,6 +31,7 @@ from generator.drafting.backend import (
     metering,
 )
 from generator.drafting.prompts import LANGUAGE_NAMES, PromptSet, fence
+from generator.drafting.ratelimit import ModelRateLimit, usage_of
 from generator.errors import (
     BackendError,
     BackendUnavailableError,
@@ -137,6 +138,32 @@ class _DeadlineTransport:
         await self.inner.aclose()
 
 
+class _RateLimitTransport:
+    """An httpx transport that sends each request when the requests- and tokens-per-minute limit allows,
+    and settles its tokens with the usage in the answer (see ``generator.drafting.ratelimit``)."""
+
+    def __init__(self, inner: Any, limit: ModelRateLimit) -> None:
+        self.inner = inner
+        self.limit = limit
+
+    async def handle_async_request(self, request: Any) -> Any:
+        """Wait for the limit, send, settle."""
+        size = len(request.content)
+        taken = await self.limit.acquire(size)
+        usage = None
+        try:
+            response = await self.inner.handle_async_request(request)
+            if response.status_code == 200:
+                usage = usage_of(await response.aread())
+        finally:
+            self.limit.settle(taken, size, usage)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.inner.aclose()
+
+
 class OpenAIBackend(Backend):
     """Drafts through any OpenAI-compatible chat-completions server."""
 
@@ -162,6 +189,8 @@ class OpenAIBackend(Backend):
         self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
         self._detecting: asyncio.Lock | None = None
         self._judges: Any = None  # the helper thread that validates and checks replies
+        #: Requests and tokens per minute from the settings (None: no limit).
+        self.rate_limit = ModelRateLimit.from_settings(settings)
 
     # -- what it is, before one exists -----------------------------------------------------------
     @classmethod
@@ -199,8 +228,10 @@ class OpenAIBackend(Backend):
 
             s = self.settings
             transport: Any = _DeadlineTransport(httpx.AsyncHTTPTransport(), s.timeout)
-            if self.transport_wrapper is not None:
+            if self.transport_wrapper is not None:  # a deployment's shared limit replaces this process's
                 transport = self.transport_wrapper(transport)
+            elif self.rate_limit is not None:
+                transport = _RateLimitTransport(transport, self.rate_limit)
             self._chat = ChatOpenAI(
                 model=self.model,
                 api_key=s.openai_api_key,
