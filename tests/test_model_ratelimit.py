@@ -126,3 +126,57 @@ def test_the_openai_backend_holds_the_rate_at_the_server(openai_env, library, mo
     # counted at the server: never more than the bucket (2) plus one second's share (2) within a second
     assert most_in_any_window(arrivals, 1.0) <= 4
     assert arrivals[-1] - arrivals[0] >= (8 - 2) * 0.5 * 0.9
+
+
+# -- the same limits shared in Redis by a Celery deployment's workers ---------------------------------
+from tests.test_jobs_celery import REDIS, redis_server, redis_url  # noqa: E402, F401 - the Redis fixtures
+
+needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is missing (apt-get install redis-server)")
+
+
+@needs_redis
+def test_the_shared_limit_holds_requests_per_minute_across_workers(redis_url) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    import time
+
+    import redis
+
+    from generator.jobs.ratelimit import SharedLimit
+
+    workers = [SharedLimit(redis.Redis.from_url(redis_url), rpm=600) for _ in range(2)]  # 10 a second
+    sent: list[float] = []
+
+    async def calls(limit: SharedLimit) -> None:
+        for _ in range(15):
+            limit.release(await limit.acquire())
+            sent.append(time.time())
+
+    async def both() -> None:
+        await asyncio.gather(*(calls(w) for w in workers))
+
+    asyncio.run(both())
+    sent.sort()
+    assert most_in_any_window(sent, 1.0) <= 10 + 10  # the bucket plus one second's share, both workers
+    assert sent[-1] - sent[0] >= (30 - 10) / 10 * 0.9
+
+
+@needs_redis
+def test_the_shared_token_bucket_is_settled_with_the_usage(redis_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    import redis
+
+    from generator.config import load_settings
+    from generator.jobs.ratelimit import BUCKET_KEY, SharedLimit
+
+    monkeypatch.setenv("HOCVU_MODEL_TPM", "6000")  # 100 a second, a bucket of 100
+    client = redis.Redis.from_url(redis_url)
+    limit = SharedLimit.for_settings(client, load_settings())
+    limit.tokens.reply_tokens = 0
+
+    def level() -> float:
+        return float(client.hget(BUCKET_KEY + "tokens", "level") or 0)
+
+    taken = asyncio.run(limit.take_tokens(400))  # 400 bytes ≈ 100 tokens: fits at once
+    assert taken == 100 and level() == pytest.approx(100, abs=20)
+    limit.settle_tokens(taken, 400, (300, 200))  # billed 500: the other 400 are owed
+    assert level() == pytest.approx(500, abs=20)
+    limit.settle_tokens(400, 400, None)  # a refused request gives its estimate back
+    assert level() == pytest.approx(100, abs=20)
