@@ -437,7 +437,19 @@ def main() -> None:
     body = "Command: `.venv/bin/python bench/bench_batch.py`.\n\n" + "\n".join(sections)
     print(body)
     if not args.no_write:
-        write_section("Batch builds", body)
+        write_section("Batch builds", _kept_subsections(body))
+
+
+def _kept_subsections(body: str) -> str:
+    """``body`` plus the section's subsections ('### ...') of the parts not run this time, as they were."""
+    import re
+
+    text = (REPO / "BENCHMARKS.md").read_text(encoding="utf-8") if (REPO / "BENCHMARKS.md").exists() else ""
+    m = re.search(r"^## Batch builds\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    new = set(re.findall(r"^### (.+)$", body, re.M))
+    kept = [part for part in re.split(r"(?=^### )", m.group(1), flags=re.M)[1:]
+            if part.splitlines()[0][4:] not in new] if m else []
+    return body.rstrip() + "\n\n" + "".join(kept).strip() + "\n"
 
 
 if __name__ == "__main__":
