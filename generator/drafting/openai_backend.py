@@ -7,8 +7,11 @@ words in an error message: a 400 or 422 to a method means the server lacks it, a
 (no JSON object, no tool call) means the server ignored ``response_format``. Transport retries (429, 5xx,
 connection errors, with backoff honouring Retry-After) are the OpenAI SDK's own; every request has a
 total deadline that a slow or trickling server cannot stretch, and every request and its tokens are
-counted (``backend.Meter``), failed ones included. A reply that fails validation or the quality checks is
-sent back with the errors and asked again, a bounded number of times.
+counted (``backend.Meter``), failed ones included, and waits its turn under the settings' requests and
+tokens per minute (``generator.drafting.ratelimit``). Replies are validated and checked in a helper
+thread, so the event loop keeps dispatching calls; the checks' results travel with the draft. A reply
+that fails validation or the quality checks is sent back with the errors and asked again, a bounded
+number of times.
 """
 
 from __future__ import annotations
