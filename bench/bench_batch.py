@@ -1,4 +1,8 @@
-"""Batch benchmarks (issue 8):
+"""Batch benchmarks (issues 8 and 16):
+
+0. Concurrency (issue 16): 96 and 1,000 lessons at concurrency 8 and 64 against the loopback server (in a
+   process of its own) at 1 s latency; build time ÷ the ideal (lessons × latency ÷ concurrency), with the
+   `hocvu build` command's start-up beside it.
 
 1. LLM-bound: a loopback OpenAI-compatible server with a fixed 1.0 s latency per call; a 48-lesson batch at
    concurrency 8 vs. a plain sequential langchain loop over the same prompts.
@@ -6,13 +10,15 @@
 3. Offline end-to-end lesson (draft, checks, all renders, store): median and per-stage breakdown.
 4. Peak memory (sum of PSS over the whole process tree) of a 120-lesson offline batch with all formats.
 
-    .venv/bin/python bench/bench_batch.py [--only llm,rebuild,e2e,memory] [--no-write]
+    .venv/bin/python bench/bench_batch.py [--only concurrency,llm,rebuild,e2e,memory] [--no-write]
+        [--sizes 96,1000] [--concurrency 8,64]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -81,12 +87,162 @@ def _inprocess_build(ws: Path, spec_text: str) -> tuple[float, dict]:  # type: i
     settings, library = load_settings(ws), Library(ws)
     spec = load_spec(ws / "spec.yaml")
     with ReviewStore.open(settings) as store:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.thread_time()
         plan = plan_build(spec, library, settings, store)
         report = run_build(plan, library, settings, store, "bench", spec.concurrency,
                            render_workers=render_workers_default())
         elapsed = time.perf_counter() - t
-    return elapsed, report.totals()
+        loop_cpu = time.thread_time() - cpu  # the event loop runs on this thread
+    return elapsed, {**report.totals(), "loop_cpu": loop_cpu}
+
+
+# -- 0. concurrency: the model client at 8 and 64 calls in flight --------------------------------------
+CONC_SPEC = """\
+name: bench-conc
+framework: vn-dcf-2025
+groups: [{groups}]
+competences: [{competences}]
+levels: [{levels}]
+languages: [vi]
+formats: [page]
+backend: openai
+concurrency: {concurrency}
+stop_after: 0
+"""
+
+
+def _shape(n: int) -> tuple[list[str], list[str], list[int]]:
+    """Competences, groups and levels whose product is ``n`` lessons (or the nearest above)."""
+    from generator.frameworks import Library
+
+    lib = Library(None)
+    codes = [c.code for c in lib.framework("vn-dcf-2025").competences]
+    groups = sorted(lib.groups)
+    best: tuple[int, int, int, int] | None = None
+    for lv in range(1, 7):
+        for g in range(1, len(groups) + 1):
+            c = -(-n // (lv * g))
+            if c <= len(codes):
+                total = c * g * lv
+                if best is None or (total, lv) < (best[0], best[3]):
+                    best = (total, c, g, lv)
+    assert best is not None, f"no shape for {n} lessons"
+    _, c, g, lv = best
+    return codes[:c], groups[:g], list(range(1, lv + 1))
+
+
+def _conc_spec(n: int, concurrency: int) -> str:
+    codes, groups, levels = _shape(n)
+    return CONC_SPEC.format(groups=", ".join(groups), competences=", ".join(f'"{c}"' for c in codes),
+                            levels=", ".join(map(str, levels)), concurrency=concurrency)
+
+
+class _Server:
+    """The loopback server in a process of its own, with every reply composed beforehand."""
+
+    def __init__(self, latency: float, lessons: list[tuple[str, str, int, str, str]]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.openai_server", "--latency", str(latency)],
+                                     cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("".join("|".join(map(str, x)) + "\n" for x in lessons) + "\n")
+        self.proc.stdin.flush()
+        self.base_url = self.proc.stdout.readline().strip()
+        if not self.base_url.startswith("http"):
+            raise SystemExit("the loopback server did not start")
+
+    def stats(self) -> dict:  # type: ignore[type-arg]
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(self.base_url + "/stats") as r:
+            return json.loads(r.read())  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def _planned(n: int) -> list[tuple[str, str, int, str, str]]:
+    from generator.frameworks import Library
+
+    lib = Library(None)
+    codes, groups, levels = _shape(n)
+    return [("vn-dcf-2025", c, lv, lib.group(g).names.get("vi"), "vi") for g in groups for c in codes
+            for lv in levels]
+
+
+def bench_concurrency(sizes: list[int], concurrencies: list[int], cli: bool = True) -> str:
+    """Build time ÷ ideal at each size and concurrency; the command's start-up beside it."""
+    lessons = sorted({x for n in sizes for x in _planned(n)})
+    server = _Server(LATENCY, lessons)
+    rows, cli_rows = [], []
+    os.environ.update({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": server.base_url,
+                       "HOCVU_MODEL": "bench-model"})
+    try:
+        _inprocess_build(Path(tempfile.mkdtemp(prefix="bench-conc-warm-")), _conc_spec(2, 2))  # imports
+        for n in sizes:
+            for c in concurrencies:
+                ws = Path(tempfile.mkdtemp(prefix="bench-conc-"))
+                before = server.stats()["calls"]
+                seconds, totals = _inprocess_build(ws, _conc_spec(n, c))
+                calls = server.stats()["calls"] - before
+                render = sum(sum(v for k, v in x["timings"].items() if k.startswith("render."))
+                             for x in _report(ws)["lessons"])
+                shutil.rmtree(ws, ignore_errors=True)
+                ideal = totals["generated"] * LATENCY / c
+                bound = max(ideal, render / render_workers_default())  # the renders' own time, spread
+                cpu_ms = totals["loop_cpu"] / max(1, totals["generated"]) * 1000
+                rows.append((n, c, totals["generated"], calls, seconds, ideal, totals.get("failed", 0), cpu_ms,
+                             bound))
+                print(f"  {n} lessons at concurrency {c}: {seconds:.2f} s, {seconds / ideal:.2f}× ideal, "
+                      f"event loop {cpu_ms:.1f} ms CPU a lesson", flush=True)
+            if cli:
+                c = max(concurrencies)
+                ws = Path(tempfile.mkdtemp(prefix="bench-conc-cli-"))
+                env = {**os.environ, "HOCVU_WORKSPACE": str(ws), "HOME": str(ws)}
+                before = server.stats()["calls"]
+                launched = time.time()
+                wall, _ = _build(ws, _conc_spec(n, c), env)
+                first = server.stats()["arrivals"][before] - launched
+                cli_rows.append((n, c, wall, first))
+                shutil.rmtree(ws, ignore_errors=True)
+    finally:
+        server.close()
+    load = os.getloadavg()
+    table = "\n".join(
+        f"| {n} ({made} made, {calls} calls) | {c} | {s:.2f} s | {ideal:.2f} s | {s / ideal:.2f}× | "
+        f"{'met' if s / ideal <= 1.25 else 'MISSED'}{f', {failed} failed' if failed else ''} | {cpu:.1f} ms | "
+        f"{bound:.2f} s | {s / bound:.2f}× |"
+        for n, c, made, calls, s, ideal, failed, cpu, bound in rows)
+    cli_table = "\n".join(f"| {n} | {c} | {first:.2f} s | {wall:.2f} s |" for n, c, wall, first in cli_rows)
+    codes, groups, levels = _shape(max(sizes))
+    return (
+        f"### Model client at concurrency (issue 16)\n\n"
+        f"Server: tests/openai_server.py in a process of its own (`python -m tests.openai_server`; its replies "
+        f"composed beforehand, so the server's work shares no GIL with the build), {LATENCY:.1f} s per call. "
+        f"Lessons: vn-dcf-2025 × groups × levels × vi (the largest: {len(codes)} competences × {len(groups)} "
+        f"groups × levels {levels[0]}–{levels[-1]}), formats [page] — the cheapest real format, so each "
+        f"lesson is still drafted, checked, assembled, rendered (in the render workers), written, recorded in "
+        f"the store and reported, and the figure is the build itself rather than document rendering. "
+        f"Build: `plan_build` + `run_build` in the benchmark process, timed from the plan to the report, "
+        f"after a warm-up build (imports done). Ideal: lessons × {LATENCY:.0f} s ÷ concurrency. Event-loop CPU: "
+        f"the CPU time of the thread running the event loop (plan included) ÷ lessons — what must stay "
+        f"≪ {LATENCY * 1000 / max(concurrencies):.0f} ms for {max(concurrencies)} calls in flight, and a "
+        f"figure the machine's load does not inflate as it does wall time. Render bound: the lessons' "
+        f"render times (each new lesson's step pictures are drawn, ~0.15–0.2 s of CPU for a page) ÷ "
+        f"{render_workers_default()} render workers — on a 2-core machine rendering, not the model client, "
+        f"bounds a 64-call build, so the last column says how close the build comes to the tighter bound. "
+        f"Load average when done: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}.\n\n"
+        f"| lessons | concurrency | build | ideal | build ÷ ideal | goal ≤ 1.25× | event-loop CPU a lesson | "
+        f"render bound | build ÷ max(ideal, render bound) |\n|---|---|---|---|---|---|---|---|---|\n"
+        f"{table}\n\n"
+        f"The `hocvu build` command for the same batch, as a user runs it: start-up is from the launch to the "
+        f"first request at the server (imports, settings, plan, store).\n\n"
+        f"| lessons | concurrency | start-up (launch → first call) | whole command |\n|---|---|---|---|\n"
+        f"{cli_table}\n"
+    )
 
 
 def bench_llm_and_rebuild() -> str:
@@ -261,11 +417,17 @@ def bench_memory() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--only", default="llm,rebuild,e2e,memory", help="comma-separated parts to run")
+    parser.add_argument("--only", default="concurrency,llm,rebuild,e2e,memory", help="comma-separated parts to run")
+    parser.add_argument("--sizes", default="96,1000", help="lesson counts for 'concurrency'")
+    parser.add_argument("--concurrency", default="8,64", help="concurrencies for 'concurrency'")
+    parser.add_argument("--no-cli", action="store_true", help="'concurrency' without the hocvu build command runs")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     sections = []
+    if "concurrency" in parts:
+        sections.append(bench_concurrency([int(x) for x in args.sizes.split(",")],
+                                          [int(x) for x in args.concurrency.split(",")], not args.no_cli))
     if parts & {"llm", "rebuild"}:
         sections.append(bench_llm_and_rebuild())
     if "e2e" in parts:
@@ -275,7 +437,19 @@ def main() -> None:
     body = "Command: `.venv/bin/python bench/bench_batch.py`.\n\n" + "\n".join(sections)
     print(body)
     if not args.no_write:
-        write_section("Batch builds", body)
+        write_section("Batch builds", _kept_subsections(body))
+
+
+def _kept_subsections(body: str) -> str:
+    """``body`` plus the section's subsections ('### ...') of the parts not run this time, as they were."""
+    import re
+
+    text = (REPO / "BENCHMARKS.md").read_text(encoding="utf-8") if (REPO / "BENCHMARKS.md").exists() else ""
+    m = re.search(r"^## Batch builds\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    new = set(re.findall(r"^### (.+)$", body, re.M))
+    kept = [part for part in re.split(r"(?=^### )", m.group(1), flags=re.M)[1:]
+            if part.splitlines()[0][4:] not in new] if m else []
+    return body.rstrip() + "\n\n" + "".join(kept).strip() + "\n"
 
 
 if __name__ == "__main__":

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
                                                 "(default: from LANG, else English); the web app asks each reader")
     secret_key: SecretStr | None = None
     concurrency: int = Field(default=4, ge=1, le=64)
+    model_rpm: int = Field(default=0, ge=0, description="Requests per minute the model server allows "
+                           "(0: no limit); every request, retries included, counts")
+    model_tpm: int = Field(default=0, ge=0, description="Tokens (prompt and reply) per minute the model "
+                           "server allows (0: no limit)")
 
     @classmethod
     def settings_customise_sources(

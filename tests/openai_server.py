@@ -100,6 +100,7 @@ class OpenAIServer:
         self.image_fail = False
         self.ignore_format = False
         self.billed: list[tuple[int, int]] = []  # (prompt_tokens, completion_tokens) per billed reply
+        self.arrivals: list[float] = []  # time.time() each chat-completion request arrived
 
     @property
     def billed_tokens(self) -> tuple[int, int]:
@@ -142,7 +143,11 @@ class OpenAIServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/").endswith("/stats"):  # for a client in another process
+                    with server.lock:
+                        self._json(200, {"calls": server.calls, "arrivals": list(server.arrivals),
+                                         "billed": list(server.billed)})
+                elif self.path.rstrip("/").endswith("/models"):
                     self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
                 else:
                     self._json(404, {"error": {"message": "not found"}})
@@ -188,6 +193,7 @@ class OpenAIServer:
     # -- behaviour ------------------------------------------------------------------------------
     def _handle(self, h: Any, body: dict[str, Any]) -> None:
         with self.lock:
+            self.arrivals.append(time.time())
             self.requests.append(body)
             action = self.script.popleft() if self.script else "ok"
             if action.startswith("no_json_schema") and (body.get("response_format") or {}).get("type") != "json_schema":
@@ -285,3 +291,54 @@ def _quote(prompt: str, lang: str) -> tuple[str, str] | None:
             if 6 <= len(sentence.split()) <= 14 and sentence.endswith("."):
                 return pid, sentence.strip()
     return None
+
+
+def lesson_factory(library: Any = None) -> LessonFactory:
+    """A factory answering with the offline drafter's lesson for the group, competence and level the
+    prompt asks for (falling back to the 4.2 templates), as the tests' ``openai_server`` fixture does."""
+    from functools import lru_cache
+
+    from generator.frameworks import Library
+    from tests.support.drafts import offline_lesson
+
+    lib = library or Library(None)
+    names = {name: g.id for g in lib.groups.values() for name in (g.names.get("vi"), g.names.get("en"))}
+    templates = {lang: offline_lesson(lib, lang=lang).lesson.draft_part() for lang in ("vi", "en")}
+
+    @lru_cache(maxsize=4096)
+    def make(framework: str, code: str, level: int, group: str, lang: str) -> dict[str, Any] | None:
+        gid = names.get(group)
+        if gid is None:
+            return None
+        try:
+            return offline_lesson(lib, code, level, gid, lang, framework=framework).lesson.draft_part()  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001 - no offline content for it: the template answers
+            return None
+
+    return LessonFactory(templates, make)
+
+
+def main() -> None:
+    """Serve in a process of its own (benchmarks: the server's threads then share no GIL with the
+    client): prints the base URL on one line, serves until stdin closes. ``--warm fw:code:level:group:lang``
+    lines on stdin before an empty line are answered once beforehand so no reply is composed during a run."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="A loopback OpenAI-compatible server")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each chat completion takes")
+    args = parser.parse_args()
+    factory = lesson_factory()
+    for line in sys.stdin:  # the lessons to compose beforehand, one "framework|code|level|group name|lang" each
+        if not line.strip():
+            break
+        fw, code, level, group, lang = line.rstrip("\n").split("|")
+        assert factory.make is not None
+        factory.make(fw, code, int(level), group, lang)
+    with OpenAIServer(factory, latency=args.latency) as srv:
+        print(srv.base_url, flush=True)
+        sys.stdin.read()  # until the parent closes it
+
+
+if __name__ == "__main__":
+    main()

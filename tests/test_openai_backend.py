@@ -262,3 +262,26 @@ def test_the_whole_call_has_a_deadline_retries_included(openai_env, library, mon
     with pytest.raises(BackendUnavailableError, match="did not finish one call within 1.5 s"):
         _draft(library, timeout=1, max_retries=3)
     assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize(("method", "carries_schema"), [("auto", False), ("json_schema", False),
+                                                        ("function_calling", False), ("json_mode", True)])
+def test_the_prompt_carries_the_schema_text_only_in_json_mode(openai_env, library, monkeypatch, method,
+                                                                carries_schema):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOCVU_STRUCTURED_OUTPUT", method)
+    drafted = _draft(library)
+    prompt = "\n".join(m["content"] or "" for m in openai_env.requests[-1]["messages"])
+    assert ('"properties"' in prompt) is carries_schema
+    # the method changes what is sent, never the prompt hash a draft records (the templates' hash)
+    assert drafted.lesson.provenance.prompt_hash == OpenAIBackend.prompt_hash(None)
+
+
+def test_the_checks_run_once_and_travel_with_the_draft(openai_env, library):  # type: ignore[no-untyped-def]
+    from generator.drafting.service import assemble, check_lesson
+
+    s = load_settings()
+    req = build_request(library, "vn-dcf-2025", "4.2", 1, "elderly", "vi")
+    result = run_sync(make_backend(s, library).adraft(req))
+    assert result.checks is not None and all(c.passed for c in result.checks)
+    again = check_lesson(assemble(library, req, result), library, s)
+    assert [(c.name, c.passed) for c in result.checks] == [(c.name, c.passed) for c in again]

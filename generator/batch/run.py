@@ -40,7 +40,7 @@ from generator.batch.plan import Plan, PlannedLesson
 from generator.batch.report import BuildReport, LessonOutcome, ReportStream
 from generator.drafting.backend import DraftRequest, DraftResult, LLMBackend, Meter, SourcePassage, metering
 from generator.drafting.checks import CheckResult
-from generator.drafting.service import Drafted, assemble, build_request, check_lesson
+from generator.drafting.service import Drafted, assemble, build_request, checks_of
 from generator.errors import BackendUnavailableError, HocvuError
 from generator.fsutil import remove_stale_staging, write_text_atomic
 from generator.lesson import Lesson
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 STAGES = ("draft", "render", "submit")
 #: How often a version thread waiting for its render looks whether the build is stopping (seconds).
 STOP_POLL = 0.25
+#: Fewest version threads (see ``BatchRunner.render_slots``).
+VERSION_THREADS = 8
 
 
 class Progress(Protocol):
@@ -195,7 +197,7 @@ class BatchRunner:
         """Assemble, check and cache a draft (in a thread, so the event loop keeps dispatching calls)."""
         lesson = assemble(self.library, req, result, sources_hash)
         lesson.provenance.cache_key = p.cache_key
-        drafted = Drafted(lesson, check_lesson(lesson, self.library, self.settings))
+        drafted = Drafted(lesson, checks_of(result, lesson, self.library, self.settings))
         if not drafted.passed and result.usage.calls:
             # Not done: the next run asks the model again (unless it accepts failed lessons). A draft made
             # without a model (the offline composer) would come out the same, so it is kept as before.
@@ -322,8 +324,11 @@ class BatchRunner:
             remove_stale_staging(lesson_dir(self.outputs, p.id))
 
     def render_slots(self) -> int:
-        """Lessons rendered and recorded at once: two per render worker, so a worker never waits."""
-        return 2 * max(1, self.render_workers)
+        """Lessons rendered and recorded at once: two per render worker, so a worker never waits, and at
+        least ``VERSION_THREADS``: recording a version is mostly waiting on fsync and the store's commit,
+        which threads overlap (with 2 slots of ~50 ms each a build records at most ~40 lessons a second,
+        below the 64 a second that 64 calls in flight at 1 s latency bring)."""
+        return max(2 * max(1, self.render_workers), VERSION_THREADS)
 
     async def arun(self, plan: Plan, concurrency: int) -> BuildReport:
         """Run every lesson of ``plan`` whose status is 'generate'."""

@@ -16,6 +16,7 @@ from generator.schema import Competence, Descriptor, Framework, TargetGroup
 
 if TYPE_CHECKING:
     from generator.config import Settings
+    from generator.drafting.checks import CheckResult
     from generator.frameworks import Library
 
 
@@ -78,6 +79,9 @@ class DraftResult:
     cost_usd: float = 0.0
     attempts: int = 1
     notes: list[str] = field(default_factory=list)
+    #: The quality checks' results on this draft when the backend already ran them (to re-ask the model):
+    #: the caller uses them instead of running every check a second time. None: not run.
+    checks: list[CheckResult] | None = None
 
 
 @runtime_checkable

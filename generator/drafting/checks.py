@@ -416,6 +416,12 @@ def run_checks(lesson: Lesson, ctx: CheckContext) -> list[CheckResult]:
 def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str]) -> list[CheckResult]:
     """The checks a freshly drafted lesson fails (before it has an identity), so a model can be re-asked
     with their messages."""
+    return [c for c in draft_checks(draft, req, link_allow) if not c.passed]
+
+
+def draft_checks(draft: LessonDraft, req: DraftRequest, link_allow: list[str]) -> list[CheckResult]:
+    """Every check's result on a freshly drafted lesson, judged as ``check_lesson`` will judge it once
+    assembled (same framework, group, allowed links, retrieved passages and cited sources)."""
     from generator.lesson import Provenance, SourceCitation
 
     cited = set(draft.cited_source_ids())  # listed as assembly will list them, so only the text is judged
@@ -425,7 +431,7 @@ def draft_failures(draft: LessonDraft, req: DraftRequest, link_allow: list[str])
                              provenance=Provenance(backend="-", model="-", prompt_hash="-", framework_hash="-",
                                                    group_hash="-", retrieved=[p.id for p in req.passages]))
     ctx = CheckContext(req.framework, req.group, link_allow, [p.id for p in req.passages])
-    return [c for c in run_checks(lesson, ctx) if not c.passed]
+    return run_checks(lesson, ctx)
 
 # The fitness checks' messages and names (register, modality, new actions, taught objectives, safe narration,
 # plausible distractors); the checks themselves are registered in generator.registry.

@@ -7,8 +7,11 @@ words in an error message: a 400 or 422 to a method means the server lacks it, a
 (no JSON object, no tool call) means the server ignored ``response_format``. Transport retries (429, 5xx,
 connection errors, with backoff honouring Retry-After) are the OpenAI SDK's own; every request has a
 total deadline that a slow or trickling server cannot stretch, and every request and its tokens are
-counted (``backend.Meter``), failed ones included. A reply that fails validation or the quality checks is
-sent back with the errors and asked again, a bounded number of times.
+counted (``backend.Meter``), failed ones included, and waits its turn under the settings' requests and
+tokens per minute (``generator.drafting.ratelimit``). Replies are validated and checked in a helper
+thread, so the event loop keeps dispatching calls; the checks' results travel with the draft. A reply
+that fails validation or the quality checks is sent back with the errors and asked again, a bounded
+number of times.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from generator.drafting.backend import (
     metering,
 )
 from generator.drafting.prompts import LANGUAGE_NAMES, PromptSet, fence
+from generator.drafting.ratelimit import ModelRateLimit, usage_of
 from generator.errors import (
     BackendError,
     BackendUnavailableError,
@@ -59,9 +63,10 @@ KEY_HELP = (
 class ChecksFailedError(ValueError):
     """A schema-valid draft that fails quality checks (the model is re-asked with the messages)."""
 
-    def __init__(self, draft: LessonDraft, message: str) -> None:
+    def __init__(self, draft: LessonDraft, message: str, checks: list[Any] | None = None) -> None:
         super().__init__(message)
         self.draft = draft
+        self.checks = checks
 
 
 def lesson_schema() -> dict[str, Any]:
@@ -136,6 +141,32 @@ class _DeadlineTransport:
         await self.inner.aclose()
 
 
+class _RateLimitTransport:
+    """An httpx transport that sends each request when the requests- and tokens-per-minute limit allows,
+    and settles its tokens with the usage in the answer (see ``generator.drafting.ratelimit``)."""
+
+    def __init__(self, inner: Any, limit: ModelRateLimit) -> None:
+        self.inner = inner
+        self.limit = limit
+
+    async def handle_async_request(self, request: Any) -> Any:
+        """Wait for the limit, send, settle."""
+        size = len(request.content)
+        taken = await self.limit.acquire(size)
+        usage = None
+        try:
+            response = await self.inner.handle_async_request(request)
+            if response.status_code == 200:
+                usage = usage_of(await response.aread())
+        finally:
+            self.limit.settle(taken, size, usage)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.inner.aclose()
+
+
 class OpenAIBackend(Backend):
     """Drafts through any OpenAI-compatible chat-completions server."""
 
@@ -160,6 +191,9 @@ class OpenAIBackend(Backend):
         self.transport_wrapper: Callable[[Any], Any] | None = None
         self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
         self._detecting: asyncio.Lock | None = None
+        self._judges: Any = None  # the helper thread that validates and checks replies
+        #: Requests and tokens per minute from the settings (None: no limit).
+        self.rate_limit = ModelRateLimit.from_settings(settings)
 
     # -- what it is, before one exists -----------------------------------------------------------
     @classmethod
@@ -197,8 +231,10 @@ class OpenAIBackend(Backend):
 
             s = self.settings
             transport: Any = _DeadlineTransport(httpx.AsyncHTTPTransport(), s.timeout)
-            if self.transport_wrapper is not None:
+            if self.transport_wrapper is not None:  # a deployment's shared limit replaces this process's
                 transport = self.transport_wrapper(transport)
+            elif self.rate_limit is not None:
+                transport = _RateLimitTransport(transport, self.rate_limit)
             self._chat = ChatOpenAI(
                 model=self.model,
                 api_key=s.openai_api_key,
@@ -329,16 +365,33 @@ class OpenAIBackend(Backend):
         return (usage.input_tokens * price.get("input", 0.0) + usage.output_tokens * price.get("output", 0.0)) / 1e6
 
     # -- the re-ask loop ------------------------------------------------------------------------
-    async def _structured(self, prompt: Any, limits: Limits, accept: Any = None) -> tuple[LessonDraft, Usage, int]:
+    async def _structured(self, prompt: Any, limits: Limits,
+                          accept: Any = None) -> tuple[LessonDraft, Usage, int, list[Any] | None]:
         """Call, validate against the schema and the limits and the quality checks, and re-ask with the
-        errors (bounded). ``prompt(schema_hint)`` gives the system and user messages. A lesson that is
-        valid but still fails checks after the last re-ask is returned as it is: it is recorded with its
-        failing checks, never lost. The usage counts every request, failed and retried ones included."""
+        errors (bounded). ``prompt(schema_hint)`` gives the system and user messages; ``accept(draft)``
+        returns the draft and its checks' results or raises. A lesson that is valid but still fails checks
+        after the last re-ask is returned as it is: it is recorded with its failing checks, never lost.
+        The usage counts every request, failed and retried ones included."""
         with metering() as meter:
-            draft, attempt = await self._ask(prompt, limits, accept)
-        return draft, meter.usage(), attempt
+            draft, attempt, checks = await self._ask(prompt, limits, accept)
+        return draft, meter.usage(), attempt, checks
 
-    async def _ask(self, prompt: Any, limits: Limits, accept: Any) -> tuple[LessonDraft, int]:
+    async def _judge(self, data: Any, limits: Limits, accept: Any) -> tuple[LessonDraft, list[Any] | None]:
+        """Validate a reply and run the checks in a helper thread: they cost tens of milliseconds of CPU
+        that the event loop needs to keep 64 calls in flight."""
+
+        def judge() -> tuple[LessonDraft, list[Any] | None]:
+            draft = LessonDraft.model_validate(data, context=limits.context())
+            return accept(draft) if accept is not None else (draft, None)  # type: ignore[no-any-return]
+
+        if self._judges is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # One thread: the checks hold the GIL anyway, and each pool thread costs a malloc arena.
+            self._judges = ThreadPoolExecutor(1, thread_name_prefix="hocvu-checks")
+        return await asyncio.get_running_loop().run_in_executor(self._judges, judge)
+
+    async def _ask(self, prompt: Any, limits: Limits, accept: Any) -> tuple[LessonDraft, int, list[Any] | None]:
         from langchain_core.messages import AIMessage, HumanMessage
 
         method, out = await self._first(prompt)
@@ -355,16 +408,14 @@ class OpenAIBackend(Backend):
             reply = _reply_text(raw, data)
             if error is None and data is not None:
                 try:
-                    draft = LessonDraft.model_validate(data, context=limits.context())
-                    if accept is not None:
-                        draft = accept(draft)
-                    return draft, attempt
+                    draft, checks = await self._judge(data, limits, accept)
+                    return draft, attempt, checks
                 except (ValidationError, ValueError) as exc:
                     error = exc
             problem = _problems(error)
             attempts.append({"attempt": attempt, "error": problem, "reply": reply[:2000]})
             if isinstance(error, ChecksFailedError) and attempt == self.settings.max_reasks + 1:
-                return error.draft, attempt
+                return error.draft, attempt, error.checks
             messages += [
                 AIMessage(reply or "(empty reply)"),
                 HumanMessage(
@@ -396,24 +447,27 @@ class OpenAIBackend(Backend):
         return render
 
     def _fitness(self, req: DraftRequest) -> Any:
-        """A validator that refuses a draft failing the quality checks, with their messages."""
-        from generator.drafting.checks import draft_failures
+        """A validator that refuses a draft failing the quality checks, with their messages; an accepted
+        draft comes with every check's result (the build records them without running them again)."""
+        from generator.drafting.checks import draft_checks
 
-        def accept(draft: LessonDraft) -> LessonDraft:
-            failed = draft_failures(draft, req, self.settings.link_allow)
+        def accept(draft: LessonDraft) -> tuple[LessonDraft, list[Any]]:
+            checks = draft_checks(draft, req, self.settings.link_allow)
+            failed = [c for c in checks if not c.passed]
             if failed:
-                raise ChecksFailedError(draft, "; ".join(f"check '{c.name}' failed: {c.message}" for c in failed))
-            return draft
+                raise ChecksFailedError(draft, "; ".join(f"check '{c.name}' failed: {c.message}" for c in failed),
+                                        checks)
+            return draft, checks
 
         return accept
 
     async def adraft(self, request: DraftRequest) -> DraftResult:
         """Draft one lesson through the model."""
-        draft, usage, attempts = await self._structured(self._prompt(request, "lesson"), request.limits,
-                                                        self._fitness(request))
+        draft, usage, attempts, checks = await self._structured(self._prompt(request, "lesson"), request.limits,
+                                                                self._fitness(request))
         return DraftResult(draft=draft, backend=self.name, model=self.model,
                            prompt_hash=self.prompts.hash("system", "lesson"), usage=usage,
-                           cost_usd=self._cost(usage), attempts=attempts)
+                           cost_usd=self._cost(usage), attempts=attempts, checks=checks)
 
     async def arevise(self, request: RevisionRequest) -> DraftResult:
         """Regenerate one section (or all) following the comments; other sections stay byte-identical."""
@@ -425,17 +479,17 @@ class OpenAIBackend(Backend):
 
         fitness = self._fitness(req)
 
-        def accept(draft: LessonDraft) -> LessonDraft:
+        def accept(draft: LessonDraft) -> tuple[LessonDraft, list[Any]]:
             if request.section != "all":
                 merged = dict(keep)
                 merged[request.section] = draft.draft_part()[request.section]
                 draft = LessonDraft.model_validate(merged, context=req.limits.context())
             return fitness(draft)  # type: ignore[no-any-return]
 
-        draft, usage, attempts = await self._structured(prompt, req.limits, accept)
+        draft, usage, attempts, checks = await self._structured(prompt, req.limits, accept)
         return DraftResult(draft=draft, backend=self.name, model=self.model,
                            prompt_hash=self.prompts.hash("system", "revise"), usage=usage,
-                           cost_usd=self._cost(usage), attempts=attempts)
+                           cost_usd=self._cost(usage), attempts=attempts, checks=checks)
 
 
 def prompt_values(req: DraftRequest, link_allow: list[str], schema_hint: str = "") -> dict[str, Any]:

@@ -104,4 +104,10 @@ async def adraft_lesson(lib: Library, settings: Settings, backend: LLMBackend, r
     """Draft, assemble and check one lesson."""
     result = await backend.adraft(req)
     lesson = assemble(lib, req, result, sources_hash)
-    return Drafted(lesson, check_lesson(lesson, lib, settings))
+    return Drafted(lesson, checks_of(result, lesson, lib, settings))
+
+
+def checks_of(result: DraftResult, lesson: Lesson, lib: Library, settings: Settings) -> list[CheckResult]:
+    """The checks' results on a drafted lesson: those its backend already ran on the same draft, else
+    ``check_lesson``'s (every check costs CPU a batch build's event loop needs for its calls)."""
+    return list(result.checks) if result.checks is not None else check_lesson(lesson, lib, settings)

@@ -242,7 +242,7 @@ def _run_one(ctx: _Context, payload: dict[str, Any], p: Any, store: Any) -> tupl
     backend = make_backend(settings, library, name, model)
     if hasattr(backend, "transport_wrapper"):  # a backend that calls a server: the shared limit applies
         js = ctx.job_settings
-        limit = SharedLimit(ctx.redis, js.model_concurrency, js.model_rate)
+        limit = SharedLimit.for_settings(ctx.redis, settings, js.model_concurrency, js.model_rate)
         backend.transport_wrapper = lambda inner: SharedLimitTransport(inner, limit)
     retrieve = None
     if spec.sources:
