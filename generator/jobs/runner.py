@@ -125,7 +125,8 @@ def run_job(job: Job, queue: JobQueue, settings: Settings, library: Library, sto
         return "cancelled"
     watcher.start()
     try:
-        report = run_build(plan, library, settings, store, job.created_by, job.spec.concurrency, progress)
+        report = run_build(plan, library, settings, store, job.created_by, job.spec.concurrency, progress,
+                           executor=job.executor)
     except (asyncio.CancelledError, KeyboardInterrupt):
         done.set()
         watcher.join()
