@@ -217,7 +217,7 @@ class CeleryExecutor:
 
     def _watch(self, redis: Any, replies: str, started: set[tuple[str, str, str]],
                answered: set[tuple[str, str, str]]) -> None:
-        out = [i for i in list(self._payloads) if i not in answered]
+        out = [i for i in self._payloads.copy() if i not in answered]  # copy: atomic under the GIL
         if not out:
             return
         pipe = redis.pipeline(transaction=False)

@@ -32,7 +32,10 @@ class JobSettings(BaseSettings):
     #: delivered again; longer than the slowest lesson, or a slow lesson is started twice (harmless: the
     #: second waits on the lesson's lock, then finds it done).
     celery_visibility: float = Field(default=3600.0, ge=5)
-    #: Times a lesson task is retried after its model server was unavailable.
+    #: Lessons a job's build renders and records at once on another executor than ``local`` (their
+    #: renders run on the workers; each lesson holds a thread of the build while it waits).
+    remote_renders: int = Field(default=8, ge=1, le=256)
+    #: Times a draft task is retried after its model server was unavailable.
     task_retries: int = Field(default=3, ge=0, le=10)
 
     @field_validator("executor")
