@@ -277,6 +277,9 @@ class CeleryExecutor:
 
         if self._closed:
             raise asyncio.CancelledError
+        # The runner has the draft now (cached on disk when it passed its checks): its result in Redis is
+        # dropped, so --force, or a draft that failed its checks, asks the model again next time.
+        self._redis.delete(result_key("draft", job.key))
         answer = await self._call(("render", job.key, folder_tag(job.folder)), {"job": asdict(job)})
         if "error" in answer:
             raise remote_error(answer, "render")
