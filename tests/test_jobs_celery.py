@@ -304,3 +304,20 @@ def test_an_unknown_executor_is_a_one_line_error(workspace):  # type: ignore[no-
                             cwd=workspace, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "kubernetes" in result.stderr + result.stdout and "celery" in result.stderr + result.stdout
+
+
+def test_a_running_tasks_lock_is_renewed_past_its_ttl_and_lapses_when_let_go(workspace, redis_url, monkeypatch):  # type: ignore[no-untyped-def]
+    import redis
+
+    from generator.config import load_settings
+    from generator.jobs import celery_tasks
+    from generator.jobs.settings import JobSettings
+
+    monkeypatch.setattr(celery_tasks, "LOCK_TTL", 1.0)
+    ctx = celery_tasks.configure(load_settings(workspace), JobSettings(redis_url=redis_url))
+    client = redis.Redis.from_url(redis_url)
+    lock = ctx.hold("hocvu:lock:test")  # taken in this thread, renewed by the keeper thread
+    time.sleep(2.5)
+    assert client.exists("hocvu:lock:test"), "a task running longer than the lock's TTL lost its lock"
+    ctx.let_go(lock)
+    assert not client.exists("hocvu:lock:test")

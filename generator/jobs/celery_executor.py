@@ -41,7 +41,7 @@ TASKS = {"draft": "hocvu.draft", "render": "hocvu.render"}
 #: How long results and replies stay in Redis (seconds): a takeover within it reuses finished drafts.
 KEEP = 24 * 3600
 #: A task's lock lapses this long after its worker stopped renewing it (killed): its task is sent again.
-LOCK_TTL = 10.0
+LOCK_TTL = 15.0
 #: How often the executor looks at the locks of the tasks it waits for (seconds).
 WATCH_EVERY = 1.0
 #: Longest wait, when a build stops, for renders already running to end (their folders are then removed).

@@ -87,7 +87,9 @@ class WorkerContext:
 
     def hold(self, name: str) -> Any:
         """Take the task's lock (waiting while another worker holds it); renewed until ``let_go``."""
-        lock = self.redis.lock(name, timeout=LOCK_TTL, blocking_timeout=None)
+        # thread_local=False: the keeper thread renews it (redis-py keeps the token per thread by default,
+        # and a renewal from another thread would fail, the lock lapse, and the task be sent again)
+        lock = self.redis.lock(name, timeout=LOCK_TTL, blocking_timeout=None, thread_local=False)
         lock.acquire()
         with self._lock:
             self._held[id(lock)] = lock
@@ -105,7 +107,7 @@ class WorkerContext:
     def keep_locks(self) -> None:
         """Thread: renew every held lock a few times per ``LOCK_TTL`` (one thread for all tasks)."""
         while True:
-            time.sleep(LOCK_TTL / 4)
+            time.sleep(LOCK_TTL / 5)
             with self._lock:
                 held = list(self._held.values())
             for lock in held:
