@@ -231,10 +231,9 @@ def test_cancelling_a_celery_job_keeps_whole_versions_only(workspace, redis_url,
     finally:
         _stop(worker)
     assert ended.state == "cancelled", (ended.error, (tmp_path / "w.log").read_text(errors="replace")[-2000:])
-    statuses = [x["status"] for x in (ended.report or {}).get("lessons", [])]
-    assert "not_attempted" in statuses and "generated" in statuses
+    assert (ended.report or {}).get("cancelled") is True  # the same partial report as a local job's
     folders = sorted((workspace / "outputs" / "drafts").glob("*/v*"))
-    assert len(folders) == statuses.count("generated") < LESSONS
+    assert 2 <= len(folders) < LESSONS
     assert not list((workspace / "outputs" / "drafts").glob("*/.incoming-*"))
     for f in folders:
         assert [v.number for v in store.versions(f.parent.name)] == [1]
