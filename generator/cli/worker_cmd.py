@@ -19,8 +19,8 @@ def worker(
         "else local.")] = None,
     once: Annotated[bool, typer.Option("--once", help="Run the queued jobs, then exit when the queue is "
                                        "empty (local executor).")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Celery only: lesson tasks "
-                                             "this machine runs at once.")] = 2,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Celery only: draft and "
+                                             "render tasks this machine runs at once.")] = 2,
     parent: Annotated[Optional[int], typer.Option(  # noqa: UP045
         "--parent-pid", hidden=True, help="Stop when this process ends (hocvu serve sets it).")] = None,
 ) -> None:
