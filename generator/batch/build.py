@@ -99,7 +99,8 @@ def load_build_spec(path: Path) -> tuple[BatchSpec, str | None]:
         raise DataError("{path}: no such batch spec; give the path of a .yaml file", path=path)
     node, data = _compose(path)
     if not isinstance(data, dict):
-        raise DataError("{path}: the file must hold a {name} mapping", path=path, name="BatchSpec")
+        raise DataError("{path}: a batch spec is a YAML mapping (name, framework, groups, …); see "
+                        "generator/batch/demo.yaml", path=path)
     data = dict(data)
     executor = data.pop("executor", None)
     if executor is not None:

@@ -117,8 +117,10 @@ def remote_error(answer: dict[str, Any], kind: str) -> HocvuError:
         exc = cls.__new__(cls)
         HocvuError.__init__(exc, err["msgid"], **err.get("params", {}))
         return exc
-    fallback = BackendError if kind == "draft" else RenderError
-    return fallback("{problem}", problem=f"{err.get('type', 'Error')}: {err.get('msgid', '')}")
+    problem = f"{err.get('type', 'Error')}: {err.get('msgid', '')}"
+    if kind == "draft":
+        return BackendError("a Celery worker failed to draft the lesson: {problem}", problem=problem)
+    return RenderError("a Celery worker failed to render the lesson: {problem}", problem=problem)
 
 
 class CeleryExecutor:
