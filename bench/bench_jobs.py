@@ -1,15 +1,16 @@
 """Job benchmarks (issue 14), against a Redis of our own (Debian's redis-server on a free loopback port):
 
 1. The same 96-lesson offline job (2 groups × 24 competences × 2 levels, handout + page) through the local
-   worker, one Celery worker and two Celery workers (2 lesson tasks at once each).
-2. A simulated national batch: ~1,000 lessons against the loopback model server answering each call after
-   2 s, 64 calls in flight shared across 2 Celery workers (32 task threads each): wall time against the
-   ideal 1,000 × 2 s ÷ 64.
+   worker, one Celery worker and two Celery workers (``--tasks`` draft/render tasks at once each, 2).
+2. A simulated national batch: 1,008 lessons (``--national-groups`` 3 × 24 competences × 7 levels × vi/en)
+   against the loopback model server answering each call after 2 s, 64 calls in flight shared across
+   2 Celery workers (32 task threads each): wall time against the ideal lessons × 2 s ÷ 64.
 
 Each run: fresh workspace, workers started and warmed up by a one-lesson job first, then the job timed from
-enqueue until the worker records its end.
+enqueue until the worker records its end. The job's build runs in the coordinator of the worker that
+claimed it; its drafts and renders go to every Celery worker (``generator.jobs.celery_executor``).
 
-    .venv/bin/python bench/bench_jobs.py [--only offline,national] [--no-write]
+    .venv/bin/python bench/bench_jobs.py [--only offline,national] [--tasks 2] [--national-groups 3] [--no-write]
 """
 
 from __future__ import annotations
@@ -124,12 +125,12 @@ def _run(spec: dict[str, Any], executor: str, workers: int, concurrency: int, re
     return seconds, job, ws
 
 
-def bench_offline(redis_url: str) -> str:
+def bench_offline(redis_url: str, tasks: int = 2) -> str:
     rows = []
     results: dict[str, float] = {}
     for label, executor, workers in (("local worker", "local", 1), ("1 Celery worker", "celery", 1),
                                      ("2 Celery workers", "celery", 2)):
-        seconds, job, ws = _run(OFFLINE, executor, workers, 2, redis_url)
+        seconds, job, ws = _run(OFFLINE, executor, workers, tasks, redis_url)
         totals = (job.report or {}).get("totals", {})
         assert job.state == "done", (label, job.error)
         results[label] = seconds
@@ -141,12 +142,12 @@ def bench_offline(redis_url: str) -> str:
     return ("### The same 96-lesson offline job, three ways\n\n"
             "Job: 2 groups × 24 competences × levels 1-2 × vi, formats handout + page, offline backend; timed "
             "from enqueue to the job's end, workers started and warmed up by a one-lesson job first. Celery "
-            "workers run 2 lesson tasks at once each.\n\n"
+            f"workers run {tasks} draft/render tasks at once each.\n\n"
             "| executor | wall time | lessons | per lesson |\n|---|---|---|---|\n" + "\n".join(rows) +
             f"\n\nSpeed relative to the local worker — {ratios}.\n")
 
 
-def bench_national(redis_url: str) -> str:
+def bench_national(redis_url: str, groups: int = 3) -> str:
     sys.path.insert(0, str(REPO))
     from functools import lru_cache
 
@@ -169,7 +170,8 @@ def bench_national(redis_url: str) -> str:
     with OpenAIServer(LessonFactory(templates, make), latency=LATENCY) as srv:
         extra = {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": srv.base_url, "HOCVU_MODEL": "bench-model",
                  "HOCVU_MODEL_CONCURRENCY": str(IN_FLIGHT), "HOCVU_TIMEOUT": "60"}
-        seconds, job, ws = _run(NATIONAL, "celery", 2, IN_FLIGHT // 2, redis_url, extra)
+        spec = NATIONAL | {"groups": list(NATIONAL["groups"])[:groups]}  # type: ignore[call-overload]
+        seconds, job, ws = _run(spec, "celery", 2, IN_FLIGHT // 2, redis_url, extra)
         calls = srv.calls
     totals = (job.report or {}).get("totals", {})
     n = totals.get("planned", 0)
@@ -177,7 +179,7 @@ def bench_national(redis_url: str) -> str:
     shutil.rmtree(ws, ignore_errors=True)
     ratio = seconds / ideal if ideal else 0.0
     return ("### A simulated national batch\n\n"
-            f"{n} lessons (3 groups × 24 competences × levels 1-7 × vi/en, page only) against the loopback "
+            f"{n} lessons ({groups} group(s) × 24 competences × levels 1-7 × vi/en, page only) against the loopback "
             f"model server answering each call after {LATENCY:g} s; 2 Celery workers with {IN_FLIGHT // 2} "
             f"task threads each, {IN_FLIGHT} model calls in flight shared through Redis "
             f"(`HOCVU_MODEL_CONCURRENCY={IN_FLIGHT}`).\n\n"
@@ -191,6 +193,9 @@ def bench_national(redis_url: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--only", default="offline,national", help="comma-separated parts to run")
+    parser.add_argument("--tasks", type=int, default=2, help="offline part: tasks at once per Celery worker")
+    parser.add_argument("--national-groups", type=int, default=3, choices=(1, 2, 3),
+                        help="national part: groups (336 lessons each)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     parts = set(args.only.split(","))
@@ -199,9 +204,9 @@ def main() -> None:
     sections = []
     try:
         if "offline" in parts:
-            sections.append(bench_offline(url))
+            sections.append(bench_offline(url, args.tasks))
         if "national" in parts:
-            sections.append(bench_national(url))
+            sections.append(bench_national(url, args.national_groups))
     finally:
         redis_proc.terminate()
         redis_proc.wait(10)

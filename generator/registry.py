@@ -241,6 +241,7 @@ images: Registry[Callable[[Settings], ImageBackend]] = Registry("images", N_("im
 #: Executors that run a batch build's drafting and rendering work: name -> factory.
 executors: Registry[Any] = Registry("executors", N_("executor"), {
     "local": "generator.batch.executor:make_local",
+    "celery": "generator.jobs.celery_executor:make_celery",
 })
 
 REGISTRIES: dict[str, Registry[Any]] = {

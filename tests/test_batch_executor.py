@@ -115,6 +115,23 @@ def test_an_unknown_executor_names_the_registered_ones(workspace):
         make_executor("celery-typo", ctx)
 
 
+def test_celery_is_registered_like_local_and_says_what_to_do_without_redis(workspace, monkeypatch):
+    from generator.errors import ConfigError
+    from generator.jobs.celery_executor import CeleryExecutor
+
+    assert {"local", "celery"} <= set(executors.names())
+    monkeypatch.setenv("HOCVU_REDIS_URL", "redis://127.0.0.1:9/0")  # nothing listens on the discard port
+    settings, library = load_settings(workspace), Library(workspace)
+    runs = make_executor("celery", ExecutorContext(library, settings, make_backend(settings, library, "offline")))
+    assert isinstance(runs, CeleryExecutor)
+
+    async def start() -> None:
+        await runs.start(asyncio.Semaphore(1))
+
+    with pytest.raises(ConfigError, match="redis-server or set HOCVU_REDIS_URL"):
+        asyncio.run(start())
+
+
 def test_a_stopped_build_cancels_its_work_at_the_executor_and_leaves_no_staging(workspace):
     with ReviewStore.open(load_settings(workspace)) as store:
         settings, library, plan = _plan(workspace, store)

@@ -86,6 +86,31 @@ def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewSto
     return asyncio.run(runner.arun(plan, concurrency))
 
 
+def load_build_spec(path: Path) -> tuple[BatchSpec, str | None]:
+    """Read a batch spec file: the spec, and the executor it names (``executor: celery``; None when it
+    names none). DataError with file, line and field; an unknown executor lists the registered ones."""
+    from pydantic import ValidationError
+
+    from generator import registry
+    from generator.errors import DataError
+    from generator.yamlio import compose_text, describe_validation, read_limited, to_nfc
+
+    if not path.is_file():
+        raise DataError("{path}: no such batch spec; give the path of a .yaml file", path=path)
+    node, data = compose_text(read_limited(path), str(path))
+    if not isinstance(data, dict):
+        raise DataError("{path}: a batch spec is a YAML mapping (name, framework, groups, …); see "
+                        "generator/batch/demo.yaml", path=path)
+    data = dict(data)
+    executor = data.pop("executor", None)
+    if executor is not None:
+        registry.executors.get(str(executor))  # NotFoundError listing the registered executors
+    try:
+        return BatchSpec.model_validate(to_nfc(data)), executor
+    except ValidationError as exc:
+        raise DataError(describe_validation(path, node, exc)) from exc
+
+
 def demo_spec() -> BatchSpec:
     """The demo batch: elderly and farmers × 2.3, 4.2, 6.2 × level 1 × Vietnamese, all formats."""
     from generator.batch.spec import load_spec

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from generator.batch.executor import RenderJob
+    from generator.config import Settings
 
 #: How often a worker checks that the build which started it still runs (seconds).
 WATCH_INTERVAL = 0.5
@@ -15,12 +17,11 @@ WATCH_INTERVAL = 0.5
 
 def render_job(job: RenderJob) -> dict[str, Any]:
     """Render a lesson into ``job.folder``; returns {'files': {format: name}, 'notes': [...], 'timings': {...}}."""
-    from generator.config import load_settings
     from generator.lesson import Lesson
     from generator.render import render_lesson
     from generator.schema import TargetGroup
 
-    settings = load_settings(Path(job.workspace), **job.settings)
+    settings = _settings(job.workspace, tuple(sorted(job.settings.items())))
     lesson = Lesson.model_validate_json(job.lesson_json)
     group = TargetGroup.model_validate_json(job.group_json)
     result = render_lesson(lesson, group, Path(job.folder), list(job.formats), settings)
@@ -29,6 +30,14 @@ def render_job(job: RenderJob) -> dict[str, Any]:
         "notes": list(result.notes),
         "timings": dict(result.timings),
     }
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(workspace: str, items: tuple[tuple[str, Any], ...]) -> Settings:
+    """The render settings, read once per workspace and overrides in a worker process (not per lesson)."""
+    from generator.config import load_settings
+
+    return load_settings(Path(workspace), **dict(items))
 
 
 def warm_up() -> bool:

@@ -202,7 +202,7 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
 
 def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, workers: int | None,
          backend: str | None, accept_failed: bool = False, stop_after: int | None = None,
-         retry_failed: bool = False, progress_every: float = 5.0) -> tuple[Any, Any]:
+         retry_failed: bool = False, progress_every: float = 5.0, executor: str = "local") -> tuple[Any, Any]:
     from generator.batch.build import plan_build, run_build
     from generator.batch.run import render_workers_default
     from generator.review.store import ReviewStore, default_author
@@ -226,7 +226,7 @@ def _run(spec: BatchSpec, dry_run: bool, concurrency: int | None, force: bool, w
             report = run_build(plan, library, settings, store, default_author(settings),
                                spec.concurrency if concurrency is None else concurrency, progress,
                                render_workers=workers if workers is not None else render_workers_default(),
-                               force=force, accept_failed=accept_failed, stop_after=stop)
+                               force=force, accept_failed=accept_failed, stop_after=stop, executor=executor)
         return plan, report
     finally:
         if store is not None:
@@ -267,20 +267,37 @@ def build(
         float, typer.Option("--progress-every", min=0.1, help="Without a terminal, seconds between the "
                                                               "progress lines written to stderr.")
     ] = 5.0,
+    executor: Annotated[
+        Optional[str], typer.Option("--executor", "-e", help="Where drafting and rendering run: local (this "  # noqa: UP045
+                                    "machine) or celery (the Celery workers of `hocvu worker --executor celery`); "
+                                    "default: the spec's executor, else HOCVU_EXECUTOR, else local.")
+    ] = None,
 ) -> None:
     """Build every lesson a batch spec names; unchanged lessons are skipped, a rerun resumes.
 
     Exits 3 when a lesson failed, failed its checks, or was not attempted."""
-    from generator.batch.spec import load_spec
+    from generator.batch.build import load_build_spec
 
     if retry_failed and (accept_failed or force):
         raise typer.BadParameter("--retry-failed cannot go with --accept-failed or --force; choose one")
-    _, report = _run(load_spec(spec_file), dry_run, concurrency, force, workers, backend, accept_failed,
-                     stop_after, retry_failed, progress_every)
+    spec, named = load_build_spec(spec_file)
+    _, report = _run(spec, dry_run, concurrency, force, workers, backend, accept_failed,
+                     stop_after, retry_failed, progress_every, _executor(executor or named))
     if report is not None:
         _print_report(report, getattr(report, "path", None))
         if not report.ok:
             raise typer.Exit(3)
+
+
+def _executor(chosen: str | None) -> str:
+    """The executor: the one asked for, else HOCVU_EXECUTOR, else local (a registered name, or exit 2)."""
+    import os
+
+    from generator import registry
+
+    name = chosen or os.environ.get("HOCVU_EXECUTOR") or "local"
+    registry.executors.get(name)  # NotFoundError (exit 2) listing the registered executors
+    return name
 
 
 def demo() -> None:

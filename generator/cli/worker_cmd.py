@@ -19,21 +19,21 @@ def worker(
         "else local.")] = None,
     once: Annotated[bool, typer.Option("--once", help="Run the queued jobs, then exit when the queue is "
                                        "empty (local executor).")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Celery only: lesson tasks "
-                                             "this machine runs at once.")] = 2,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Celery only: draft and "
+                                             "render tasks this machine runs at once.")] = 2,
     parent: Annotated[Optional[int], typer.Option(  # noqa: UP045
         "--parent-pid", hidden=True, help="Stop when this process ends (hocvu serve sets it).")] = None,
 ) -> None:
     """Run generation jobs from the queue until stopped (Ctrl+C puts a running job back for the next worker)."""
     from generator.jobs.queue import JobQueue
-    from generator.jobs.settings import EXECUTORS, load_job_settings
+    from generator.jobs.settings import executor_names, load_job_settings
     from generator.jobs.worker import local_runner, work
     from generator.review.store import ReviewStore
 
     job_settings = load_job_settings()
     chosen = executor or job_settings.executor
-    if chosen not in EXECUTORS:
-        err_console().print(f"error: unknown executor {chosen!r}; choose one of: {', '.join(EXECUTORS)}")
+    if chosen not in executor_names():
+        err_console().print(f"error: unknown executor {chosen!r}; choose one of: {', '.join(executor_names())}")
         raise typer.Exit(2)
     settings = State.settings()
     store = ReviewStore.open(settings)
@@ -65,13 +65,15 @@ def _said(job: Any, state: str) -> None:
 
 def _celery(settings: Any, store: Any, queue: Any, job_settings: Any, concurrency: int, once: bool,
             parent: int | None, stop: threading.Event) -> None:
-    """A Celery worker for lesson tasks in the main thread (it handles the signals) and the job
-    coordinator in a thread beside it; when the Celery worker stops, so does the coordinator."""
-    from generator.jobs.celery_executor import celery_runner, run_celery_worker
+    """A Celery worker for draft and render tasks in the main thread (it handles the signals) and, in a
+    thread beside it, a job coordinator: it claims celery jobs and runs their batch build, whose
+    executor sends the lessons' tasks to every Celery worker. When the Celery worker stops, so does
+    the coordinator (its job goes back to the queue for another worker)."""
+    from generator.jobs.celery_tasks import run_celery_worker
     from generator.jobs.queue import worker_name
-    from generator.jobs.worker import work
+    from generator.jobs.worker import local_runner, work
 
-    run = celery_runner(settings, store, job_settings)
+    run = local_runner(settings, store)
     coordinator = threading.Thread(
         target=work, args=(queue, run, job_settings),
         kwargs={"executor": "celery", "stop": stop, "once": once, "parent": parent, "on_job": _said},

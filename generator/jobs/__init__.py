@@ -8,7 +8,8 @@
 * ``spec``: a job spec is a batch spec plus where it runs (``executor: local | celery``).
 * ``runner``: runs one claimed job through the batch build, honouring cancel between lessons.
 * ``worker``: the loop ``hocvu worker`` (and ``hocvu serve``'s own worker process) runs.
-* ``celery_executor``: the job fanned out into lesson tasks on Celery + Redis.
+* ``celery_executor``: the ``celery`` executor (a build's drafts and renders as Celery tasks over Redis);
+  ``celery_tasks``: those tasks, run by ``hocvu worker --executor celery``.
 
 Jobs never run inside the web process: the web app only enqueues, reads and asks to cancel.
 """

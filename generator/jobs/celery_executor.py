@@ -1,105 +1,76 @@
-"""The Celery executor: a job fanned out into one task per lesson, run by Celery workers over Redis.
+"""The ``celery`` executor: a build's drafts and renders fanned out as Celery tasks over Redis.
 
-    hocvu worker --executor celery   (any number, on any machine sharing the store and the outputs folder)
-      ├─ a Celery worker (thread pool) consuming lesson tasks from the queue ``hocvu-lessons``
-      └─ a coordinator thread: claims a celery job from the store, plans it, sends one task per lesson to
-         generate, and writes the job's progress from Redis until every lesson has an outcome
+    hocvu build spec.yaml  /  a job's coordinator           hocvu worker --executor celery (any number)
+      BatchRunner (cache, checks, versions, store)            a Celery worker (thread pool) taking tasks
+        └─ CeleryExecutor ──task hocvu.draft / hocvu.render──▶  from the queue ``hocvu-lessons``
+                          ◀──reply list hocvu:reply:<build>──    one library, backends and event loop
+                                                                 per process, reused by every task
 
-A lesson task is keyed by the lesson's cache key and is idempotent: under the lesson's lock in Redis it
-looks the key up in the store and does nothing when a version with it exists. Tasks are acknowledged
-late (``acks_late``, ``reject_on_worker_lost``), so a worker killed mid-lesson has its task delivered again
-after ``HOCVU_CELERY_VISIBILITY`` seconds; the draft cache means a finished model call is not repeated,
-and a version folder appears only whole and recorded once. A task whose model server was unavailable is
-retried ``HOCVU_TASK_RETRIES`` times with backoff. Model calls of all workers share one limit in Redis
+The runner is the same as for the ``local`` executor: the store and the version folders stay with the
+build's process, so the store still decides every number. Each task is keyed by the lesson's cache key
+(a render also by its staging folder) and is idempotent: under the key's lock in Redis it looks for the
+key's result, and when it is there (a task sent twice, or again after a takeover) it only answers with it,
+so a finished model call is never repeated. Tasks are acknowledged late (``acks_late``,
+``reject_on_worker_lost``); besides, the executor watches the lock of every task it waits for: a task
+that started and whose lock expired without an answer (its worker was killed) is sent again at once,
+without waiting for the broker's visibility timeout. A draft whose model server was unavailable is
+retried ``HOCVU_TASK_RETRIES`` times with backoff; model calls of every worker share the limit in Redis
 (``generator.jobs.ratelimit``), which honours Retry-After for everyone.
-
-Outcomes go to a Redis hash per job (first outcome per lesson wins), stage events to another: the
-coordinator needs no result backend. A coordinator that dies leaves its job silent; another worker takes
-it over after ``HOCVU_STALE_AFTER`` seconds and sends the tasks of lessons without an outcome again.
-
-What this module needs from the batch build (the seam ``generator.batch`` exposes at merge): a runner that
-takes a plan of lessons and objects (library, settings, backend, sink, retrieve, progress) and runs them —
-today ``BatchRunner(...).arun(plan, concurrency)`` with ``write_report`` overridable — plus ``plan_build``,
-``StoreSink.statuses`` and ``make_backend``. Nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
 import time
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+import uuid
 from typing import TYPE_CHECKING, Any
 
-from generator.batch.run import BatchRunner, BuildReport, LessonOutcome
-from generator.errors import ConfigError, HocvuError
+from generator.errors import BackendError, ConfigError, HocvuError, RenderError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from generator.config import Settings
-    from generator.jobs.queue import Job, JobQueue
+    from generator.batch.executor import DraftJob, ExecutorContext, Limiter, RenderJob
+    from generator.drafting.backend import DraftResult
     from generator.jobs.settings import JobSettings
-    from generator.jobs.worker import JobRunner
-    from generator.review.store import ReviewStore
+    from generator.render import RenderResult
 
 QUEUE = "hocvu-lessons"
-TASK = "hocvu.build_lesson"
-#: How long the job's keys stay in Redis after their last write (seconds).
-KEEP = 7 * 24 * 3600
-LOCK_TTL = 30
+TASKS = {"draft": "hocvu.draft", "render": "hocvu.render"}
+#: How long results and replies stay in Redis (seconds): a takeover within it reuses finished drafts.
+KEEP = 24 * 3600
+#: A task's lock lapses this long after its worker stopped renewing it (killed): its task is sent again.
+LOCK_TTL = 15.0
+#: How often the executor looks at the locks of the tasks it waits for (seconds).
+WATCH_EVERY = 1.0
+#: Longest wait, when a build stops, for renders already running to end (their folders are then removed).
+RENDER_WAIT = 30.0
 
 
-def outcomes_key(job_id: int) -> str:
-    """Redis hash: cache key -> the lesson's outcome (JSON)."""
-    return f"hocvu:job:{job_id}:outcomes"
+def result_key(kind: str, key: str, tag: str = "") -> str:
+    """Redis key of a task's result (the task's answer, JSON)."""
+    return f"hocvu:{kind}:{key}:{tag}"
 
 
-def stages_key(job_id: int) -> str:
-    """Redis hash: '<stage>.<event>' -> count."""
-    return f"hocvu:job:{job_id}:stages"
+def lock_key(kind: str, key: str, tag: str = "") -> str:
+    """Redis key of a task's lock, held (and renewed) while a worker runs it."""
+    return f"hocvu:lock:{kind}:{key}:{tag}"
 
 
-def cancel_key(job_id: int) -> str:
-    """Set while the job is being cancelled: tasks not yet started end at once."""
-    return f"hocvu:job:{job_id}:cancel"
+def reply_key(build: str) -> str:
+    """Redis list the tasks of one build answer into."""
+    return f"hocvu:reply:{build}"
 
 
-@dataclass
-class _Context:
-    """What the tasks of this process run with (set by ``configure``)."""
-
-    settings: Settings
-    job_settings: JobSettings
-    app: Any
-    redis: Any
-    store: ReviewStore | None = None
-    #: The library each recent job's tasks use, read once per job and process (frameworks, groups and
-    #: content are a few MB of YAML: reading them per lesson would cost more than drafting it).
-    libraries: dict[int, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def library(self, job_id: int) -> Any:
-        from generator.frameworks import Library
-
-        with self.lock:
-            if job_id not in self.libraries:
-                while len(self.libraries) >= 4:
-                    self.libraries.pop(next(iter(self.libraries)))
-                self.libraries[job_id] = Library(self.settings.workspace)
-            return self.libraries[job_id]
-
-    def review_store(self) -> ReviewStore:
-        if self.store is None:
-            from generator.review.store import ReviewStore
-
-            self.store = ReviewStore.open(self.settings)
-        return self.store
+def stop_key(build: str) -> str:
+    """Set when a build stops: its tasks not yet started answer 'cancelled' at once."""
+    return f"hocvu:stop:{build}"
 
 
-_CONTEXT: _Context | None = None
+def folder_tag(folder: str) -> str:
+    """A render task's tag: the same lesson rendered into another staging folder is another task."""
+    return hashlib.sha256(folder.encode()).hexdigest()[:12]
 
 
 def make_redis(url: str) -> Any:
@@ -116,8 +87,10 @@ def make_redis(url: str) -> Any:
 
 
 def make_app(job_settings: JobSettings) -> Any:
-    """The Celery app over Redis, with the lesson task registered."""
+    """The Celery app over Redis, with the draft and render tasks registered."""
     from celery import Celery
+
+    from generator.jobs import celery_tasks
 
     url = job_settings.redis_url
     app = Celery("hocvu", broker=url, set_as_current=False)
@@ -128,247 +101,232 @@ def make_app(job_settings: JobSettings) -> Any:
         broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
         worker_send_task_events=False, task_send_sent_event=False,
     )
-    app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True,
-             max_retries=job_settings.task_retries)(build_lesson_task)
+    for kind, name in TASKS.items():
+        app.task(name=name, acks_late=True, reject_on_worker_lost=True)(celery_tasks.TASK_FUNCTIONS[kind])
     return app
 
 
-def configure(settings: Settings, job_settings: JobSettings) -> _Context:
-    """Set up this process for the Celery executor: Redis, the app, the settings tasks run with."""
-    global _CONTEXT
-    if _CONTEXT is None or _CONTEXT.settings is not settings:
-        _CONTEXT = _Context(settings, job_settings, make_app(job_settings), make_redis(job_settings.redis_url))
-    return _CONTEXT
+def remote_error(answer: dict[str, Any], kind: str) -> HocvuError:
+    """The error a task answered with, as the same class of hocvu's tree (BackendUnavailableError stays
+    one, so the runner's circuit breaker sees it); an unexpected error as BackendError / RenderError."""
+    import generator.errors as errors
+
+    err = answer["error"]
+    cls = getattr(errors, err.get("type", ""), None)
+    if isinstance(cls, type) and issubclass(cls, HocvuError):
+        exc = cls.__new__(cls)
+        HocvuError.__init__(exc, err["msgid"], **err.get("params", {}))
+        return exc
+    problem = f"{err.get('type', 'Error')}: {err.get('msgid', '')}"
+    if kind == "draft":
+        return BackendError("a Celery worker failed to draft the lesson: {problem}", problem=problem)
+    return RenderError("a Celery worker failed to render the lesson: {problem}", problem=problem)
 
 
-def _context() -> _Context:
-    if _CONTEXT is None:  # pragma: no cover - a task delivered to a process not set up by hocvu
-        raise ConfigError("this Celery worker was not started by `hocvu worker --executor celery`")
-    return _CONTEXT
+class CeleryExecutor:
+    """Drafts and renders on Celery workers; answers come back on one Redis list per build."""
 
+    def __init__(self, ctx: ExecutorContext, job_settings: JobSettings | None = None) -> None:
+        from generator.jobs.settings import load_job_settings
 
-# -- the lesson task ------------------------------------------------------------------------------
-class _RedisProgress:
-    """Stage events of the job's lessons, counted in Redis for the coordinator."""
+        self.ctx = ctx
+        self.job_settings = job_settings or load_job_settings()
+        self.build = uuid.uuid4().hex[:16]
+        self._limiter: Limiter | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._app: Any = None
+        self._redis: Any = None
+        self._futures: dict[tuple[str, str, str], asyncio.Future[dict[str, Any]]] = {}
+        self._payloads: dict[tuple[str, str, str], dict[str, Any]] = {}  # out at the workers (thread-safe dict ops)
+        self._renders_out: set[tuple[str, str, str]] = set()
+        self._stopped = threading.Event()
+        self._listener: threading.Thread | None = None
+        self._closed = False
+        self.resent = 0  # tasks sent again because their worker was lost
 
-    def __init__(self, redis: Any, job_id: int) -> None:
-        self.redis = redis
-        self.key = stages_key(job_id)
+    async def start(self, limiter: Limiter) -> None:
+        """Connect to Redis (ConfigError when it does not answer) and start listening for answers."""
+        self._limiter = limiter
+        self._loop = asyncio.get_running_loop()
+        self._redis = await asyncio.to_thread(make_redis, self.job_settings.redis_url)
+        self._app = make_app(self.job_settings)
+        self._listener = threading.Thread(target=self._listen, name=f"hocvu-celery-{self.build[:6]}", daemon=True)
+        self._listener.start()
 
-    def stage(self, name: str, lesson_id: str, event: str) -> None:
-        self.redis.hincrby(self.key, f"{name}.{event}", 1)
-        self.redis.expire(self.key, KEEP)
+    # -- sending and answering -------------------------------------------------------------------
+    def _send(self, ident: tuple[str, str, str], payload: dict[str, Any]) -> None:
+        self._app.send_task(TASKS[ident[0]], args=[payload], queue=QUEUE)
 
+    async def _call(self, ident: tuple[str, str, str], payload: dict[str, Any]) -> dict[str, Any]:
+        """Send the task (unless its result is there already) and await its answer."""
+        if self._closed:
+            raise asyncio.CancelledError
+        done = self._redis.get(result_key(*ident))
+        if done is not None:  # finished before (a takeover): nothing to send
+            return json.loads(done)  # type: ignore[no-any-return]
+        assert self._loop is not None
+        fut: asyncio.Future[dict[str, Any]] = self._loop.create_future()
+        self._futures[ident] = fut
+        payload = {**payload, "kind": ident[0], "key": ident[1], "tag": ident[2], "build": self.build}
+        self._payloads[ident] = payload
+        if ident[0] == "render":
+            self._renders_out.add(ident)
+        self._send(ident, payload)
+        try:
+            return await fut
+        finally:
+            if self._futures.get(ident) is fut:
+                del self._futures[ident]
+            if ident[0] == "draft" or ident not in self._renders_out:
+                self._payloads.pop(ident, None)
 
-class _TaskRunner(BatchRunner):
-    """A batch runner for one lesson of a job: the job's report is written by its coordinator."""
+    def _answer(self, message: dict[str, Any]) -> None:
+        """On the event loop: resolve the awaiting future (a second answer for the same task is ignored)."""
+        ident = (message["kind"], message["key"], message.get("tag", ""))
+        self._renders_out.discard(ident)
+        if ident not in self._futures:
+            self._payloads.pop(ident, None)
+        fut = self._futures.get(ident)
+        if fut is not None and not fut.done():
+            fut.set_result(message)
 
-    def report_stream(self, report: BuildReport, planned: list[str]) -> Any:
-        from generator.batch.report import ReportStream
-
-        return ReportStream(report, None, planned)  # no file: the coordinator writes the job's report
-
-
-@contextmanager
-def lesson_lock(redis: Any, cache_key: str) -> Iterator[None]:
-    """Hold the lesson's lock across workers while it is built; kept alive while held, gone within
-    ``LOCK_TTL`` seconds when its holder dies."""
-    lock = redis.lock(f"hocvu:lesson:{cache_key}", timeout=LOCK_TTL, blocking_timeout=None)
-    lock.acquire()
-    done = threading.Event()
-
-    def keep() -> None:
-        while not done.wait(LOCK_TTL / 3):
+    def _listen(self) -> None:
+        """Thread: hand each answer to the event loop; every ``WATCH_EVERY`` s send again the tasks whose
+        worker was lost (they started, their lock lapsed, and no answer or result came)."""
+        redis = make_redis(self.job_settings.redis_url)
+        replies = reply_key(self.build)
+        started: set[tuple[str, str, str]] = set()
+        answered: set[tuple[str, str, str]] = set()
+        last = time.monotonic()
+        while not self._stopped.is_set():
             try:
-                lock.reacquire()
-            except Exception:  # noqa: BLE001 - lost (Redis restarted): the store still decides
-                return
+                item = redis.blpop([replies], timeout=0.5)
+                if item is not None:
+                    self._deliver(item[1], answered)
+                if time.monotonic() - last >= WATCH_EVERY:
+                    last = time.monotonic()
+                    self._watch(redis, replies, started, answered)
+            except Exception:  # noqa: BLE001 - Redis away for a moment: look again
+                time.sleep(0.5)
+        redis.close()
 
-    keeper = threading.Thread(target=keep, daemon=True, name=f"hocvu-lock-{cache_key[:8]}")
-    keeper.start()
-    try:
-        yield
-    finally:
-        done.set()
-        keeper.join()
-        try:
-            lock.release()
-        except Exception:  # noqa: BLE001 - it expired: nothing to release
-            pass
+    def _deliver(self, raw: bytes, answered: set[tuple[str, str, str]]) -> None:
+        message = json.loads(raw)
+        answered.add((message["kind"], message["key"], message.get("tag", "")))
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._answer, message)
 
+    def _watch(self, redis: Any, replies: str, started: set[tuple[str, str, str]],
+               answered: set[tuple[str, str, str]]) -> None:
+        out = [i for i in self._payloads.copy() if i not in answered]  # copy: atomic under the GIL
+        if not out:
+            return
+        pipe = redis.pipeline(transaction=False)
+        for ident in out:
+            pipe.exists(lock_key(*ident))
+            pipe.exists(result_key(*ident))
+        flags = pipe.execute()
+        lapsed = []
+        for n, ident in enumerate(out):
+            held, has_result = flags[2 * n], flags[2 * n + 1]
+            if held:
+                started.add(ident)
+            elif ident in started and not has_result:
+                lapsed.append(ident)
+        if not lapsed:
+            return
+        # A task answers before it lets go of its lock: every answer of a lapsed task is in the list now.
+        while (raw := redis.lpop(replies)) is not None:
+            self._deliver(raw, answered)
+        for ident in lapsed:
+            payload = self._payloads.get(ident)
+            if ident in answered or payload is None or self._stopped.is_set():
+                continue
+            started.discard(ident)
+            self.resent += 1
+            self._send(ident, payload)
 
-def _record(redis: Any, job_id: int, cache_key: str, outcome: dict[str, Any]) -> None:
-    key = outcomes_key(job_id)
-    redis.hsetnx(key, cache_key, json.dumps(outcome, ensure_ascii=False))
-    redis.expire(key, KEEP)
+    # -- the Executor seam -----------------------------------------------------------------------
+    async def draft(self, job: DraftJob) -> DraftResult:
+        """Draft on a Celery worker, inside the build's bound on model calls."""
+        from dataclasses import asdict
 
+        from generator.drafting.backend import Meter, current_meter
 
-def build_lesson_task(task: Any, payload: dict[str, Any]) -> str:
-    """Celery task: build one lesson of a job (no-op when a version with its cache key exists)."""
-    from generator.batch.plan import PlannedLesson
-    from generator.batch.sink import StoreSink
+        if self._closed:
+            raise asyncio.CancelledError
+        payload = {"backend": self.ctx.backend.name, "model": self.ctx.backend.model, "framework": job.framework,
+                   "competence": job.competence, "level": job.level, "group": job.group, "lang": job.lang,
+                   "passages": [asdict(p) for p in job.passages]}
+        assert self._limiter is not None
+        async with self._limiter:
+            answer = await self._call(("draft", job.key, ""), payload)
+        meter = current_meter()
+        if meter is not None:  # the worker's requests and tokens count in this lesson's meter
+            meter.add(Meter(**answer.get("meter", {})))
+        if "error" in answer:
+            raise remote_error(answer, "draft")
+        if answer.get("cancelled"):
+            raise asyncio.CancelledError
+        return draft_result(answer["data"])
 
-    ctx = _context()
-    job_id = int(payload["job"])
-    p = PlannedLesson(**payload["lesson"])
-    if ctx.redis.exists(cancel_key(job_id)):
-        _record(ctx.redis, job_id, p.cache_key, asdict(LessonOutcome(p.id, p.group, "not_attempted",
-                                                                     error="the job was cancelled")))
-        return "cancelled"
-    with lesson_lock(ctx.redis, p.cache_key):
-        store = ctx.review_store()
-        sink = StoreSink(store)
-        if sink.statuses([p])[0] == "cached":
-            _record(ctx.redis, job_id, p.cache_key, asdict(LessonOutcome(p.id, p.group, "cached")))
-            return "cached"
-        outcome, transient = _run_one(ctx, payload, p, store)
-    if transient and task.request.retries < (task.max_retries or 0):
-        raise task.retry(countdown=min(60, 2 ** (task.request.retries + 1)))
-    _record(ctx.redis, job_id, p.cache_key, asdict(outcome))
-    return outcome.status
+    async def render(self, job: RenderJob) -> RenderResult:
+        """Render on a Celery worker into ``job.folder`` (the workers share the outputs folder)."""
+        from dataclasses import asdict
 
+        from generator.batch.executor import render_result
 
-def _run_one(ctx: _Context, payload: dict[str, Any], p: Any, store: Any) -> tuple[LessonOutcome, bool]:
-    """Run the batch build's stages for one lesson; (outcome, whether the model server was unavailable)."""
-    from generator.batch.plan import Plan
-    from generator.batch.spec import BatchSpec
-    from generator.drafting.backend import make_backend
-    from generator.jobs.ratelimit import SharedLimit, SharedLimitTransport
+        if self._closed:
+            raise asyncio.CancelledError
+        # The runner has the draft now (cached on disk when it passed its checks): its result in Redis is
+        # dropped, so --force, or a draft that failed its checks, asks the model again next time.
+        self._redis.delete(result_key("draft", job.key))
+        answer = await self._call(("render", job.key, folder_tag(job.folder)), {"job": asdict(job)})
+        if "error" in answer:
+            raise remote_error(answer, "render")
+        if answer.get("cancelled"):
+            raise asyncio.CancelledError
+        return render_result(job, answer["data"])
 
-    settings = ctx.settings
-    spec = BatchSpec.model_validate_json(payload["spec"])
-    library = ctx.library(int(payload["job"]))
-    name, model = payload["backend"], payload["model"]
-    backend = make_backend(settings, library, name, model)
-    if hasattr(backend, "transport_wrapper"):  # a backend that calls a server: the shared limit applies
-        js = ctx.job_settings
-        limit = SharedLimit.for_settings(ctx.redis, settings, js.model_concurrency, js.model_rate)
-        backend.transport_wrapper = lambda inner: SharedLimitTransport(inner, limit)
-    retrieve = None
-    if spec.sources:
-        from generator.pipeline import retrieve_passages
-        from generator.retrieval.store import make_store
+    def cancel(self, key: str) -> None:
+        """Stop awaiting the lesson's tasks (a draft running at a worker still finishes into its result,
+        so a later build reuses it instead of paying again)."""
+        for ident, fut in list(self._futures.items()):
+            if ident[1] == key:
+                fut.cancel()
 
-        sources, collection = make_store(settings), spec.sources
-
-        def retrieve(q: Any) -> Any:
-            return retrieve_passages(settings, library, collection, q.framework, q.competence, q.level, q.group,
-                                     q.lang, store=sources)
-
-    runner = _TaskRunner(library, settings, backend, store, payload["author"], retrieve=retrieve,
-                         progress=_RedisProgress(ctx.redis, int(payload["job"])), stop_after=1)
-    report = asyncio.run(runner.arun(Plan(spec, name, model, [p]), 1))
-    return report.lessons[0], bool(report.stopped)
-
-
-# -- the coordinator ------------------------------------------------------------------------------
-def _snapshot(ctx: _Context, job_id: int, summary: dict[str, Any]) -> dict[str, Any]:
-    """The job's progress as the job row keeps it, from the two Redis hashes."""
-    raw = {k.decode(): int(v) for k, v in ctx.redis.hgetall(stages_key(job_id)).items()}
-    stages: dict[str, dict[str, int]] = {}
-    for key, n in raw.items():
-        stage, _, event = key.partition(".")
-        stages.setdefault(stage, {"start": 0, "done": 0, "fail": 0})[event] = n
-    outcomes = [json.loads(v) for v in ctx.redis.hvals(outcomes_key(job_id))]
-    failed = [{"id": o["id"], "stage": o.get("stage", "")} for o in outcomes
-              if o["status"] in ("failed", "failed_checks")][:50]
-    return {**summary, "finished": len(outcomes), "stages": stages, "failed": failed}
-
-
-def run_job(job: Job, queue: JobQueue, ctx: _Context, stop: threading.Event, beat: float = 0.5) -> str:
-    """Coordinate one claimed job: plan, fan out a task per lesson without an outcome, follow the
-    outcomes until every lesson has one; returns the state the job ended in."""
-    from generator.batch.build import plan_build
-    from generator.frameworks import Library
-    from generator.jobs.progress import plan_summary
-    from generator.jobs.runner import report_dict
-
-    settings = ctx.settings
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    try:
-        plan = plan_build(job.spec, Library(settings.workspace), settings, ctx.review_store())
-    except HocvuError as exc:
-        queue.finish(job.id, "failed", error=f"plan: {exc}")
-        return "failed"
-    summary = plan_summary(plan)
-    todo = {p.cache_key: p for p in plan.lessons if p.status == "generate"}
-    known = {k.decode() for k in ctx.redis.hkeys(outcomes_key(job.id))}
-    # after a takeover, lessons this job made already look cached: they count as the job's own
-    summary["total"] = len(todo) + sum(1 for p in plan.lessons if p.status != "generate" and p.cache_key in known)
-    keys = list(todo)
-    spec_json = job.spec.model_dump_json()
-    for key, p in todo.items():
-        if key in known:  # a takeover: this lesson has its outcome already
-            continue
-        payload = {"job": job.id, "spec": spec_json, "backend": plan.backend, "model": plan.model,
-                   "author": job.created_by, "lesson": asdict(p)}
-        ctx.app.send_task(TASK, args=[payload], queue=QUEUE, task_id=f"hocvu-{job.id}-{key}")
-    cancelling = False
-    while True:
-        snap = _snapshot(ctx, job.id, summary)
-        try:
-            asked = queue.progress(job.id, snap)
-        except HocvuError:
-            asked = False
-        if asked and not cancelling:
-            cancelling = True
-            ctx.redis.set(cancel_key(job.id), "1", ex=KEEP)
-        if not keys or all(v is not None for v in ctx.redis.hmget(outcomes_key(job.id), keys)):
-            break
-        if stop.wait(beat):
-            queue.release(job.id)  # the lesson tasks go on; the next coordinator follows them
-            return "queued"
-    outcomes = {k.decode(): json.loads(v) for k, v in ctx.redis.hgetall(outcomes_key(job.id)).items()}
-    report = BuildReport(job.spec.name, plan.backend, plan.model, started)
-    for p in plan.lessons:
-        data = outcomes.get(p.cache_key)
-        if data is not None:
-            report.lessons.append(LessonOutcome(**data))
-        else:
-            report.lessons.append(LessonOutcome(p.id, p.group, "cached" if p.status == "cached" else "skipped"))
-    data = report_dict(report)
-    _write_report(settings, report)
-    if cancelling:
-        queue.finish(job.id, "cancelled", report=data, progress=snap)
-        return "cancelled"
-    state = "done" if report.ok else "failed"
-    error = None if report.ok else (f"{report.count('failed')} failed, {report.count('failed_checks')} failed "
-                                    f"their checks, {report.count('not_attempted')} not attempted")
-    queue.finish(job.id, state, report=data, error=error, progress=snap)
-    return state
+    async def close(self) -> None:
+        """Tell the build's tasks not yet started to end, wait (bounded) for renders still running, stop
+        listening."""
+        self._closed = True
+        if self._redis is not None:
+            self._redis.set(stop_key(self.build), "1", ex=KEEP)
+        for fut in list(self._futures.values()):
+            fut.cancel()
+        deadline = time.monotonic() + RENDER_WAIT
+        while self._renders_out and self._listener is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # their folders are removed by the runner once they end
+        self._stopped.set()
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.join)
+            self._listener = None
+        if self._redis is not None:
+            self._redis.delete(reply_key(self.build))
+            self._redis.close()
+            self._redis = None
 
 
-def _write_report(settings: Settings, report: BuildReport) -> None:
-    from generator.fsutil import write_text_atomic
+def draft_result(data: dict[str, Any]) -> DraftResult:
+    """A draft as a task answers it, back into a ``DraftResult``."""
+    from generator.drafting.backend import DraftResult
+    from generator.lesson import LessonDraft, Usage
 
-    stamp = report.started_at.replace(":", "").replace("-", "")
-    path = settings.outputs_dir / "builds" / f"{report.name}-{stamp}.json"
-    try:
-        write_text_atomic(path, report.to_json())
-        report.path = path
-    except OSError as exc:
-        report.write_error = str(exc)
+    return DraftResult(LessonDraft.model_validate(data["draft"]), data["backend"], data["model"],
+                       data["prompt_hash"], Usage.model_validate(data["usage"]), data["cost_usd"],
+                       data["attempts"], list(data["notes"]))
 
 
-def celery_runner(settings: Settings, store: ReviewStore, job_settings: JobSettings) -> JobRunner:
-    """The worker loop's runner for celery jobs (this process coordinates, the Celery workers build)."""
-    ctx = configure(settings, job_settings)
-    ctx.store = store
-
-    def run(job: Job, queue: JobQueue, stop: threading.Event) -> str:
-        return run_job(job, queue, ctx, stop)
-
-    return run
-
-
-def run_celery_worker(settings: Settings, job_settings: JobSettings, concurrency: int, name: str) -> None:
-    """Run a Celery worker for lesson tasks in this process (blocks until it is told to stop)."""
-    ctx = configure(settings, job_settings)
-    argv = ["worker", f"--concurrency={concurrency}", "--pool=threads", f"--queues={QUEUE}",
-            "--loglevel=WARNING", f"--hostname={name}", "--without-gossip", "--without-mingle",
-            "--without-heartbeat"]
-    try:
-        ctx.app.worker_main(argv)
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            raise
+def make_celery(ctx: ExecutorContext) -> CeleryExecutor:
+    """The built-in ``celery`` executor (registered in generator.registry)."""
+    return CeleryExecutor(ctx)

@@ -125,7 +125,8 @@ def run_job(job: Job, queue: JobQueue, settings: Settings, library: Library, sto
         return "cancelled"
     watcher.start()
     try:
-        report = run_build(plan, library, settings, store, job.created_by, job.spec.concurrency, progress)
+        report = run_build(plan, library, settings, store, job.created_by, job.spec.concurrency, progress,
+                           render_workers=_render_workers(job.executor), executor=job.executor)
     except (asyncio.CancelledError, KeyboardInterrupt):
         done.set()
         watcher.join()
@@ -149,6 +150,16 @@ def run_job(job: Job, queue: JobQueue, settings: Settings, library: Library, sto
     error = report.stopped or (None if report.ok else _failures_line(data))
     queue.finish(job.id, state, report=data, error=error, progress=progress.snapshot())
     return state
+
+
+def _render_workers(executor: str) -> int:
+    """Render processes of a local job (0: a thread of the worker, as before); for another executor, the
+    renders kept out at its workers at once (the runner allows two per render worker)."""
+    if executor == "local":
+        return 0
+    from generator.jobs.settings import load_job_settings
+
+    return max(1, load_job_settings().remote_renders // 2)
 
 
 def _partial(progress: JobProgress) -> dict[str, Any]:

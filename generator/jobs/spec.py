@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from generator.batch.spec import BatchSpec
 from generator.errors import DataError
 from generator.i18n import Message
-from generator.jobs.settings import EXECUTORS
+from generator.jobs.settings import executor_names
 from generator.yamlio import compose_text, dump_yaml, to_nfc
 
 
@@ -40,8 +40,8 @@ def parse_job_spec(data: Any, default_executor: str = "local") -> tuple[BatchSpe
     data = dict(data)
     executor = data.pop("executor", None) or default_executor
     fields: dict[str, str] = {}
-    if executor not in EXECUTORS:
-        fields["executor"] = f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}"
+    if executor not in executor_names():
+        fields["executor"] = f"unknown executor {executor!r}; choose one of: {', '.join(executor_names())}"
     try:
         spec = BatchSpec.model_validate(data)
     except ValidationError as exc:

@@ -25,7 +25,8 @@ JobRunner = Callable[["Job", JobQueue, threading.Event], str]
 
 
 def local_runner(settings: Settings, store: ReviewStore, library: Library | None = None) -> JobRunner:
-    """Jobs run on this machine through the batch build; the library is read afresh for each job (a
+    """Jobs run through the batch build in this process, on the job's executor (``local``: here;
+    ``celery``: its drafts and renders on the Celery workers); the library is read afresh for each job (a
     group saved in the web app since the worker started is known), unless one is given."""
     from generator.frameworks import Library
     from generator.jobs.runner import run_job

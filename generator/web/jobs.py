@@ -40,7 +40,6 @@ def choices(request: Request, framework: str | None) -> dict[str, Any]:
     """What the form offers: frameworks, the chosen one's competence tree, groups, levels, languages,
     formats, backends, executors and source collections — each read from where it is defined."""
     from generator import registry
-    from generator.jobs.settings import EXECUTORS
     from generator.schema import LANGS
 
     ctx = web(request)
@@ -51,7 +50,7 @@ def choices(request: Request, framework: str | None) -> dict[str, Any]:
     return {"frameworks": frameworks, "framework": fw, "tree": tree, "groups": ctx.library.groups,
             "levels": [lv.level for lv in fw.levels], "languages": list(LANGS), "formats": registry.formats.names(),
             "backends": ["auto", *registry.backends.names()],
-            "executors": list(EXECUTORS), "collections": _collections(request)}
+            "executors": registry.executors.names(), "collections": _collections(request)}
 
 
 def _collections(request: Request) -> list[str]:
