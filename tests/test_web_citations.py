@@ -47,7 +47,8 @@ def test_a_lesson_drafted_with_sources_it_could_not_use_says_so_in_its_checks_an
     monkeypatch.setenv("HOCVU_EMBEDDER", "hashing")
     settings = load_settings(web_ws)
     corpus = Path(__file__).resolve().parent / "corpus"
-    english = [corpus / n for n in ("ai-assistants.txt", "fake-news.txt", "online-shopping.html", "strong-passwords.md")]
+    names = ("ai-assistants.txt", "fake-news.txt", "online-shopping.html", "strong-passwords.md")
+    english = [corpus / n for n in names]
     assert make_store(settings).add(english, collection="english").passages
     drafted = draft_one(Library(web_ws), settings, framework="vn-dcf-2025", competence="4.2", level=1,
                         group="farmers", lang="vi", backend="offline", collection="english", author="ed").drafted
