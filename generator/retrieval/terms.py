@@ -190,14 +190,23 @@ def _aligned(a: Sequence[Any], b: Sequence[Any]) -> Iterable[tuple[Any, Any]]:
     return zip(a, b, strict=True) if len(a) == len(b) else ()
 
 
+def _signature(library: Any) -> str:
+    """A short hash of the files the pairs come from (sizes and times: nothing is parsed)."""
+    frameworks = sorted(set(library.framework_ids()) | set(library.content_frameworks()))
+    signature = "\n".join([f"terms {CACHE_VERSION}", *library.source_signatures(frameworks)])
+    return hashlib.sha256(signature.encode()).hexdigest()[:16]
+
+
+#: Tables built in this process, by signature: a server or a test suite builds each once.
+_TABLES: dict[str, TermTable] = {}
+
+
 def load_pairs(library: Any, cache_dir: Path | None = None) -> list[tuple[str, str]]:
     """``bilingual_pairs(library)``, kept in ``cache_dir`` (JSON, named by the signatures of the files
     they come from) so that only the first search after a content change reads the whole library."""
     if cache_dir is None:
         return bilingual_pairs(library)
-    frameworks = sorted(set(library.framework_ids()) | set(library.content_frameworks()))
-    signature = "\n".join([f"terms {CACHE_VERSION}", *library.source_signatures(frameworks)])
-    path = cache_dir / f"term-pairs-{hashlib.sha256(signature.encode()).hexdigest()[:16]}.json"
+    path = cache_dir / f"term-pairs-{_signature(library)}.json"
     try:
         return [(vi, en) for vi, en in json.loads(path.read_text(encoding="utf-8"))]
     except (OSError, ValueError, TypeError):
@@ -236,7 +245,10 @@ class TermTranslator:
                 from generator.frameworks import Library
 
                 self.library = Library()
-            self._table = TermTable(load_pairs(self.library, self.cache_dir))
+            key = _signature(self.library)
+            if key not in _TABLES:
+                _TABLES[key] = TermTable(load_pairs(self.library, self.cache_dir))
+            self._table = _TABLES[key]
         return self._table
 
     def translate(self, text: str, source: str, target: str) -> str | None:
