@@ -131,3 +131,29 @@ def test_term_translations_join_the_search_as_a_keyword_ranking_in_the_sources_l
 
     assert rank(store.search("Xác thực hai bước là gì?", k=3)) is None
     assert rank(store.search("Xác thực hai bước là gì?", k=3, translator=translator)) is not None
+
+
+def test_the_aligned_texts_are_cached_and_read_back_until_the_content_changes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from generator.retrieval import terms
+
+    class Library:
+        signature = "content v1"
+
+        def framework_ids(self) -> set[str]:
+            return set()
+
+        def content_frameworks(self) -> list[str]:
+            return []
+
+        def source_signatures(self, frameworks: list[str]) -> list[str]:
+            return [self.signature]
+
+    built: list[int] = []
+    monkeypatch.setattr(terms, "bilingual_pairs", lambda lib: built.append(1) or list(PAIRS[:3]))
+    lib, cache = Library(), tmp_path / "cache"
+    assert terms.load_pairs(lib, cache) == PAIRS[:3] and len(built) == 1
+    assert [p.name.startswith("term-pairs-") for p in cache.iterdir()] == [True]
+    assert terms.load_pairs(lib, cache) == PAIRS[:3] and len(built) == 1  # read back, not rebuilt
+    lib.signature = "content v2"  # a content file changed: built again, the old file replaced
+    assert terms.load_pairs(lib, cache) == PAIRS[:3] and len(built) == 2
+    assert len(list(cache.iterdir())) == 1
