@@ -171,7 +171,8 @@ def search(
         bool,
         typer.Option(
             "--translate/--no-translate",
-            help="With the openai backend, also search with QUERY translated into the sources' other language.",
+            help="Also search with QUERY in the sources' other language: translated by the openai backend's "
+            "model, or offline its key terms from the frameworks' bilingual content.",
         ),
     ] = True,
 ) -> None:
@@ -179,11 +180,12 @@ def search(
     from rich.markup import escape
 
     translator = None
-    if translate and State.settings().effective_backend() != "offline":
+    if translate:
         from generator.drafting.backend import make_backend
         from generator.retrieval.translate import make_translator
 
-        translator = make_translator(make_backend(State.settings(), State.library()))
+        settings, library = State.settings(), State.library()
+        translator = make_translator(make_backend(settings, library), library, settings.state_dir / "cache")
     out = console()
     hits = _store().search(query, collection, k, translator=_Forgiving(translator, out) if translator else None)
     if not hits:
@@ -201,6 +203,7 @@ class _Forgiving:
 
     def __init__(self, inner: Any, out: Any) -> None:
         self.inner, self.out, self.name = inner, out, inner.name
+        self.terms_only, self.weight = getattr(inner, "terms_only", False), getattr(inner, "weight", 1.0)
 
     def translate(self, text: str, source: str, target: str) -> str | None:
         """The inner translation, or None after printing why it failed."""

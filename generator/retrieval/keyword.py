@@ -69,10 +69,19 @@ class KeywordIndex:
         return [(self.ids[i], float(scores[i])) for i in order if scores[i] > 0 and scores[i] >= floor * best]
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
-    """Ids of several best-first rankings fused by reciprocal rank, best first, with their fused score."""
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
+    """Ids of several best-first rankings fused by reciprocal rank, best first, with their fused score.
+
+    ``weights`` (one per ranking, 1.0 when left out) scale each ranking's share: weighted RRF, as
+    Elasticsearch's and Vespa's rank fusion offer, for rankings trusted less than the others.
+    """
+    if weights is not None and len(weights) != len(rankings):
+        raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings")
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for n, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[n]
         for rank, pid in enumerate(ranking, 1):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
+            fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda kv: -kv[1])

@@ -470,20 +470,35 @@ class SourceStore:
             return []
         where: dict[str, Any] = {"gen": {"$in": gens}}
         # The question, then its translations; each gives a vector and a keyword ranking to the fusion.
-        queries = [query, *(t for t in translations if t.strip() and t != query)]
+        weighted = {query: 1.0}
+        for t in (t for t in translations if t.strip()):
+            weighted.setdefault(t, 1.0)
+        # A translator that gives key terms, not sentences (``terms_only``, the offline one), adds a keyword
+        # ranking alone: a bag of terms embeds poorly, and its vector ranking lowered same-language recall@1
+        # (tests/test_retrieval_recall.py: 1.00 → 0.80); ``weight`` scales its rankings in the fusion.
+        terms_only: set[str] = set()
+        written_in: dict[str, str] = {}  # a translation's language is known, not guessed from its words
         if translator is not None:
-            queries += self._translations(query, collection, where, gens, translator)
+            weight = float(getattr(translator, "weight", 1.0))
+            for t, lang in self._translations(query, collection, where, gens, translator):
+                if t not in weighted:
+                    weighted[t], written_in[t] = weight, lang
+                    if getattr(translator, "terms_only", False):
+                        terms_only.add(t)
+        queries = builtins.list(weighted)
         pool = k if mode == "vector" and len(queries) == 1 else max(k, _FUSION_POOL)
         rankings: builtins.list[builtins.list[str]] = []
+        weights: builtins.list[float] = []
         by_id: dict[str, Passage] = {}
-        for q in dict.fromkeys(queries):
+        for q in queries:
             vector: builtins.list[Passage] = []
-            if mode != "keyword":
+            if mode != "keyword" and q not in terms_only:
                 vector = self._vector_search(store, q, collection, where, pool)
                 if not vector:
                     return []
                 by_id.update({p.id: p for p in vector if p.id not in by_id})
                 rankings.append([p.id for p in vector])
+                weights.append(weighted[q])
             if mode == "vector" or (mode == "hybrid" and vector and _crosses_languages(q, vector[0].text)):
                 continue
             from generator.retrieval.keyword import HYBRID_FLOOR
@@ -493,15 +508,16 @@ class SourceStore:
             if len(queries) > 1:  # words match words of their own language only: drop the other hits
                 from generator.drafting.language import detect_language
 
-                langs, asked = self._languages(collection, where, gens), detect_language(q)
+                langs, asked = self._languages(collection, where, gens), written_in.get(q) or detect_language(q)
                 keyword = [(i, s) for i, s in keyword if asked is None or langs.get(i, asked) == asked]
             by_id.update({i: replace(passages[i], score=s) for i, s in keyword if i not in by_id})
             rankings.append([i for i, _ in keyword])
+            weights.append(weighted[q])
         if len(rankings) == 1:
             return [by_id[i] for i in rankings[0][:k]]
         from generator.retrieval.keyword import reciprocal_rank_fusion
 
-        fused = reciprocal_rank_fusion(rankings)
+        fused = reciprocal_rank_fusion(rankings, weights=weights)
         return [replace(by_id[i], score=s) for i, s in fused[:k]]
 
     def _vector_search(
@@ -519,8 +535,8 @@ class SourceStore:
     def _translations(
         self, query: str, collection: str, where: dict[str, Any], gens: builtins.list[str],
         translator: QueryTranslator,
-    ) -> builtins.list[str]:
-        """The query put into each language of the collection other than its own."""
+    ) -> builtins.list[tuple[str, str]]:
+        """The query put into each language of the collection other than its own, with that language."""
         from generator.drafting.language import detect_language
 
         asked = detect_language(query)
@@ -529,7 +545,7 @@ class SourceStore:
         out = []
         for lang in sorted(set(self._languages(collection, where, gens).values()) - {asked}):
             if text := translator.translate(query, asked, lang):
-                out.append(text)
+                out.append((text, lang))
         return out
 
     def _languages(self, collection: str, where: dict[str, Any], gens: builtins.list[str]) -> dict[str, str]:
