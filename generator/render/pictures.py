@@ -116,7 +116,10 @@ def _draw_cached(key: str, data: str) -> bytes:
     sketch = ScreenSketch.model_validate_json(data)
     image = _Painter(sketch).draw()
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=True)
+    # zlib's default level without Pillow's optimize pass: 2.4× faster to encode for ~8 % more bytes (3
+    # lessons' step pictures: 0.78 s → 0.32 s of CPU, 309 → 333 KB), and drawing pictures was most of a
+    # page's render time in a batch build
+    image.save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
 
 
