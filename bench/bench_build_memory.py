@@ -1,15 +1,17 @@
-"""Peak memory of an offline `hocvu build` of 96 lessons with every format the demo renders, for this
-checkout and, with ``--against DIR``, for another source tree beside it (e.g. an earlier commit exported
-with ``git archive <commit> | tar -x -C DIR``), so the two figures are measured in one sitting.
+"""Peak memory of an offline `hocvu build` of 96 lessons (or ``--lessons N``) with every format the demo
+renders, for this checkout and, with ``--against DIR``, for another source tree beside it (e.g. an earlier
+commit exported with ``git archive <commit> | tar -x -C DIR``), so the two figures are measured in one sitting.
 
 Memory is the sum of PSS over the build's whole process tree (main process, render workers, espeak-ng),
 sampled every 50 ms; the main process's own peak PSS is shown beside it, since that is the part that
-grows with the batch.
+grows with the batch. ``--lessons N`` widens the spec to the smallest grid of groups × levels that holds at
+least N lessons (all 24 competences, the same formats); a line of progress goes to stderr every minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -20,17 +22,32 @@ from pathlib import Path
 
 from common import REPO, write_section
 
-SPEC = """\
-name: bench-mem
-framework: vn-dcf-2025
-groups: [elderly, farmers, school-students, civil-servants]
-competences: ["*"]
-levels: [1]
-languages: [vi]
-formats: [handout, guide, slides, audio, page]
-backend: offline
-concurrency: 8
-"""
+COMPETENCES = 24  # vn-dcf-2025
+# The 96-lesson run's four groups first, so --lessons 96 is the spec measured before.
+GROUPS = ["elderly", "farmers", "school-students", "civil-servants", "teachers", "parents-families",
+          "enterprise-workers", "household-businesses", "ethnic-minorities", "university-students", "volunteers",
+          "blind-low-vision", "deaf-hard-of-hearing"]
+
+
+def spec_for(lessons: int) -> tuple[str, int, int, int]:
+    """The smallest groups × levels grid of at least ``lessons`` lessons: (spec, groups, levels, lessons)."""
+    combos = math.ceil(lessons / COMPETENCES)
+    grids = [(math.ceil(combos / lv), lv) for lv in range(1, 9) if math.ceil(combos / lv) <= len(GROUPS)]
+    if not grids:
+        raise SystemExit(f"--lessons {lessons} is more than the framework has ({COMPETENCES * len(GROUPS) * 8})")
+    groups, levels = min(grids, key=lambda g: (g[0] * g[1], g[1]))
+    spec = (
+        "name: bench-mem\n"
+        "framework: vn-dcf-2025\n"
+        f"groups: [{', '.join(GROUPS[:groups])}]\n"
+        'competences: ["*"]\n'
+        f"levels: [{', '.join(str(n) for n in range(1, levels + 1))}]\n"
+        "languages: [vi]\n"
+        "formats: [handout, guide, slides, audio, page]\n"
+        "backend: offline\n"
+        "concurrency: 8\n"
+    )
+    return spec, groups, levels, COMPETENCES * groups * levels
 
 
 def _pss(pid: int) -> int:
@@ -53,10 +70,10 @@ def _tree_pss(pid: int) -> int:
     return total
 
 
-def measure(source: Path) -> dict[str, float]:
-    """Build the spec with the code of ``source`` in a fresh workspace; peak tree and main PSS, time."""
+def measure(source: Path, spec: str) -> dict[str, float]:
+    """Build ``spec`` with the code of ``source`` in a fresh workspace; peak tree and main PSS, time."""
     ws = Path(tempfile.mkdtemp(prefix="bench-mem-"))
-    (ws / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    (ws / "spec.yaml").write_text(spec, encoding="utf-8")
     env = {**os.environ, "HOCVU_WORKSPACE": str(ws), "HOME": str(ws), "PYTHONPATH": str(source)}
     env.pop("OPENAI_API_KEY", None)
     hocvu = str(Path(sys.executable).parent / "hocvu")
@@ -66,7 +83,14 @@ def measure(source: Path) -> dict[str, float]:
     peak = {"tree": 0, "main": 0}
 
     def sample() -> None:
+        last = start
         while proc.poll() is None:
+            if time.perf_counter() - last >= 60:
+                last = time.perf_counter()
+                done = len(list((ws / "outputs/drafts").glob("*/v1")))
+                print(f"{time.strftime('%H:%M:%S')} {last - start:.0f} s: {done} lessons drafted, peak tree "
+                      f"{peak['tree'] / 1e6:.0f} MB, main {peak['main'] / 1e6:.0f} MB, load {os.getloadavg()[0]:.1f}",
+                      file=sys.stderr, flush=True)
             try:
                 peak["main"] = max(peak["main"], _pss(proc.pid))
             except (OSError, StopIteration):
@@ -89,17 +113,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--against", type=Path, help="another source tree to measure beside this one")
     parser.add_argument("--label", default="before", help="what to call the other tree in the table")
+    parser.add_argument("--lessons", type=int, default=96, help="at least this many lessons (default 96)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
+    spec, groups, levels, lessons = spec_for(args.lessons)
     runs = []
     if args.against:
-        runs.append((args.label, measure(args.against)))
-    runs.append(("this commit", measure(REPO)))
+        runs.append((args.label, measure(args.against, spec)))
+    runs.append(("this commit", measure(REPO, spec)))
     rows = "\n".join(f"| {name} | {r['lessons']:.0f} | {r['tree']:.0f} MB | {r['main']:.0f} MB | {r['seconds']:.0f} s |"
                      for name, r in runs)
     body = (
-        "Command: `.venv/bin/python bench/bench_build_memory.py [--against DIR]`.\n\n"
-        "`hocvu build --workers 2` of 96 offline lessons (24 competences × 4 groups × level 1 × vi; handout, "
+        "Command: `.venv/bin/python bench/bench_build_memory.py [--lessons N] [--against DIR]`.\n\n"
+        f"`hocvu build --workers 2` of {lessons} offline lessons ({COMPETENCES} competences × {groups} groups × "
+        f"level{'s 1-' + str(levels) if levels > 1 else ' 1'} × vi; handout, "
         "guide, slides, audio, page; concurrency 8); peak of the sum of PSS over the build's process tree, "
         "and the main process's own peak PSS, sampled every 50 ms. Goal: ≤ 600 MB.\n\n"
         "| code | lessons | peak PSS, process tree | peak PSS, main process | time |\n|---|---|---|---|---|\n"

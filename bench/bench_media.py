@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import write_section
+from common import sample_lesson, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,19 +32,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
-    from generator.config import load_settings
-    from generator.drafting.backend import make_backend, run_sync
-    from generator.drafting.service import adraft_lesson, build_request
-    from generator.frameworks import Library
     from generator.render import pictures
     from generator.render.tts import EspeakTTS
     from generator.render.video import render_video
 
-    lib = Library(None)
-    settings = load_settings()
-    req = build_request(lib, "vn-dcf-2025", args.competence, 1, args.group, "vi")
-    lesson = run_sync(adraft_lesson(lib, settings, make_backend(settings, lib, "offline"), req)).lesson
-    group = lib.group(args.group)
+    lesson, group = sample_lesson(args.competence, args.group)
 
     per_step = []
     for _ in range(20):

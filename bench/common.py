@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -50,3 +51,19 @@ def write_section(name: str, body: str) -> None:
     pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     path.write_text(text, encoding="utf-8")
+
+
+def sample_lesson(competence: str = "4.2", group: str = "elderly", level: int = 1,
+                  language: str = "vi") -> tuple[Any, Any]:
+    """A real lesson drafted offline (vn-dcf-2025) and its target group: the sample the media benchmarks
+    (narration, pictures, video) share, so they measure the same narration."""
+    from generator.config import load_settings
+    from generator.drafting.backend import make_backend, run_sync
+    from generator.drafting.service import adraft_lesson, build_request
+    from generator.frameworks import Library
+
+    lib = Library(None)
+    settings = load_settings()
+    req = build_request(lib, "vn-dcf-2025", competence, level, group, language)
+    lesson = run_sync(adraft_lesson(lib, settings, make_backend(settings, lib, "offline"), req)).lesson
+    return lesson, lib.group(group)

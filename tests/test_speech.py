@@ -23,6 +23,19 @@ def test_vietnamese_readings(text, said):
     assert spoken(text, "vi") == said
 
 
+def test_the_longest_acronym_wins_and_parts_of_words_are_left_alone():
+    assert spoken("Trả bằng ZaloPay hoặc Zalo; mã OTPX và VNeID-2 giữ nguyên.", "vi") == \
+        "Trả bằng da lô pây hoặc da lô; mã OTPX và VNeID-2 giữ nguyên."
+
+
+def test_an_acronym_a_province_adds_is_read(monkeypatch):
+    from generator.render import speech
+
+    assert spoken("Đến bộ phận HCC.", "vi") == "Đến bộ phận HCC."
+    monkeypatch.setitem(speech.ACRONYMS["vi"], "HCC", "hành chính công")
+    assert spoken("Đến bộ phận HCC.", "vi") == "Đến bộ phận hành chính công."
+
+
 def test_english_readings():
     assert spoken("Open https://dichvucong.gov.vn/p/home, never share your OTP, call 113.", "en") == \
         "Open dich vu cong dot gov dot V N slash p home, never share your O T P, call 1 1 3."

@@ -53,7 +53,8 @@ def encode_pcm(pcm: bytes, rate: int, settings: Mp3Settings = SPEECH) -> bytes:
     if settings.gain != 1.0:
         import numpy as np
 
-        pcm = (np.frombuffer(pcm, dtype="<i2") * settings.gain).astype("<i2").tobytes()
+        # float32, not numpy's default float64: half the memory traffic, and exact for 16-bit samples
+        pcm = (np.frombuffer(pcm, dtype="<i2") * np.float32(settings.gain)).astype("<i2").tobytes()
     enc = lameenc.Encoder()
     enc.set_bit_rate(settings.kbps)
     enc.set_in_sample_rate(rate)

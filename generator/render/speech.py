@@ -10,6 +10,7 @@ learners is never changed — only what is spoken.
 
 from __future__ import annotations
 
+import functools
 import re
 
 #: Acronyms and words spoken the Vietnamese way (whole words, case as written).
@@ -81,6 +82,16 @@ def spoken(text: str, lang: str) -> str:
     text = _DOMAIN.sub(lambda m: _domain(m, lang), text)
     text = _DATE.sub(lambda m: _date(m, lang), text)
     text = _PHONE.sub(lambda m: _phone(m, lang), text)
-    for short, said in sorted(ACRONYMS.get(lang, {}).items(), key=lambda kv: -len(kv[0])):
-        text = re.sub(rf"(?<![\w-]){re.escape(short)}(?![\w-])", said, text)
-    return text
+    acronyms = ACRONYMS.get(lang, {})
+    if not acronyms:
+        return text
+    return _acronym_pattern(tuple(acronyms)).sub(lambda m: acronyms[m.group()], text)
+
+
+@functools.lru_cache(maxsize=8)
+def _acronym_pattern(shorts: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for every acronym of a language, longest first (``ZaloPay`` before ``Zalo``), whole words
+    only: a narration is read sentence by sentence, and one pass per acronym cost more than espeak-ng took
+    to say the sentence. Keyed by the acronyms themselves, so one a province adds is picked up."""
+    alternatives = "|".join(re.escape(a) for a in sorted(shorts, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
