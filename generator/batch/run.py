@@ -151,8 +151,7 @@ class BatchRunner:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hocvu-draft"))
 
     def report_stream(self, report: BuildReport, planned: list[str]) -> ReportStream:
-        """Where the live report goes (``outputs/builds/<name>-<time>.jsonl``); a runner whose report is kept
-        elsewhere (a job's lesson task) returns a stream to nowhere."""
+        """Where the live report goes (``outputs/builds/<name>-<time>.jsonl``)."""
         return ReportStream(report, self.outputs / "builds", planned)
 
     @property
