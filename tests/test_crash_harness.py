@@ -67,11 +67,16 @@ def test_a_crash_at_each_step_of_save_and_record(workspace, command, point):
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert_consistent(workspace)
     with ReviewStore.open(load_settings()) as store:
-        after_crash = sum(len(store.versions(x.id)) for x in store.list_lessons())
-    # the crashed save is either kept whole (recorded, or adopted by doctor) or not there at all
-    assert after_crash in (before, before + 1)
+        counts = [len(store.versions(x.id)) for x in store.list_lessons()]
+    after_crash = sum(counts)
+    # the crashed save is either kept whole (recorded, or adopted by doctor) or not there at all; a build
+    # records its two lessons on parallel threads, so the other lesson may have been recorded whole before
+    # the kill: no lesson ever has more than the one new version
+    assert all(n <= before + 1 for n in counts), counts
+    others = len(counts) - 1 if command == "build" else 0
+    assert before <= after_crash <= before + 1 + others
     if point != "version-staged":
-        assert after_crash == before + 1, "a placed version is kept"
+        assert after_crash >= before + 1, "a placed version is kept"
 
     rerun = hocvu(workspace, *args)
     if command == "edit" and after_crash == before + 1:  # the edit was kept: the same edit is not repeated
