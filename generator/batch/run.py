@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from generator import heap
 from generator.batch.executor import DraftJob, Executor, ExecutorContext, RenderJob, make_executor
 from generator.batch.plan import Plan, PlannedLesson
 from generator.batch.report import BuildReport, LessonOutcome, ReportStream
@@ -58,6 +59,9 @@ STAGES = ("draft", "render", "submit")
 STOP_POLL = 0.25
 #: Fewest version threads (see ``BatchRunner.render_slots``).
 VERSION_THREADS = 8
+#: The main process gives freed heap memory back after every this many finished lessons (a trim walks
+#: every arena: a few milliseconds on the event loop, not worth paying per lesson).
+TRIM_EVERY = 16
 
 
 class Progress(Protocol):
@@ -269,6 +273,8 @@ class BatchRunner:
         finished.append(out)
         if self._stream is not None:
             self._stream.lesson(out)
+        if len(finished) % TRIM_EVERY == 0:  # what the lessons' drafts, checks and records freed goes back
+            heap.trim()
 
     def _count(self, out: LessonOutcome, meter: Meter) -> None:
         """Every request and token of the lesson, whatever became of it."""
@@ -334,6 +340,7 @@ class BatchRunner:
         report = BuildReport(plan.spec.name, plan.backend, plan.model, time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                      time.gmtime()))
         start = time.perf_counter()
+        heap.tune()  # before the version threads start: two arenas, large blocks given back when freed
         self.clean_stale(plan)
         self.breaker = Breaker(self.stop_after)
         self._stopping.clear()

@@ -7,18 +7,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator import heap
+
 if TYPE_CHECKING:
     from generator.batch.executor import RenderJob
     from generator.config import Settings
 
 #: How often a worker checks that the build which started it still runs (seconds).
 WATCH_INTERVAL = 0.5
-#: Blocks from this size up get a mapping of their own, given back to the system when freed. glibc's own
-#: threshold rises to the size of each large block freed (up to 32 MB), so a worker's later speech and
-#: document buffers were carved out of its heaps and per-thread arenas and kept there: measured on the
-#: audio path, 46 MB at start, +15-25 MB a lesson; with the fixed threshold it stays flat (all formats:
-#: 75 MB a lesson after lesson, against 94, 132, 143 MB).
-MMAP_THRESHOLD = 256 * 1024
+# A worker's memory: glibc kept each lesson's freed speech and document buffers in its heaps and per-thread
+# arenas (measured on the audio path: 46 MB at start, +15-25 MB a lesson); with ``generator.heap``'s fixed
+# mmap threshold, two arenas and a trim after each lesson it stays flat.
 # Recycling workers (ProcessPoolExecutor(max_tasks_per_child=...)) is not used for this: on Python 3.11-3.13
 # the pool stops replacing a worker that exits at its limit while tasks are queued, and a build always has
 # some queued (CPython gh-115634), so it would hang.
@@ -30,14 +29,14 @@ def render_job(job: RenderJob) -> dict[str, Any]:
     from generator.render import render_lesson
     from generator.schema import TargetGroup
 
-    _libc_mallopt_threshold()
+    heap.tune()
     settings = _settings(job.workspace, tuple(sorted(job.settings.items())))
     lesson = Lesson.model_validate_json(job.lesson_json)
     group = TargetGroup.model_validate_json(job.group_json)
     try:
         result = render_lesson(lesson, group, Path(job.folder), list(job.formats), settings)
     finally:
-        _libc_trim()  # what the lesson freed goes back to the system before the next one
+        heap.trim()  # what the lesson freed goes back to the system before the next one
     return {
         "files": {fmt: path.name for fmt, path in result.files.items()},
         "notes": list(result.notes),
@@ -51,37 +50,6 @@ def _settings(workspace: str, items: tuple[tuple[str, Any], ...]) -> Settings:
     from generator.config import load_settings
 
     return load_settings(Path(workspace), **dict(items))
-
-
-def _libc() -> Any:
-    """glibc, or None on another C library (musl, macOS), whose allocators need no tuning here."""
-    global _LIBC
-    if _LIBC is False:
-        import ctypes
-        import ctypes.util
-
-        try:
-            lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            _LIBC = lib if hasattr(lib, "mallopt") and hasattr(lib, "malloc_trim") else None
-        except OSError:
-            _LIBC = None
-    return _LIBC
-
-
-_LIBC: Any = False
-_M_MMAP_THRESHOLD = -3  # from glibc's malloc.h
-
-
-def _libc_mallopt_threshold() -> None:
-    lib = _libc()
-    if lib is not None:
-        lib.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-
-
-def _libc_trim() -> None:
-    lib = _libc()
-    if lib is not None:
-        lib.malloc_trim(0)
 
 
 def warm_up() -> bool:

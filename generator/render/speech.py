@@ -4,8 +4,8 @@
     spoken("Vào dichvucong.gov.vn, đừng đưa mã OTP.", "vi")
     # 'Vào dịch vụ công chấm gov chấm vê en, đừng đưa mã ô tê pê.'
 
-The lists are data, in one place: a province adds its own with ``ACRONYMS[lang][...]`` (and ``DOMAIN_WORDS``). Text shown to
-learners is never changed — only what is spoken.
+The lists are data, in one place: a province adds its own with ``ACRONYMS[lang][...]`` (and
+``DOMAIN_WORDS``). Text shown to learners is never changed — only what is spoken.
 """
 
 from __future__ import annotations
