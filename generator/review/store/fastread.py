@@ -115,9 +115,7 @@ class FastReader:
         """As ``ReviewStore.lesson_page`` (the same ``LessonFilter``, or its fields as keywords); None when a
         lesson's outdated flag must be rechecked first (or ``outdated_only`` without a library: the store's
         error)."""
-        if where is not None and fields:
-            raise TypeError(f"give a LessonFilter or filter keywords, not both: {sorted(fields)}")
-        flt = where if where is not None else LessonFilter.of(**fields)
+        flt = LessonFilter.given(where, fields)
         if sort not in SORTS:
             raise NotFoundError.unknown("sort order", sort, list(SORTS))
         if flt.outdated_only and library is None:

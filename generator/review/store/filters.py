@@ -37,6 +37,13 @@ class LessonFilter:
                 raise NotFoundError.unknown("status", st, valid)
         return cls(statuses, **fields)
 
+    @classmethod
+    def given(cls, where: LessonFilter | None, fields: dict[str, Any]) -> LessonFilter:
+        """The filter a list call asks for: ``where``, or one made of keyword ``fields`` (not both)."""
+        if where is not None and fields:
+            raise TypeError(f"give a LessonFilter or filter keywords, not both: {sorted(fields)}")
+        return where if where is not None else cls.of(**fields)
+
     def apply(self, q: Any) -> Any:
         """``q`` (a SQLAlchemy select) with this filter's WHERE clauses."""
         from generator.review.models import LessonRow

@@ -256,10 +256,8 @@ class ListsPart(StoreCore):
 
 
 def _where(where: LessonFilter | None, library: Library | None, fields: dict[str, Any]) -> LessonFilter:
-    """The filter a list call asks for: ``where``, or one made of keyword ``fields`` (not both)."""
-    if where is not None and fields:
-        raise TypeError(f"give a LessonFilter or filter keywords, not both: {sorted(fields)}")
-    flt = where if where is not None else LessonFilter.of(**fields)
+    """The filter a list call asks for (``LessonFilter.given``), with the library outdated detection needs."""
+    flt = LessonFilter.given(where, fields)
     if flt.outdated_only and library is None:
         raise ReviewError("outdated detection needs the framework library")
     return flt
