@@ -40,16 +40,29 @@ def machine() -> str:
     return f"{system}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
+NOTES = "<!-- notes below are written by hand and kept when the benchmark runs again -->"
+
+
 def write_section(name: str, body: str) -> None:
-    """Replace (or append) the section ``## name`` of BENCHMARKS.md with ``body``."""
+    """Replace (or append) the section ``## name`` of BENCHMARKS.md with ``body``.
+
+    Only the generated part is replaced: anything after the ``NOTES`` marker line inside the section (a
+    reading of the figures, what was tried) is kept as it is, so running a benchmark again never drops
+    what a person wrote beside its figures. A section without the marker gets one at its end."""
     path = REPO / "BENCHMARKS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\nRun `make bench` to measure again.\n"
     stamp = time.strftime("%Y-%m-%d")
     git = ["git", "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, cwd=REPO, capture_output=True, text=True).stdout.strip()
-    section = f"## {name}\n\nMeasured {stamp} at {commit or 'uncommitted'} on {machine()}.\n\n{body.strip()}\n\n"
     pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    old = pattern.search(text)
+    notes = ""
+    if old and NOTES in old.group(0):
+        notes = old.group(0).split(NOTES, 1)[1].strip()
+    section = f"## {name}\n\nMeasured {stamp} at {commit or 'uncommitted'} on {machine()}.\n\n{body.strip()}\n\n"
+    section += f"{NOTES}\n"
+    section += f"\n{notes}\n\n" if notes else "\n"
+    text = pattern.sub(lambda _m: section, text, count=1) if old else text.rstrip() + "\n\n" + section
     path.write_text(text, encoding="utf-8")
 
 
