@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -11,27 +10,12 @@ from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationE
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from generator import registry
+from generator.config_light import DEFAULT_LINK_ALLOW, DEFAULT_PRICES, workspace_from_env
 from generator.errors import ConfigError
-
-DEFAULT_PRICES: dict[str, dict[str, float]] = {
-    # USD per 1M tokens, list prices; override in hocvu.toml [prices."model"].
-    "gpt-4o-mini": {"input": 0.15, "output": 0.60},
-    "gpt-4o": {"input": 2.50, "output": 10.00},
-    "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
-    "gpt-4.1": {"input": 2.00, "output": 8.00},
-}
-
-#: Government addresses (gov.vn covers ministries, provinces, dichvucong, vneid, moet, binhdanhocvuso), the
-#: Government portal, the National Cyber Security Centre's sites and the Ministry of Justice's law database
-#: (vbpl.vn) outside gov.vn, schools' edu.vn, and the account and
-#: security pages of the three account providers lessons teach (myaccount.google.com, account.microsoft.com,
-#: appleid.apple.com). A workspace narrows or widens this with HOCVU_LINK_ALLOW.
-DEFAULT_LINK_ALLOW = ["gov.vn", "chinhphu.vn", "baochinhphu.vn", "tinnhiemmang.vn", "khonggianmang.vn",
-                      "vbpl.vn", "edu.vn", "google.com", "microsoft.com", "apple.com"]
 
 
 def _workspace_from_env() -> Path:
-    return Path(os.environ.get("HOCVU_WORKSPACE") or os.getcwd())
+    return workspace_from_env()
 
 
 class Settings(BaseSettings):
