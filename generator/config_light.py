@@ -61,7 +61,7 @@ class Secret:
         return "Secret('**********')"
 
 
-class _Unsure(Exception):
+class _UnsureError(Exception):
     """The value may be valid or not: ``Settings`` decides."""
 
 
@@ -150,7 +150,7 @@ def read_light(workspace: Path | None = None) -> LightSettings | None:
             names = [n.lower() for n in ALIASES.get(name, (f"HOCVU_{name}",))]
             given = [n for n in names if n in env]
             if len(given) > 1:
-                raise _Unsure(name)
+                raise _UnsureError(name)
             if given:
                 values[name] = _from_env(kind, details, env[given[0]])
             elif name in toml:
@@ -158,7 +158,7 @@ def read_light(workspace: Path | None = None) -> LightSettings | None:
             else:
                 values[name] = _copy(default)
         return LightSettings(values)
-    except (_Unsure, OSError, ValueError, RecursionError):
+    except (_UnsureError, OSError, ValueError, RecursionError):
         return None
 
 
@@ -170,7 +170,7 @@ def _env() -> dict[str, str]:
         if not low.startswith(("hocvu_", "openai_")):
             continue
         if low in seen and seen[low] != value:
-            raise _Unsure(key)
+            raise _UnsureError(key)
         seen[low] = value
     return seen
 
@@ -186,7 +186,7 @@ def _toml(path: Path) -> dict[str, Any]:
     for key, value in raw.items():  # Settings reads the file's names in any case
         low = key.lower()
         if low in data or low in _OTHER_ALIASES:
-            raise _Unsure(key)  # a name given twice, or an alias: Settings decides which spelling wins
+            raise _UnsureError(key)  # a name given twice, or an alias: Settings decides which spelling wins
         data[low] = value
     data.pop("workspace", None)  # the workspace is always given (load_settings): the file's is never used
     return data
@@ -210,14 +210,14 @@ def _from_env(kind: str, details: Any, raw: str) -> Any:
             return True
         if raw.lower() in _FALSE:
             return False
-        raise _Unsure(raw)
+        raise _UnsureError(raw)
     if kind == "int":
         if not _INT.fullmatch(raw):
-            raise _Unsure(raw)
+            raise _UnsureError(raw)
         return _bounded(int(raw), details)
     if kind == "float":
         if not _FLOAT.fullmatch(raw):
-            raise _Unsure(raw)
+            raise _UnsureError(raw)
         return _bounded(float(raw), details)
     if kind == "str_list":
         return _from_toml(kind, details, json.loads(raw))
@@ -251,18 +251,18 @@ def _from_toml(kind: str, details: Any, value: Any) -> Any:
         for k, v in value.items()
     ):
         return {k: {kk: float(vv) for kk, vv in v.items()} for k, v in value.items()}
-    raise _Unsure(kind)
+    raise _UnsureError(kind)
 
 
 def _unsure(value: Any) -> Any:
-    raise _Unsure(value)
+    raise _UnsureError(value)
 
 
 def _bounded(value: float, bounds: tuple[float | None, float | None, float | None]) -> Any:
     gt, ge, le = bounds
     if (gt is not None and not value > gt) or (ge is not None and not value >= ge) or (le is not None and
                                                                                       not value <= le):
-        raise _Unsure(value)
+        raise _UnsureError(value)
     if value != value or value in (float("inf"), float("-inf")):
-        raise _Unsure(value)
+        raise _UnsureError(value)
     return value

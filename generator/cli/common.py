@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from generator.config import Settings
+    from generator.config_light import LightSettings
     from generator.frameworks import Library
 
 
@@ -61,7 +62,7 @@ def cli_language() -> str:
     loaded, else HOCVU_UI_LANG or the locale (LANG), else English."""
     from generator.i18n import environment_language
 
-    loaded = State._settings
+    loaded = State._settings or State._light
     return getattr(loaded, "ui_lang", None) or environment_language()
 
 
@@ -97,6 +98,7 @@ class State:
 
     workspace: Path | None = None
     _settings: Settings | None = None
+    _light: LightSettings | None = None
     _library: Library | None = None
 
     @classmethod
@@ -112,12 +114,25 @@ class State:
         return cls._settings
 
     @classmethod
+    def light(cls) -> Settings | LightSettings:
+        """The settings for a command that only reads them (no options to override): read with the standard
+        library when it can be sure of every value (generator.config_light), else ``settings()`` — the same
+        values, or the same error."""
+        from generator.config_light import read_light
+
+        if cls._settings is not None:
+            return cls._settings
+        if cls._light is None:
+            cls._light = read_light(cls.workspace)
+        return cls._light if cls._light is not None else cls.settings()
+
+    @classmethod
     def library(cls) -> Library:
         """Frameworks, groups and content visible from the workspace."""
         from generator.frameworks import Library
 
         if cls._library is None:
-            cls._library = Library(cls.settings().workspace)
+            cls._library = Library(cls.light().workspace)
         return cls._library
 
     @classmethod
@@ -125,4 +140,5 @@ class State:
         """Start a fresh invocation."""
         cls.workspace = workspace
         cls._settings = None
+        cls._light = None
         cls._library = None

@@ -8,8 +8,10 @@ from typing import Annotated, Optional
 import typer
 
 from generator import __version__
-from generator.cli import doctor, frameworks, groups
+from generator.cli import doctor, frameworks, groups, params
 from generator.cli.common import HocvuGroup, State
+
+params.install()  # plain option values without pydantic (typer's adapter for the rest)
 
 app = typer.Typer(
     cls=HocvuGroup,

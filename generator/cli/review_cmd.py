@@ -148,7 +148,7 @@ def list_(
     where = LessonFilter.of(status, group=group, framework=framework, competence=competence, level=level,
                             language=lang, search=search, outdated_only=outdated, failed_checks=failed_checks)
     found = None
-    with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read a list
+    with FastReader.open(State.light()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read a list
         if fast is not None:
             found = fast.lesson_page(where, State.library(), limit=limit, offset=offset)
     if found is None:
@@ -395,7 +395,7 @@ def history(lesson_id: Annotated[str, typer.Argument(metavar="LESSON-ID", help="
     from generator.review.store.fastread import FastReader
 
     events = None
-    with FastReader.open(State.settings()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read it
+    with FastReader.open(State.light()) or nullcontext() as fast:  # SQLite: no SQLAlchemy to read it
         if fast is not None:
             events = fast.history(lesson_id)
     if events is None:

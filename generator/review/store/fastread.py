@@ -34,6 +34,7 @@ from generator.textfold import fold
 
 if TYPE_CHECKING:
     from generator.config import Settings
+    from generator.config_light import LightSettings
     from generator.frameworks import Library
 
 #: The migration this module's SQL is written for (``db.HEAD``; a test keeps the two equal).
@@ -67,8 +68,9 @@ class FastReader:
         self._conn = conn
 
     @classmethod
-    def open(cls, settings: Settings) -> Self | None:
-        """A reader on the workspace's SQLite store, or None when the full store must be opened."""
+    def open(cls, settings: Settings | LightSettings) -> Self | None:
+        """A reader on the workspace's SQLite store, or None when the full store must be opened (the settings
+        as ``Settings`` or ``config_light`` read them: only the database URL and the workspace are used)."""
         if settings.database_url:  # PostgreSQL or a chosen URL: the store's engine, always
             return None
         path = settings.state_dir / "hocvu.db"
