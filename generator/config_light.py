@@ -124,6 +124,8 @@ class LightSettings:
     workspace: Path
     database_url: str | None
     ui_lang: str | None
+    user: str | None
+    four_eyes: bool
 
     @property
     def state_dir(self) -> Path:
