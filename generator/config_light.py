@@ -54,8 +54,8 @@ class Secret:
     def get_secret_value(self) -> str:
         return self._value
 
-    def __bool__(self) -> bool:
-        return True  # as SecretStr: a configured secret is truthy, even an empty one
+    def __len__(self) -> int:
+        return len(self._value)  # as SecretStr: an empty secret is falsy
 
     def __repr__(self) -> str:
         return "Secret('**********')"

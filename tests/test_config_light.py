@@ -26,6 +26,7 @@ CASES: list[tuple[dict[str, str], str, bool]] = [
     ({"HOCVU_PRICES": '{"m": {"input": 1}}'}, '[prices."m1"]\ninput = 1.5\n', False),
     ({"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}, "", True),
     ({"HOCVU_OPENAI_API_KEY": "sk-y"}, "", True),
+    ({"OPENAI_API_KEY": ""}, "", True),
     ({"OPENAI_API_KEY": "sk-a", "HOCVU_OPENAI_API_KEY": "sk-b"}, "", False),
     ({}, 'OPENAI_API_KEY = "sk-file"\n', True),
     ({}, 'HOCVU_OPENAI_API_KEY = "sk-file"\n', False),
@@ -90,6 +91,7 @@ def test_same_values_as_settings_or_none(workspace, monkeypatch, env, toml, answ
     for name in Settings.model_fields:
         assert _plain(getattr(light, name)) == _plain(getattr(full, name)), name
         assert type(_plain(getattr(light, name))) is type(_plain(getattr(full, name))), name
+        assert bool(getattr(light, name)) == bool(getattr(full, name)), name  # an empty secret is falsy
     assert (light.state_dir, light.outputs_dir) == (full.state_dir, full.outputs_dir)
 
 
