@@ -6,13 +6,14 @@ and then formatted. The language is picked per request in the web app and from `
 ``LANG`` in the CLI, and travels in a context variable (``use_language``), so core code raising an error
 never needs to know who will read it: a :class:`Message` renders when it is shown.
 
-The catalogs are compiled in memory at first use (Babel reads the .po and writes the .mo into a buffer):
-a clean clone, an editable install and a wheel all work without a build step, and a compiled file can
-never be older than its source. Regenerate the template after changing messages with ``make messages``.
+The catalogs are compiled from the .po at first use (Babel) and the .mo kept in the user's cache under the
+.po's hash: a clean clone, an editable install and a wheel all work without a build step, and a compiled
+file can never be older than its source. Regenerate the template after changing messages with ``make messages``.
 """
 
 from __future__ import annotations
 
+import gettext as gettext_module
 import os
 import re
 import string
@@ -20,11 +21,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:
-    from babel.support import Translations
+from typing import Any, Final
 
 LANGS: Final = ("vi", "en")
 DEFAULT: Final = "vi"
@@ -79,20 +78,45 @@ def catalog_path(lang: str) -> Path:
 
 
 @lru_cache(maxsize=len(LANGS))
-def translations(lang: str) -> Translations:
-    """The compiled catalog of ``lang`` (read from its .po and compiled in memory once per process)."""
-    from io import BytesIO
+def translations(lang: str) -> gettext_module.GNUTranslations:
+    """The compiled catalog of ``lang``: the .mo compiled from its .po, kept in the user's cache under the
+    .po's sha256 (``$XDG_CACHE_HOME/hocvu/locale``), so a command pays ~5 ms to read it instead of ~90 ms
+    for Babel to compile it; a changed .po has another hash and is compiled again, and a cache that cannot
+    be written or read only costs the compilation."""
+    import hashlib
+    import struct
 
+    po = catalog_path(lang).read_bytes()
+    cached = _catalog_cache() / f"{lang}-{hashlib.sha256(po).hexdigest()[:32]}.mo"
+    try:
+        with cached.open("rb") as fh:
+            return gettext_module.GNUTranslations(fh)
+    except (OSError, ValueError, UnicodeDecodeError, struct.error):
+        pass  # not compiled yet, or damaged: compile it again
+    data = compile_catalog(po, lang)
+    try:
+        from generator.fsutil import write_bytes_atomic
+
+        write_bytes_atomic(cached, data)
+    except OSError:
+        pass  # a read-only or full home: the catalog still works, compiled in memory each time
+    return gettext_module.GNUTranslations(BytesIO(data))
+
+
+def compile_catalog(po: bytes, lang: str) -> bytes:
+    """The .mo bytes of the .po text ``po`` (Babel; fuzzy entries left out)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
-    from babel.support import Translations
 
-    with catalog_path(lang).open("rb") as fh:
-        catalog = read_po(fh, locale=lang, domain=DOMAIN)
+    catalog = read_po(BytesIO(po), locale=lang, domain=DOMAIN)
     buf = BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
-    buf.seek(0)
-    return Translations(fp=buf, domain=DOMAIN)
+    return buf.getvalue()
+
+
+def _catalog_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hocvu" / "locale"
 
 
 def gettext(msgid: str, lang: str | None = None) -> str:
