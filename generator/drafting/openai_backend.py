@@ -248,8 +248,7 @@ class OpenAIBackend(Backend):
             return known.describe()
         return "found on the first call (json_schema, else function calling, else JSON mode), then remembered"
 
-    @property
-    def structured_output(self) -> str:
+    def method_in_use(self) -> str:
         """The structured-output method in use and how it was chosen ('' before it is known)."""
         return f"{self._method} ({self._how})" if self._method else ""
 
