@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -90,12 +91,17 @@ def _inprocess_build(ws: Path, spec_text: str) -> tuple[float, dict]:  # type: i
     spec = load_spec(ws / "spec.yaml")
     with ReviewStore.open(settings) as store:
         t, cpu = time.perf_counter(), time.thread_time()
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         plan = plan_build(spec, library, settings, store)
         report = run_build(plan, library, settings, store, "bench", spec.concurrency,
                            render_workers=render_workers_default())
         elapsed = time.perf_counter() - t
         loop_cpu = time.thread_time() - cpu  # the event loop runs on this thread
-    return elapsed, {**report.totals(), "loop_cpu": loop_cpu}
+        me2, kids2 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # every thread of this process, and the render workers (reaped when the build's pool shut down)
+    main_cpu = me2.ru_utime + me2.ru_stime - me.ru_utime - me.ru_stime
+    workers_cpu = kids2.ru_utime + kids2.ru_stime - kids.ru_utime - kids.ru_stime
+    return elapsed, {**report.totals(), "loop_cpu": loop_cpu, "main_cpu": main_cpu, "workers_cpu": workers_cpu}
 
 
 # -- 0. concurrency: the model client at 8 and 64 calls in flight --------------------------------------
@@ -211,7 +217,8 @@ def bench_concurrency(sizes: list[int], concurrencies: list[int], cli: bool = Tr
             bound = max(ideal, render / render_workers_default())  # the renders' own time, spread
             cpu_ms = totals["loop_cpu"] / max(1, totals["generated"]) * 1000
             rows.append((n, c, totals["generated"], calls, seconds, ideal, totals.get("failed", 0), cpu_ms,
-                         bound, tokens, beside, known, first_second))
+                         bound, tokens, beside, known, first_second,
+                         (totals["main_cpu"], totals["workers_cpu"])))
             print(f"  {n} lessons at concurrency {c}: {seconds:.2f} s, {seconds / ideal:.2f}× ideal, "
                   f"event loop {cpu_ms:.1f} ms CPU a lesson", flush=True)
             if cli and (i + 1 == len(runs) or runs[i + 1][0] != n):  # after the last run of a size
@@ -228,12 +235,14 @@ def bench_concurrency(sizes: list[int], concurrencies: list[int], cli: bool = Tr
     finally:
         server.close()
     load = os.getloadavg()
+    cores = os.cpu_count() or 1
     table = "\n".join(
         f"| {n} ({made} made, {calls} calls) | {c} | {'remembered' if known else 'first build'} | "
         f"{early} | {s:.2f} s | {ideal:.2f} s | {s / ideal:.2f}× | "
         f"{'met' if s / ideal <= 1.25 else 'MISSED'}{f', {failed} failed' if failed else ''} | {cpu:.1f} ms | "
-        f"{bound:.2f} s | {s / bound:.2f}× | {tokens:,.0f} + {beside:,.0f} |"
-        for n, c, made, calls, s, ideal, failed, cpu, bound, tokens, beside, known, early in rows)
+        f"{bound:.2f} s | {s / bound:.2f}× | {sum(cpus) / cores:.2f} s ({cpus[0]:.1f} + {cpus[1]:.1f} s) | "
+        f"{tokens:,.0f} + {beside:,.0f} |"
+        for n, c, made, calls, s, ideal, failed, cpu, bound, tokens, beside, known, early, cpus in rows)
     cli_table = "\n".join(f"| {n} | {c} | {first:.2f} s | {wall:.2f} s |" for n, c, wall, first in cli_rows)
     codes, groups, levels = _shape(max(sizes))
     return (
@@ -256,14 +265,17 @@ def bench_concurrency(sizes: list[int], concurrencies: list[int], cli: bool = Tr
         f"build found (as any workspace does after its first build against a server), so every lesson's call "
         f"may leave at once; 'first build' — a fresh workspace, whose first call finds the method while the "
         f"other lessons wait (the `hocvu build` rows below are such first builds too). Calls out in the first "
-        f"second: requests that reached the server within {LATENCY:.0f} s of the first. Input tokens: what the server "
+        f"second: requests that reached the server within {LATENCY:.0f} s of the first. CPU bound: the CPU "
+        f"time the build spent (every thread of the benchmark process, and the render workers) ÷ the "
+        f"machine's cores — the shortest the build could take on these cores. Input tokens: what the server "
         f"received, counted by its tokenizer (words and punctuation), ÷ lessons made: the messages, and the "
         f"schema sent beside them in `response_format` (which providers bill as input too). "
         f"Load average when done: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}.\n\n"
         f"| lessons | concurrency | structured-output method | calls out in the first second | build | ideal "
         f"| build ÷ ideal | goal ≤ 1.25× | event-loop CPU a lesson | "
-        f"render bound | build ÷ max(ideal, render bound) | input tokens a lesson (messages + schema beside) |"
-        f"\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        f"render bound | build ÷ max(ideal, render bound) | CPU bound: CPU ÷ {cores} cores (main + render "
+        f"workers) | input tokens a lesson (messages + schema beside) |"
+        f"\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         f"{table}\n\n"
         f"The `hocvu build` command for the same batch, as a user runs it: start-up is from the launch to the "
         f"first request at the server (imports, settings, plan, store).\n\n"
