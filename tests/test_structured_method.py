@@ -94,6 +94,8 @@ def test_a_server_without_structured_output_falls_back_to_json_mode_with_the_sch
     assert kinds[3:] == ["json_mode"] * 3 and openai_env.calls == 6
     assert [_carries_schema(b) for b in openai_env.requests] == [False, False] + [True] * 4
     assert report.method == "json_mode (found on the first call)"
+    assert report.path is not None
+    assert json.loads(report.path.read_text(encoding="utf-8"))["structured_output"] == report.method
     # every request counted, the two ignored replies included
     t = report.totals()
     assert t["llm_calls"] == 6 and (t["input_tokens"], t["output_tokens"]) == openai_env.billed_tokens
