@@ -162,3 +162,14 @@ def test_the_plan_names_a_configured_method_without_calling(cli, workspace, open
     assert result.exit_code == 0, result.output
     assert f"structured output: {method} (HOCVU_STRUCTURED_OUTPUT)" in result.output
     assert openai_env.calls == 0
+
+
+def test_the_method_reported_is_the_one_workers_elsewhere_found(workspace, openai_env):
+    settings = load_settings(workspace)
+    backend = OpenAIBackend(settings)
+    assert backend.method_in_use() == ""  # nothing known, nothing drafted here
+    # a worker process of the same workspace (the Celery executor) finds the method, then another replaces it
+    MethodMemory.of(settings).put(server_of(settings), backend.model, "function_calling")
+    assert backend.method_in_use().startswith("function_calling (remembered from ")
+    MethodMemory.of(settings).put(server_of(settings), backend.model, "json_mode")
+    assert backend.method_in_use().startswith("json_mode (remembered from ")

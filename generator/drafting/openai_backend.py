@@ -249,7 +249,13 @@ class OpenAIBackend(Backend):
         return "found on the first call (json_schema, else function calling, else JSON mode), then remembered"
 
     def method_in_use(self) -> str:
-        """The structured-output method in use and how it was chosen ('' before it is known)."""
+        """The structured-output method in use and how it was chosen ('' before it is known). Unless this
+        backend chose it itself, the workspace's memory is read again: when a build's lessons are drafted
+        elsewhere (the Celery executor's workers), they find or replace the method there."""
+        if not self._forced and not (self._method and not self._how.startswith("remembered")):
+            known = self.memory.get(server_of(self.settings), self.model)
+            if known is not None:
+                return known.describe()
         return f"{self._method} ({self._how})" if self._method else ""
 
     # -- plumbing -------------------------------------------------------------------------------
