@@ -3,6 +3,8 @@
 0. Concurrency (issue 16): 96 and 1,000 lessons at concurrency 8 and 64 against the loopback server (in a
    process of its own) at 1 s latency; build time ÷ the ideal (lessons × latency ÷ concurrency), with the
    `hocvu build` command's start-up beside it.
+0b. Input tokens a lesson (issue 16): what the server received, messages and the schema beside them, with
+   the method decided before the batch (json_schema), forced to JSON mode, and found by fallback.
 
 1. LLM-bound: a loopback OpenAI-compatible server with a fixed 1.0 s latency per call; a 48-lesson batch at
    concurrency 8 vs. a plain sequential langchain loop over the same prompts.
@@ -10,7 +12,7 @@
 3. Offline end-to-end lesson (draft, checks, all renders, store): median and per-stage breakdown.
 4. Peak memory (sum of PSS over the whole process tree) of a 120-lesson offline batch with all formats.
 
-    .venv/bin/python bench/bench_batch.py [--only concurrency,llm,rebuild,e2e,memory] [--no-write]
+    .venv/bin/python bench/bench_batch.py [--only concurrency,tokens,llm,rebuild,e2e,memory] [--no-write]
         [--sizes 96,1000] [--concurrency 8,64]
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -88,12 +91,17 @@ def _inprocess_build(ws: Path, spec_text: str) -> tuple[float, dict]:  # type: i
     spec = load_spec(ws / "spec.yaml")
     with ReviewStore.open(settings) as store:
         t, cpu = time.perf_counter(), time.thread_time()
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         plan = plan_build(spec, library, settings, store)
         report = run_build(plan, library, settings, store, "bench", spec.concurrency,
                            render_workers=render_workers_default())
         elapsed = time.perf_counter() - t
         loop_cpu = time.thread_time() - cpu  # the event loop runs on this thread
-    return elapsed, {**report.totals(), "loop_cpu": loop_cpu}
+        me2, kids2 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # every thread of this process, and the render workers (reaped when the build's pool shut down)
+    main_cpu = me2.ru_utime + me2.ru_stime - me.ru_utime - me.ru_stime
+    workers_cpu = kids2.ru_utime + kids2.ru_stime - kids.ru_utime - kids.ru_stime
+    return elapsed, {**report.totals(), "loop_cpu": loop_cpu, "main_cpu": main_cpu, "workers_cpu": workers_cpu}
 
 
 # -- 0. concurrency: the model client at 8 and 64 calls in flight --------------------------------------
@@ -181,24 +189,39 @@ def bench_concurrency(sizes: list[int], concurrencies: list[int], cli: bool = Tr
     os.environ.update({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": server.base_url,
                        "HOCVU_MODEL": "bench-model"})
     try:
-        _inprocess_build(Path(tempfile.mkdtemp(prefix="bench-conc-warm-")), _conc_spec(2, 2))  # imports
-        for n in sizes:
-            for c in concurrencies:
-                ws = Path(tempfile.mkdtemp(prefix="bench-conc-"))
-                before = server.stats()["calls"]
-                seconds, totals = _inprocess_build(ws, _conc_spec(n, c))
-                calls = server.stats()["calls"] - before
-                render = sum(sum(v for k, v in x["timings"].items() if k.startswith("render."))
-                             for x in _report(ws)["lessons"])
-                shutil.rmtree(ws, ignore_errors=True)
-                ideal = totals["generated"] * LATENCY / c
-                bound = max(ideal, render / render_workers_default())  # the renders' own time, spread
-                cpu_ms = totals["loop_cpu"] / max(1, totals["generated"]) * 1000
-                rows.append((n, c, totals["generated"], calls, seconds, ideal, totals.get("failed", 0), cpu_ms,
-                             bound))
-                print(f"  {n} lessons at concurrency {c}: {seconds:.2f} s, {seconds / ideal:.2f}× ideal, "
-                      f"event loop {cpu_ms:.1f} ms CPU a lesson", flush=True)
-            if cli:
+        warm = Path(tempfile.mkdtemp(prefix="bench-conc-warm-"))
+        _inprocess_build(warm, _conc_spec(2, 2))  # imports; the workspace learns the structured-output method
+        memory = warm / ".hocvu/cache/structured-output.json"
+        # Each size and concurrency in a workspace that remembers the method; the largest concurrency also
+        # as a workspace's first build, which finds the method on its first call while the others wait.
+        runs = [(n, c, known) for n in sizes for c in concurrencies
+                for known in ((True, False) if c == max(concurrencies) else (True,))]
+        for i, (n, c, known) in enumerate(runs):
+            ws = Path(tempfile.mkdtemp(prefix="bench-conc-"))
+            if known:  # as in a workspace that built against this server before
+                (ws / ".hocvu/cache").mkdir(parents=True)
+                shutil.copy(memory, ws / ".hocvu/cache")
+            stats = server.stats()
+            before, billed_before = stats["calls"], len(stats["billed"])
+            seconds, totals = _inprocess_build(ws, _conc_spec(n, c))
+            stats = server.stats()
+            calls = stats["calls"] - before
+            tokens = sum(b[0] for b in stats["billed"][billed_before:]) / max(1, totals["generated"])
+            beside = sum(stats["schema"][before:]) / max(1, totals["generated"])
+            arrivals = stats["arrivals"][before:]
+            first_second = sum(1 for a in arrivals if a - arrivals[0] < LATENCY) if arrivals else 0
+            render = sum(sum(v for k, v in x["timings"].items() if k.startswith("render."))
+                         for x in _report(ws)["lessons"])
+            shutil.rmtree(ws, ignore_errors=True)
+            ideal = totals["generated"] * LATENCY / c
+            bound = max(ideal, render / render_workers_default())  # the renders' own time, spread
+            cpu_ms = totals["loop_cpu"] / max(1, totals["generated"]) * 1000
+            rows.append((n, c, totals["generated"], calls, seconds, ideal, totals.get("failed", 0), cpu_ms,
+                         bound, tokens, beside, known, first_second,
+                         (totals["main_cpu"], totals["workers_cpu"])))
+            print(f"  {n} lessons at concurrency {c}: {seconds:.2f} s, {seconds / ideal:.2f}× ideal, "
+                  f"event loop {cpu_ms:.1f} ms CPU a lesson", flush=True)
+            if cli and (i + 1 == len(runs) or runs[i + 1][0] != n):  # after the last run of a size
                 c = max(concurrencies)
                 ws = Path(tempfile.mkdtemp(prefix="bench-conc-cli-"))
                 env = {**os.environ, "HOCVU_WORKSPACE": str(ws), "HOME": str(ws)}
@@ -208,14 +231,18 @@ def bench_concurrency(sizes: list[int], concurrencies: list[int], cli: bool = Tr
                 first = server.stats()["arrivals"][before] - launched
                 cli_rows.append((n, c, wall, first))
                 shutil.rmtree(ws, ignore_errors=True)
+        shutil.rmtree(warm, ignore_errors=True)
     finally:
         server.close()
     load = os.getloadavg()
+    cores = os.cpu_count() or 1
     table = "\n".join(
-        f"| {n} ({made} made, {calls} calls) | {c} | {s:.2f} s | {ideal:.2f} s | {s / ideal:.2f}× | "
+        f"| {n} ({made} made, {calls} calls) | {c} | {'remembered' if known else 'first build'} | "
+        f"{early} | {s:.2f} s | {ideal:.2f} s | {s / ideal:.2f}× | "
         f"{'met' if s / ideal <= 1.25 else 'MISSED'}{f', {failed} failed' if failed else ''} | {cpu:.1f} ms | "
-        f"{bound:.2f} s | {s / bound:.2f}× |"
-        for n, c, made, calls, s, ideal, failed, cpu, bound in rows)
+        f"{bound:.2f} s | {s / bound:.2f}× | {sum(cpus) / cores:.2f} s ({cpus[0]:.1f} + {cpus[1]:.1f} s) | "
+        f"{tokens:,.0f} + {beside:,.0f} |"
+        for n, c, made, calls, s, ideal, failed, cpu, bound, tokens, beside, known, early, cpus in rows)
     cli_table = "\n".join(f"| {n} | {c} | {first:.2f} s | {wall:.2f} s |" for n, c, wall, first in cli_rows)
     codes, groups, levels = _shape(max(sizes))
     return (
@@ -233,15 +260,68 @@ def bench_concurrency(sizes: list[int], concurrencies: list[int], cli: bool = Tr
         f"figure the machine's load does not inflate as it does wall time. Render bound: the lessons' "
         f"render times (each new lesson's step pictures are drawn, ~0.15–0.2 s of CPU for a page) ÷ "
         f"{render_workers_default()} render workers — on a 2-core machine rendering, not the model client, "
-        f"bounds a 64-call build, so the last column says how close the build comes to the tighter bound. "
+        f"bounds a 64-call build, so the column after it says how close the build comes to the tighter bound. "
+        f"Structured-output method: 'remembered' — the build's workspace remembers the method the warm-up "
+        f"build found (as any workspace does after its first build against a server), so every lesson's call "
+        f"may leave at once; 'first build' — a fresh workspace, whose first call finds the method while the "
+        f"other lessons wait (the `hocvu build` rows below are such first builds too). Calls out in the first "
+        f"second: requests that reached the server within {LATENCY:.0f} s of the first. CPU bound: the CPU "
+        f"time the build spent (every thread of the benchmark process, and the render workers) ÷ the "
+        f"machine's cores — the shortest the build could take on these cores. Input tokens: what the server "
+        f"received, counted by its tokenizer (words and punctuation), ÷ lessons made: the messages, and the "
+        f"schema sent beside them in `response_format` (which providers bill as input too). "
         f"Load average when done: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}.\n\n"
-        f"| lessons | concurrency | build | ideal | build ÷ ideal | goal ≤ 1.25× | event-loop CPU a lesson | "
-        f"render bound | build ÷ max(ideal, render bound) |\n|---|---|---|---|---|---|---|---|---|\n"
+        f"| lessons | concurrency | structured-output method | calls out in the first second | build | ideal "
+        f"| build ÷ ideal | goal ≤ 1.25× | event-loop CPU a lesson | "
+        f"render bound | build ÷ max(ideal, render bound) | CPU bound: CPU ÷ {cores} cores (main + render "
+        f"workers) | input tokens a lesson (messages + schema beside) |"
+        f"\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         f"{table}\n\n"
         f"The `hocvu build` command for the same batch, as a user runs it: start-up is from the launch to the "
         f"first request at the server (imports, settings, plan, store).\n\n"
         f"| lessons | concurrency | start-up (launch → first call) | whole command |\n|---|---|---|---|\n"
         f"{cli_table}\n"
+    )
+
+
+def bench_tokens(n: int = 16) -> str:
+    """Input tokens a lesson as the server received them, for each way the schema can travel."""
+    sys.path.insert(0, str(REPO))
+    from tests.openai_server import OpenAIServer, lesson_factory
+
+    rows = []
+    cases = [("json_schema server, `auto`", "auto", False),
+             ("json_schema server, `HOCVU_STRUCTURED_OUTPUT=json_mode`", "json_mode", False),
+             ("server ignoring `response_format` and tools, `auto`", "auto", True)]
+    with OpenAIServer(lesson_factory()) as srv:
+        os.environ.update({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": srv.base_url,
+                           "HOCVU_MODEL": "bench-model"})
+        try:
+            for label, method, ignores in cases:
+                os.environ["HOCVU_STRUCTURED_OUTPUT"] = method
+                srv.ignore_format = ignores
+                ws = Path(tempfile.mkdtemp(prefix="bench-tokens-"))
+                before, billed_before = srv.calls, len(srv.billed)
+                _, totals = _inprocess_build(ws, _conc_spec(n, 8))
+                made = max(1, totals["generated"])
+                messages = sum(b[0] for b in srv.billed[billed_before:]) / made
+                beside = sum(srv.schema_tokens[before:]) / made
+                rows.append((label, totals["generated"], srv.calls - before, messages, beside,
+                             _report(ws).get("structured_output", "")))
+                shutil.rmtree(ws, ignore_errors=True)
+        finally:
+            os.environ.pop("HOCVU_STRUCTURED_OUTPUT", None)
+    table = "\n".join(f"| {label} | {method} | {made} | {calls} | {m:,.0f} | {b:,.0f} | {m + b:,.0f} |"
+                      for label, made, calls, m, b, method in rows)
+    return (
+        f"### Input tokens a lesson (issue 16)\n\n"
+        f"{n} lessons (vn-dcf-2025, vi, formats [page]) built at concurrency 8 in a fresh workspace against "
+        f"tests/openai_server.py in the benchmark process (no latency), once per case. Tokens are what the "
+        f"server received, counted by its tokenizer (words and punctuation, not a model's BPE) ÷ lessons "
+        f"made: in the messages (what it bills as prompt tokens) and in the schema sent beside them "
+        f"(`response_format`'s JSON schema or the tool). Requests include the first call's detection.\n\n"
+        f"| case | method used | lessons | requests | messages | schema beside | total |\n"
+        f"|---|---|---|---|---|---|---|\n{table}\n"
     )
 
 
@@ -417,7 +497,8 @@ def bench_memory() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--only", default="concurrency,llm,rebuild,e2e,memory", help="comma-separated parts to run")
+    parser.add_argument("--only", default="concurrency,tokens,llm,rebuild,e2e,memory",
+                        help="comma-separated parts to run")
     parser.add_argument("--sizes", default="96,1000", help="lesson counts for 'concurrency'")
     parser.add_argument("--concurrency", default="8,64", help="concurrencies for 'concurrency'")
     parser.add_argument("--no-cli", action="store_true", help="'concurrency' without the hocvu build command runs")
@@ -428,6 +509,8 @@ def main() -> None:
     if "concurrency" in parts:
         sections.append(bench_concurrency([int(x) for x in args.sizes.split(",")],
                                           [int(x) for x in args.concurrency.split(",")], not args.no_cli))
+    if "tokens" in parts:
+        sections.append(bench_tokens())
     if parts & {"llm", "rebuild"}:
         sections.append(bench_llm_and_rebuild())
     if "e2e" in parts:
@@ -444,8 +527,12 @@ def _kept_subsections(body: str) -> str:
     """``body`` plus the section's subsections ('### ...') of the parts not run this time, as they were."""
     import re
 
+    from common import NOTES
+
     text = (REPO / "BENCHMARKS.md").read_text(encoding="utf-8") if (REPO / "BENCHMARKS.md").exists() else ""
     m = re.search(r"^## Batch builds\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    if m and NOTES in m.group(1):  # the notes after the marker are kept by write_section itself
+        m = re.search(r"^## Batch builds\n(.*?)" + re.escape(NOTES), text, re.S | re.M)
     new = set(re.findall(r"^### (.+)$", body, re.M))
     kept = [part for part in re.split(r"(?=^### )", m.group(1), flags=re.M)[1:]
             if part.splitlines()[0][4:] not in new] if m else []

@@ -10,7 +10,11 @@ connection without answering) and 'trickle' (send the headers, then a byte now a
 
 ``ignore_format = True`` makes it a server that ignores response_format and tools: it answers in prose
 unless the prompt itself carries the lesson schema (as hocvu's JSON mode sends it).
-``billed`` logs the usage of every reply the server sent (what a provider would bill).
+``refuse`` names structured-output methods the server lacks for good ('json_schema', 'function_calling',
+'json_mode'): every request asking for one gets a 400, as from a server that never had it.
+``billed`` logs the usage of every reply the server sent (what a provider would bill); its prompt tokens
+count the messages' text. ``schema_tokens`` logs, per request, the tokens of the schema sent alongside
+the messages (``response_format``'s JSON schema or the tools), which providers bill as input too.
 """
 
 from __future__ import annotations
@@ -82,6 +86,15 @@ class LessonFactory:
         return self.make(fw.group(1), code.group(1), int(level.group(1)), group.group(1).strip(), lang)
 
 
+class _Listener(ThreadingHTTPServer):
+    """socketserver listens with a backlog of 5: of 64 clients connecting at once, ~20 were reset and
+    only ~25 requests arrived within the first second (the client's SDK retried the rest after its
+    backoff), which no real model server does (uvicorn listens with 2048, nginx 511). 128 is Linux's
+    old SOMAXCONN."""
+
+    request_queue_size = 128
+
+
 class OpenAIServer:
     """Run with ``with OpenAIServer(factory) as srv: srv.base_url``."""
 
@@ -101,6 +114,8 @@ class OpenAIServer:
         self.ignore_format = False
         self.billed: list[tuple[int, int]] = []  # (prompt_tokens, completion_tokens) per billed reply
         self.arrivals: list[float] = []  # time.time() each chat-completion request arrived
+        self.refuse: set[str] = set()  # methods answered with a 400
+        self.schema_tokens: list[int] = []  # tokens of the schema sent beside the messages, per request
 
     @property
     def billed_tokens(self) -> tuple[int, int]:
@@ -146,7 +161,7 @@ class OpenAIServer:
                 if self.path.rstrip("/").endswith("/stats"):  # for a client in another process
                     with server.lock:
                         self._json(200, {"calls": server.calls, "arrivals": list(server.arrivals),
-                                         "billed": list(server.billed)})
+                                         "billed": list(server.billed), "schema": list(server.schema_tokens)})
                 elif self.path.rstrip("/").endswith("/models"):
                     self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
                 else:
@@ -180,7 +195,7 @@ class OpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Listener(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
@@ -201,9 +216,17 @@ class OpenAIServer:
                 action = "ok"
         prompt = _text_of(body.get("messages", []))
         tokens = count_tokens(prompt)
+        fmt = body.get("response_format") or {}
+        beside = json.dumps([fmt.get("json_schema", ""), body.get("tools", "")], ensure_ascii=False)
         with self.lock:
             self.prompt_tokens.append(tokens)
+            self.schema_tokens.append(count_tokens(beside) - count_tokens('["", ""]'))
             self.replies.append(action)
+        method = ("function_calling" if body.get("tools") else
+                  {"json_schema": "json_schema", "json_object": "json_mode"}.get(fmt.get("type", ""), ""))
+        if method in self.refuse:
+            h._json(400, {"error": {"message": "Invalid request", "type": "invalid_request_error"}})
+            return
         if self.latency:
             time.sleep(self.latency)
         retry = {"retry-after-ms": "5"}

@@ -51,8 +51,10 @@ def plan_build(spec: BatchSpec, library: Library, settings: Settings, store: Rev
     def current(lessons: list[PlannedLesson]) -> list[Status]:
         return sink.statuses(lessons, accept_failed, retry_failed)
 
-    return make_plan(spec, library, name, model, prompt_hash_for(name, settings.workspace),
+    plan = make_plan(spec, library, name, model, prompt_hash_for(name, settings.workspace),
                      _fingerprint(settings, spec.sources), current, estimate, settings.price(model), force)
+    plan.method = backend_class(name).planned_method(settings, model)
+    return plan
 
 
 def run_build(plan: Plan, library: Library, settings: Settings, store: ReviewStore, author: str,

@@ -53,6 +53,9 @@ class Plan:
     est_output_tokens: int = 0
     est_cost_usd: float = 0.0
     calls_model: bool = False  # drafting sends model calls (so the estimate and the call limits apply)
+    #: How the structured-output method is chosen: remembered for this server and model, configured, or
+    #: found on the first call ('' when the backend asks for none).
+    method: str = ""
 
     def count(self, status: str) -> int:
         """Lessons with ``status``."""

@@ -56,6 +56,7 @@ class BuildReport:
     lessons: list[LessonOutcome] = field(default_factory=list)
     path: Path | None = None
     write_error: str = ""  # why the JSON report could not be written (the results are still reported)
+    method: str = ""  # the structured-output method the model was asked with, and how it was chosen
 
     def count(self, status: str) -> int:
         """Lessons with ``status``."""
@@ -97,6 +98,7 @@ class BuildReport:
     def to_json(self) -> str:
         """The JSON report."""
         return json.dumps({**self.header(), "interrupted": self.interrupted, "stopped": self.stopped,
+                           **({"structured_output": self.method} if self.method else {}),
                            "totals": self.totals(), "lessons": [asdict(x) for x in self.lessons]},
                           ensure_ascii=False, indent=2)
 
@@ -144,6 +146,7 @@ class ReportStream:
     def end(self, report: BuildReport) -> None:
         """The last line: the totals, and whether the build was interrupted or stopped."""
         self._line({"end": {"interrupted": report.interrupted, "stopped": report.stopped,
+                            **({"structured_output": report.method} if report.method else {}),
                             "totals": report.totals()}})
         self.close()
 

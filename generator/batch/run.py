@@ -379,6 +379,7 @@ class BatchRunner:
             report.lessons += finished + unfinished
             report.seconds = time.perf_counter() - start
             report.stopped = self.breaker.reason
+            report.method = self.backend.method_in_use() if hasattr(self.backend, "method_in_use") else ""
             order = {p.id: i for i, p in enumerate(plan.lessons)}
             report.lessons.sort(key=lambda x: order.get(x.id, 0))
             stream.end(report)

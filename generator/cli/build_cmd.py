@@ -137,6 +137,8 @@ def _print_plan(plan: Plan, settings: Settings, stop_after: int) -> None:
         deadline = backend_class(plan.backend).call_deadline(settings)
         out.print(f"estimate: ~{plan.est_input_tokens:,} input + ~{plan.est_output_tokens:,} output tokens, "
                   f"~${plan.est_cost_usd:.4f} (price table for {plan.model})")
+        if plan.method:
+            out.print(f"structured output: {plan.method}")
         if not settings.price(plan.model):
             from rich.markup import escape
 
@@ -175,6 +177,8 @@ def _print_report(report: BuildReport, report_path: Path | None) -> None:
         elif x.status == "failed_checks":
             out.print(f"  [red]✗[/] {x.id} failed checks ({', '.join(x.failed_checks)}): in review with its "
                       f"failures (hocvu review show {x.id}); the next build asks the model again")
+    if report.method:
+        out.print(f"structured output: {report.method}")
     if report.stopped:
         out.print(f"[red]{report.stopped}[/]")
     if report_path:

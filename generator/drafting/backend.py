@@ -159,6 +159,16 @@ class Backend:
         """The longest one model call can take, retries included (None: no model call)."""
         return None
 
+    @classmethod
+    def planned_method(cls, settings: Settings, model: str) -> str:
+        """How the model's structured output will be asked for, as a build's plan shows it ('' when the
+        backend sends no structured-output requests); no call is made."""
+        return ""
+
+    def method_in_use(self) -> str:
+        """The structured-output method in use and how it was chosen ('' when none, or not yet known)."""
+        return ""
+
     async def adraft(self, request: DraftRequest) -> DraftResult:
         """Draft one lesson."""
         raise NotImplementedError

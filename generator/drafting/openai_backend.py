@@ -1,10 +1,16 @@
 """The ``openai`` backend: langchain-openai ChatOpenAI with structured output into the lesson schema.
 
 Any OpenAI-compatible server works (OpenAI, Ollama, vLLM, llama.cpp server): set OPENAI_BASE_URL.
-The structured-output method is detected once per backend (so once per batch build) on the first call:
-json_schema first, then function calling, then JSON mode. The decision rests on the response, never on
-words in an error message: a 400 or 422 to a method means the server lacks it, and a reply in prose
-(no JSON object, no tool call) means the server ignored ``response_format``. Transport retries (429, 5xx,
+The structured-output method is decided before a batch's lessons go out: the one remembered for this
+server and model in the workspace (``generator.drafting.structured``), else found on the first call —
+json_schema first, then function calling, then JSON mode — while the other lessons wait for the answer,
+which is then remembered. Every prompt is rendered for that method: the schema is written into the
+prompt only in JSON mode (json_schema and function calling send it alongside). The decision rests on the
+response, never on words in an error message: a 400 or 422 to a method means the server lacks it, and a
+reply in prose (no JSON object, no tool call) means the server ignored ``response_format``. When the
+server says otherwise mid-batch (a remembered method refused or ignored), the lesson that hears it moves
+the backend on to the next method and forgets the old answer; lessons already drafted are never asked
+again, and a refused request was never billed. Transport retries (429, 5xx,
 connection errors, with backoff honouring Retry-After) are the OpenAI SDK's own; every request has a
 total deadline that a slow or trickling server cannot stretch, and every request and its tokens are
 counted (``backend.Meter``), failed ones included, and waits its turn under the settings' requests and
@@ -35,6 +41,7 @@ from generator.drafting.backend import (
 )
 from generator.drafting.prompts import LANGUAGE_NAMES, PromptSet, fence
 from generator.drafting.ratelimit import ModelRateLimit, usage_of
+from generator.drafting.structured import METHODS, MethodMemory, server_of
 from generator.errors import (
     BackendError,
     BackendUnavailableError,
@@ -52,12 +59,15 @@ if TYPE_CHECKING:
     from generator.config import Settings
     from generator.frameworks import Library
 
-METHODS = ("json_schema", "function_calling", "json_mode")
 KEY_HELP = (
     "the openai backend needs an API key: export OPENAI_API_KEY=sk-... "
     "(for a local OpenAI-compatible server such as Ollama also export OPENAI_BASE_URL=http://localhost:11434/v1 "
     "and any non-empty key), or use --backend offline"
 )
+
+
+class _MethodRefused(Exception):  # noqa: N818 - a signal inside the backend, never shown
+    """The server refused a structured-output method (400/422) that was chosen, not forced."""
 
 
 class ChecksFailedError(ValueError):
@@ -189,7 +199,13 @@ class OpenAIBackend(Backend):
         #: Wraps the HTTP transport before the client is made: a distributed executor puts its limit
         #: shared by every worker there (each request, SDK retries included, waits its turn).
         self.transport_wrapper: Callable[[Any], Any] | None = None
-        self._method: str | None = None if settings.structured_output == "auto" else settings.structured_output
+        self._forced = settings.structured_output != "auto"
+        #: Where the structured-output method is remembered between builds (per server and model).
+        self.memory = MethodMemory.of(settings)
+        self._method: str | None = settings.structured_output if self._forced else None
+        self._how = "HOCVU_STRUCTURED_OUTPUT" if self._forced else ""
+        if not self._forced and (known := self.memory.get(server_of(settings), self.model)) is not None:
+            self._method, self._how = known.method, f"remembered from {known.found}"
         self._detecting: asyncio.Lock | None = None
         self._judges: Any = None  # the helper thread that validates and checks replies
         #: Requests and tokens per minute from the settings (None: no limit).
@@ -221,6 +237,26 @@ class OpenAIBackend(Backend):
     def call_deadline(cls, settings: Settings) -> float:
         """See ``call_deadline``."""
         return call_deadline(settings)
+
+    @classmethod
+    def planned_method(cls, settings: Settings, model: str) -> str:
+        """How the structured-output method will be chosen, as the plan shows it (no call is made)."""
+        if settings.structured_output != "auto":
+            return f"{settings.structured_output} (HOCVU_STRUCTURED_OUTPUT)"
+        known = MethodMemory.of(settings).get(server_of(settings), model)
+        if known is not None:
+            return known.describe()
+        return "found on the first call (json_schema, else function calling, else JSON mode), then remembered"
+
+    def method_in_use(self) -> str:
+        """The structured-output method in use and how it was chosen ('' before it is known). Unless this
+        backend chose it itself, the workspace's memory is read again: when a build's lessons are drafted
+        elsewhere (the Celery executor's workers), they find or replace the method there."""
+        if not self._forced and not (self._method and not self._how.startswith("remembered")):
+            known = self.memory.get(server_of(self.settings), self.model)
+            if known is not None:
+                return known.describe()
+        return f"{self._method} ({self._how})" if self._method else ""
 
     # -- plumbing -------------------------------------------------------------------------------
     def chat(self) -> Any:
@@ -322,43 +358,88 @@ class OpenAIBackend(Backend):
             return await self._runnables[method].ainvoke(messages)  # type: ignore[no-any-return]
 
     async def _call(self, messages: list[Any], method: str) -> dict[str, Any]:
-        """One structured call with a known method; errors translated onto hocvu's tree."""
+        """One structured call with a known method; errors translated onto hocvu's tree (a refusal of a
+        method the server may lack is ``_MethodRefused``, for the lesson to move on to the next)."""
         import openai
 
         try:
             return await self._invoke(messages, method)
         except (openai.OpenAIError, TimeoutError) as exc:
+            if self._refused(exc, method):
+                raise _MethodRefused(method) from exc
             raise self._translate(exc) from exc
 
-    async def _first(self, prompt: Any) -> tuple[str, dict[str, Any] | None]:
-        """The structured-output method, detected on the first call of this backend when it is 'auto':
-        a 400/422 or a reply that ignores the format moves on to the next method. Returns the method and,
-        when detection made a call, its reply (the first attempt of the lesson)."""
-        import openai
+    async def _send(self, prompt: Any, method: str, extra: list[Any],
+                    refused: str | None = None) -> tuple[str, list[Any], dict[str, Any]]:
+        """One call of a lesson with the backend's method (``extra``: the re-ask turns so far). When the
+        server refuses the method (or ``refused``, whose reply ignored the format), the backend moves on
+        to the next method and the call goes again with the prompt rendered for it. Returns the method,
+        the prompt's messages and the reply."""
+        while True:
+            if refused is not None:
+                method, out = await self._detect(prompt, refused)
+                refused = None
+                if out is not None:  # detection's own call answered
+                    return method, _messages(*prompt(_hint(method))), out
+            base = _messages(*prompt(_hint(method)))
+            try:
+                return method, base, await self._call(base + extra, method)
+            except _MethodRefused:
+                refused = method
 
+    async def _first(self, prompt: Any) -> tuple[str, dict[str, Any] | None]:
+        """The structured-output method: the configured or remembered one, else detected on the first
+        call of this backend (see ``_detect``). Returns the method and, when detection made a call, its
+        reply (the first attempt of the lesson)."""
         if self._method:
             return self._method, None
+        return await self._detect(prompt, None)
+
+    async def _detect(self, prompt: Any, refused: str | None) -> tuple[str, dict[str, Any] | None]:
+        """Find the method, one lesson at a time (the others wait and use its answer), trying the methods
+        after ``refused`` (all of them when None): a 400/422 or a reply that ignores the format moves on to
+        the next. The answer is remembered for this server and model. Returns it with the reply, when a
+        call was made."""
+        import openai
+
         if self._detecting is None:
             self._detecting = asyncio.Lock()
-        async with self._detecting:  # one lesson detects; the others wait and use its answer
-            if self._method:
+        async with self._detecting:
+            if self._method and self._method != refused:  # another lesson found it meanwhile
                 return self._method, None
+            if refused is not None:  # the server says otherwise: the old answer goes
+                self._method = None
+                self.memory.forget(server_of(self.settings), self.model)
+            methods = METHODS[METHODS.index(refused) + 1:] if refused else METHODS
             last: Exception | None = None
-            for i, method in enumerate(METHODS):
+            for i, method in enumerate(methods):
                 try:
                     out = await self._invoke(_messages(*prompt(_hint(method))), method)
                 except openai.APIStatusError as exc:
-                    if exc.status_code in REFUSED and i + 1 < len(METHODS):
+                    if exc.status_code in REFUSED and i + 1 < len(methods):
                         last = exc
                         continue
                     raise self._translate(exc) from exc
                 except (openai.OpenAIError, TimeoutError) as exc:
                     raise self._translate(exc) from exc
-                if _ignored(out, method) and i + 1 < len(METHODS):
+                if _ignored(out, method) and i + 1 < len(methods):
                     continue
                 self._method = method
+                self._how = "found on the first call" if refused is None else f"{refused} refused mid-build"
+                self.memory.put(server_of(self.settings), self.model, method)
                 return method, out
             raise self._translate(last or BackendError("no structured-output method worked"))  # pragma: no cover
+
+    def _switchable(self, out: dict[str, Any], method: str) -> bool:
+        """Did a reply ignore a method that was not forced, with another left to try?"""
+        return not self._forced and method != METHODS[-1] and _ignored(out, method)
+
+    def _refused(self, exc: Exception, method: str) -> bool:
+        """Is ``exc`` the server refusing a method it was not told to use, with another left to try?"""
+        import openai
+
+        return (not self._forced and method != METHODS[-1] and isinstance(exc, openai.APIStatusError)
+                and exc.status_code in REFUSED)
 
     def _cost(self, usage: Usage) -> float:
         price = self.settings.price(self.model)
@@ -395,12 +476,15 @@ class OpenAIBackend(Backend):
         from langchain_core.messages import AIMessage, HumanMessage
 
         method, out = await self._first(prompt)
-        messages = _messages(*prompt(_hint(method)))
+        base = _messages(*prompt(_hint(method)))
+        extra: list[Any] = []  # the re-ask turns
         attempts: list[dict[str, object]] = []
         ignored = 0
         for attempt in range(1, self.settings.max_reasks + 2):
             if out is None:
-                out = await self._call(messages, method)
+                method, base, out = await self._send(prompt, method, extra)
+            if attempt == 1 and self._switchable(out, method):  # the server ignores a method it took before
+                method, base, out = await self._send(prompt, method, extra, refused=method)
             raw = out.get("raw")
             ignored += _ignored(out, method)
             data, error = out.get("parsed"), out.get("parsing_error")
@@ -416,7 +500,7 @@ class OpenAIBackend(Backend):
             attempts.append({"attempt": attempt, "error": problem, "reply": reply[:2000]})
             if isinstance(error, ChecksFailedError) and attempt == self.settings.max_reasks + 1:
                 return error.draft, attempt, error.checks
-            messages += [
+            extra += [
                 AIMessage(reply or "(empty reply)"),
                 HumanMessage(
                     f"That reply is not yet a lesson these learners can use: {problem}\nReply again with the "
