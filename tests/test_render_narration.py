@@ -50,6 +50,33 @@ def test_breaks_cut_sentences_and_keep_the_engines_own_pause() -> None:
     assert split_at_breaks(tone(1.0) + silence(1.0) + tone(1.0), RATE, 1) == [tone(1.0) + silence(1.0) + tone(1.0)]
 
 
+def test_silent_runs_finds_exactly_the_long_runs_of_zeros() -> None:
+    import random
+
+    from generator.render.tts import _silent_runs
+
+    def reference(pcm: bytes, min_len: int) -> list[tuple[int, int]]:
+        samples = [int.from_bytes(pcm[i : i + 2], "little") for i in range(0, len(pcm), 2)] + [1]
+        runs, start = [], None
+        for i, x in enumerate(samples):
+            if x == 0 and start is None:
+                start = i
+            elif x != 0 and start is not None:
+                if i - start >= min_len:
+                    runs.append((start, min(i, len(samples) - 1)))
+                start = None
+        return runs
+
+    rng = random.Random(7)
+    for _ in range(40):  # runs at the start and the end, just shorter and just longer than asked, odd places
+        parts = [silence(rng.choice([0, 1, 599, 600, 601, 1300]) / RATE) + tone(rng.randint(1, 900) / RATE)
+                 for _ in range(rng.randint(1, 6))]
+        pcm = b"".join(parts) + silence(rng.choice([0, 5, 600, 1000]) / RATE)
+        assert _silent_runs(pcm, 600) == reference(pcm, 600)
+    assert _silent_runs(silence(0.1), 600) == [(0, 2205)]
+    assert _silent_runs(b"", 600) == [] and _silent_runs(tone(0.1), 600) == []
+
+
 @needs_ffmpeg
 def test_segments_decode_exactly_as_long_as_one_stream() -> None:
     clips = tuple(tone(4.0 + i % 3) + silence(0.6) for i in range(24))  # 2.4 minutes, sentences with pauses

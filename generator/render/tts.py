@@ -9,7 +9,6 @@ says so in its ``notes`` list; the audio renderer moves those lines into the les
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -225,9 +224,6 @@ class EspeakTTS:
 BREAK_MS = 3000
 
 
-_NONZERO = re.compile(b"[^\\0]")
-
-
 def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -253,18 +249,48 @@ def split_at_breaks(pcm: bytes, rate: int, count: int) -> list[bytes] | None:
     brk = rate * BREAK_MS // 1000
     # espeak-ng shortens a break by a few milliseconds where it meets its own pause: 80 % of one is still
     # more than twice the longest pause it makes itself.
-    block = bytes(2 * (brk * 4 // 5))
     clips: list[bytes] = []
     pos = 0
-    while (start := pcm.find(block, 2 * pos)) != -1:  # the first hit is where the run starts
-        after = _NONZERO.search(pcm, start + len(block))
-        s, e = (start + 1) // 2, (after.start() if after else len(pcm)) // 2  # whole samples only
+    for s, e in _silent_runs(pcm, brk * 4 // 5):
         n = max(1, round((e - s) / brk))  # sentences that said nothing leave two or more breaks in one run
         clips.append(pcm[2 * pos : 2 * max(s, e - n * brk)])
         clips.extend(b"" for _ in range(n - 1))
         pos = e
     clips.append(pcm[2 * pos :])
     return clips if len(clips) == count else None
+
+
+#: Samples per block when looking for long silences: whole blocks of zeros are found with numpy, and only
+#: the block on each side of a run is looked at sample by sample.
+_BLOCK = 256
+
+
+def _silent_runs(pcm: bytes, min_len: int) -> list[tuple[int, int]]:
+    """(start, end) sample indices of every run of zero samples at least ``min_len`` long, in order.
+
+    A byte search for a break-long needle of zeros scanned each chunk at ~300 MB/s (13 ms for a chunk of
+    five sentences, the most Python CPU a narration took); testing 256-sample blocks with numpy is ~10×
+    faster. A run of ``min_len`` zeros always holds ``(min_len - 255) // 256`` whole silent blocks, so no
+    run is missed; its exact ends are then found in the blocks beside it."""
+    import numpy as np
+
+    a = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2)
+    k = len(a) // _BLOCK
+    silent = ~a[: k * _BLOCK].reshape(k, _BLOCK).any(axis=1)
+    edges = np.diff(silent.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    need = max(1, (min_len - _BLOCK + 1) // _BLOCK)
+    runs: list[tuple[int, int]] = []
+    for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if last - first < need:
+            continue
+        s, e = int(first) * _BLOCK, int(last) * _BLOCK
+        if s:  # the block before is not silent: the run starts after its last sound
+            s = s - _BLOCK + int(np.flatnonzero(a[s - _BLOCK : s])[-1]) + 1
+        after = np.flatnonzero(a[e : e + _BLOCK])  # the next block, or the few samples after the last one
+        e = e + int(after[0]) if len(after) else len(a)
+        if e - s >= min_len:
+            runs.append((s, e))
+    return runs
 
 
 class _UnavailableError(Exception):
