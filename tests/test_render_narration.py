@@ -155,3 +155,11 @@ def test_audio_and_video_share_one_synthesis(library, tmp_path: Path) -> None:  
     video_s = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                                     str(result.files["video"])], capture_output=True, check=True, text=True).stdout)
     assert video_s > spoken_s  # the same sentences, with the slides' pauses
+
+
+@needs_espeak
+def test_espeak_failure_says_what_went_wrong_and_what_to_do() -> None:
+    from generator.errors import RenderError
+
+    with pytest.raises(RenderError, match="espeak-ng failed for voice 'xx-nope'.*espeak-ng --voices"):
+        EspeakTTS().speak(["Xin chào."], "xx-nope", 130)  # espeak-ng's own message comes through stderr
