@@ -144,13 +144,19 @@ def test_audio_and_video_share_one_synthesis(library, tmp_path: Path) -> None:  
     assert isinstance(tts, SentenceSpeaker)
     result = render_lesson(lesson, library.group("elderly"), tmp_path, ["audio", "video"], Settings(), tts=tts)
     assert tts.calls == 1
+    from generator.lesson import PAUSE
+    from generator.render.narration import PAUSE_S
     from generator.render.speech import spoken
 
-    spoken_s = sum(0.5 + 0.01 * len(spoken(s, "vi")) for s in sentences(lesson.narration))
+    said = sentences(lesson.narration)
+    assert PAUSE in said  # the quiz waits before its answer (older people learn by listening)
+    spoken_s = sum(PAUSE_S if s == PAUSE else 0.5 + 0.01 * len(spoken(s, "vi")) for s in said)
     mp3 = result.files["audio"].read_bytes()
     assert abs(mp3_duration(mp3) - spoken_s) < 0.2
     # encoded while spoken, in segments, it decodes exactly as long as the speech encoded in one stream
-    one = encode_speech(tts.speak([spoken(s, "vi") for s in sentences(lesson.narration)], "vi", 130), workers=1)
+    from generator.render.narration import lesson_speech
+
+    one = encode_speech(lesson_speech(lesson, 130, tts) or Speech(RATE, ()), workers=1)
     assert len(decode(mp3)) == len(decode(one))
     video_s = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                                     str(result.files["video"])], capture_output=True, check=True, text=True).stdout)
@@ -163,3 +169,29 @@ def test_espeak_failure_says_what_went_wrong_and_what_to_do() -> None:
 
     with pytest.raises(RenderError, match="espeak-ng failed for voice 'xx-nope'.*espeak-ng --voices"):
         EspeakTTS().speak(["Xin chào."], "xx-nope", 130)  # espeak-ng's own message comes through stderr
+
+
+@needs_ffmpeg
+def test_a_pause_line_is_a_silence_in_the_mp3_as_long_as_the_videos(library) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from generator.lesson import PAUSE
+    from generator.render.narration import PAUSE_S, lesson_mp3, lesson_speech
+    from tests.support.drafts import offline_lesson
+
+    lesson = offline_lesson(library, "2.3", 1, "elderly", "vi").lesson
+    said = sentences(lesson.narration)
+    pauses = [i for i, s in enumerate(said) if s == PAUSE]
+    assert pauses
+    tts = CountingSpeaker()  # every sentence a tone, "…" too: only hocvu's pause makes it silent
+    speech = lesson_speech(lesson, 130, tts)
+    assert speech is not None and all(speech.clips[i] == bytes(2 * round(RATE * PAUSE_S)) for i in pauses)
+    mp3 = lesson_mp3(lesson, 130, tts, workers=4)  # encoded while spoken, in segments
+    assert mp3 is not None
+    pcm = np.abs(np.frombuffer(decode(mp3), "<i2").astype(int))
+    starts = np.cumsum([0] + [len(c) // 2 for c in speech.clips])
+    delay = 1105  # LAME's, before the first sample
+    for i in pauses:  # the whole pause is there, where the sentence was (the tone before it ends in 0.3 s)
+        quiet = pcm[delay + starts[i] - int(0.25 * RATE) : delay + starts[i + 1] - int(0.06 * RATE)]
+        assert len(quiet) > (PAUSE_S + 0.15) * RATE and quiet.max() < 200
+    assert abs(len(pcm) - starts[-1]) < 0.08 * RATE  # nothing lost: as long as the clips, to a frame
