@@ -195,3 +195,28 @@ def test_a_pause_line_is_a_silence_in_the_mp3_as_long_as_the_videos(library) -> 
         quiet = pcm[delay + starts[i] - int(0.25 * RATE) : delay + starts[i + 1] - int(0.06 * RATE)]
         assert len(quiet) > (PAUSE_S + 0.15) * RATE and quiet.max() < 200
     assert abs(len(pcm) - starts[-1]) < 0.08 * RATE  # nothing lost: as long as the clips, to a frame
+
+
+@needs_espeak
+def test_a_dropped_break_costs_two_processes_not_one_per_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.render.tts as tts_mod
+
+    real_split, real_run = tts_mod.split_at_breaks, EspeakTTS._run
+    runs: list[str] = []
+
+    def split(pcm: bytes, rate: int, count: int) -> list[bytes] | None:
+        return None if count > 6 else real_split(pcm, rate, count)  # espeak-ng "dropped a break" in long chunks
+
+    def run(self: EspeakTTS, args: list[str], text: str) -> tuple[int, bytes]:
+        runs.append(text)
+        return real_run(self, args, text)
+
+    monkeypatch.setattr(tts_mod, "split_at_breaks", split)
+    monkeypatch.setattr(EspeakTTS, "_run", run)
+    sents = [f"Câu số {i}." for i in range(10)]
+    speech = EspeakTTS(chunk_chars=1000).speak(sents, "vi", 130)
+    assert len(runs) == 3 and len(speech.clips) == 10  # the chunk, then its two halves
+    assert all(0.5 < len(c) / 2 / RATE < 3 for c in speech.clips)
+    runs.clear()
+    speech = EspeakTTS(chunk_chars=1000).speak([f"Câu {i}." for i in range(13)], "vi", 130)
+    assert len(runs) == 1 + 2 + 7 and len(speech.clips) == 13  # halves of 6 and 7: the 7 one sentence at a time
