@@ -220,3 +220,25 @@ def test_a_dropped_break_costs_two_processes_not_one_per_sentence(monkeypatch: p
     runs.clear()
     speech = EspeakTTS(chunk_chars=1000).speak([f"Câu {i}." for i in range(13)], "vi", 130)
     assert len(runs) == 1 + 2 + 7 and len(speech.clips) == 13  # halves of 6 and 7: the 7 one sentence at a time
+
+
+@needs_espeak
+@needs_ffmpeg
+def test_a_real_lessons_mp3_lasts_as_long_as_its_speech_and_pauses(library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from generator.lesson import PAUSE
+    from generator.render.audio import render_audio
+    from generator.render.narration import PAUSE_S, SpeechCache, lesson_speech
+    from tests.support.drafts import offline_lesson
+
+    lesson = offline_lesson(library, "4.2", 1, "elderly", "vi").lesson
+    group = library.group("elderly")
+    cache: SpeechCache = {}
+    render_audio(lesson, group, tmp_path / "n.mp3", EspeakTTS(), cache)  # spoken and encoded chunk by chunk
+    speech = lesson_speech(lesson, group.accessibility.speech_rate_wpm, EspeakTTS(), cache)
+    assert speech is not None
+    said = sentences(lesson.narration)
+    assert len(speech.clips) == len(said) and said.count(PAUSE) == 3  # the quiz: three questions, three pauses
+    assert all(len(c) == 2 * round(RATE * PAUSE_S) for c, s in zip(speech.clips, said, strict=True) if s == PAUSE)
+    assert all(len(c) > RATE // 2 for c, s in zip(speech.clips, said, strict=True) if s != PAUSE)  # each said
+    decoded = len(decode((tmp_path / "n.mp3").read_bytes())) // 2
+    assert 0 <= decoded - sum(len(c) // 2 for c in speech.clips) <= 0.08 * RATE  # LAME's delay and one frame
