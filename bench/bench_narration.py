@@ -197,6 +197,8 @@ def main() -> None:
             t = time.perf_counter()
             from generator.machine import cpu_count
 
+            if speech is None:
+                raise SystemExit("espeak-ng gave no raw speech; install espeak-ng")
             encode_speech(speech, cpu_count())
             enc_t.append(time.perf_counter() - t)
         size = out.stat().st_size
