@@ -242,3 +242,17 @@ def test_a_real_lessons_mp3_lasts_as_long_as_its_speech_and_pauses(library, tmp_
     assert all(len(c) > RATE // 2 for c, s in zip(speech.clips, said, strict=True) if s != PAUSE)  # each said
     decoded = len(decode((tmp_path / "n.mp3").read_bytes())) // 2
     assert 0 <= decoded - sum(len(c) // 2 for c in speech.clips) <= 0.08 * RATE  # LAME's delay and one frame
+
+
+@needs_espeak
+@needs_ffmpeg
+def test_espeak_as_gtts_fallback_keeps_the_pause_too(tmp_path: Path) -> None:
+    import numpy as np
+
+    from generator.render.narration import PAUSE_S
+
+    out = tmp_path / "a.mp3"
+    EspeakTTS().synthesize("Mật khẩu nào an toàn hơn?\n…\nĐáp án đúng là câu B.", "vi", 130, out)
+    pcm = np.abs(np.frombuffer(decode(out.read_bytes()), "<i2").astype(int))
+    loud = np.flatnonzero(pcm > 200)
+    assert np.diff(loud).max() > PAUSE_S * RATE  # the question, 1.4 s or more of silence, the answer

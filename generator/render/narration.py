@@ -55,11 +55,16 @@ def lesson_speech(lesson: Lesson, rate_wpm: int, tts: TTSBackend | None, cache: 
         done += len(clips)
 
     spoken_ = tts.speak(said, lesson.language, rate_wpm, chunk if pauses and on_chunk else on_chunk)
-    result = Speech(spoken_.rate, tuple(_silence(spoken_.rate) if i in pauses else c
-                                        for i, c in enumerate(spoken_.clips)))
+    result = with_pauses(written, spoken_)
     if cache is not None:
         cache[key] = result
     return result
+
+
+def with_pauses(written: list[str], speech: Speech) -> Speech:
+    """``speech`` with each ``PAUSE`` line's clip made the pause's silence (``written``: the sentences it says)."""
+    return Speech(speech.rate, tuple(_silence(speech.rate) if s == PAUSE else c
+                                     for s, c in zip(written, speech.clips, strict=True)))
 
 
 def _silence(rate: int) -> bytes:

@@ -152,10 +152,13 @@ class EspeakTTS:
         return shutil.which(self.binary) is not None
 
     def synthesize(self, text: str, lang: str, rate_wpm: int, out_path: Path) -> None:
-        """Speak ``text`` with espeak-ng and write it as MP3 (speech settings, see ``render.mp3``)."""
+        """Speak ``text`` with espeak-ng and write it as MP3 (speech settings, see ``render.mp3``); a line that
+        is only "…" is a pause, as in a lesson's narration (this is gTTS's fallback)."""
         from generator.render.mp3 import encode_speech
+        from generator.render.narration import with_pauses
 
-        speech = self.speak(sentences(text), lang, rate_wpm)
+        sents = sentences(text)
+        speech = with_pauses(sents, self.speak(sents, lang, rate_wpm))
         write_bytes_atomic(out_path, encode_speech(speech, workers=self.workers))
 
     def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int,
