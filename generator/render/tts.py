@@ -181,19 +181,15 @@ class EspeakTTS:
         args = [exe, "-v", voice, "-s", speed, "-b", "1", "--stdout"]
         groups = _group(sents, self.chunk_chars)
 
-        def run(group: list[str], halve: bool = True) -> tuple[int, list[bytes]]:
+        def run(group: list[str]) -> tuple[int, list[bytes]]:
             ssml = f'<break time="{BREAK_MS}ms"/>'.join(_xml(s) for s in group)
             rate, pcm = self._run(args + ["-m"], f"<speak>{ssml}</speak>")
             clips = split_at_breaks(pcm, rate, len(group))
-            if clips is not None:
-                return rate, clips
-            # The breaks did not add up: espeak-ng now and then drops one in a long chunk (seen in chunks of
-            # 900-1,300 bytes, never when the same sentences come in fewer). Each half again, then a
-            # sentence at a time: two processes instead of one per sentence (15 start-ups and the speech).
-            if halve and len(group) >= 4:
-                half = len(group) // 2
-                return rate, run(group[:half], False)[1] + run(group[half:], False)[1]
-            return rate, [self._run(args, s)[1] if s else b"" for s in group]
+            if clips is None:  # the pauses did not add up: speak this chunk a sentence at a time
+                # (espeak-ng now and then drops a break in a chunk; speaking the chunk again in halves would
+                # cost fewer processes but give its sentences shorter pauses than they have now: not done)
+                clips = [self._run(args, s)[1] if s else b"" for s in group]
+            return rate, clips
 
         parts: list[tuple[int, list[bytes]]] = []
         with ThreadPoolExecutor(max_workers=min(self.workers, len(groups))) as pool:
