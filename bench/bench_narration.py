@@ -126,8 +126,13 @@ def candidates(pcm: bytes, rate: int, gains: list[float]) -> list[tuple[str, str
 def cpu_seconds() -> float:
     """CPU time of this process (all its threads) and of its finished children (espeak-ng), in seconds:
     unlike wall time, it hardly moves when other work shares the cores."""
+    return sum(cpu_parts())
+
+
+def cpu_parts() -> tuple[float, float]:
+    """(this process: LAME's threads and Python, finished children: espeak-ng) CPU seconds."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -137,6 +142,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=7, help="timed runs of each (default 7)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    started = time.perf_counter()
 
     from generator.render.audio import render_audio
     from generator.render.mp3 import SPEECH, encode_speech
@@ -163,17 +169,22 @@ def main() -> None:
         espeak_alone()
         hocvu()
         pairs, ours, theirs, speak_t, enc_t, cpu_pairs, cpu_ours, cpu_theirs = [], [], [], [], [], [], [], []
+        cpu_engine: list[float] = []
+        cpu_own: list[float] = []
         for _ in range(args.n):
             c = cpu_seconds()
             t = time.perf_counter()
             espeak_alone()
             e = time.perf_counter() - t
             ce = cpu_seconds() - c
-            c = cpu_seconds()
+            own, kids = cpu_parts()
             t = time.perf_counter()
             hocvu()
             h = time.perf_counter() - t
-            ch = cpu_seconds() - c
+            own2, kids2 = cpu_parts()
+            ch = own2 - own + kids2 - kids
+            cpu_engine.append(kids2 - kids)
+            cpu_own.append(own2 - own)
             pairs.append(h / e)
             cpu_pairs.append(ch / ce)
             cpu_ours.append(ch)
@@ -186,6 +197,8 @@ def main() -> None:
             t = time.perf_counter()
             from generator.machine import cpu_count
 
+            if speech is None:
+                raise SystemExit("espeak-ng gave no raw speech; install espeak-ng")
             encode_speech(speech, cpu_count())
             enc_t.append(time.perf_counter() - t)
         size = out.stat().st_size
@@ -209,7 +222,8 @@ def main() -> None:
     ratio = statistics.median(pairs)
     body = f"""Lesson vn-dcf-2025 {args.competence} level 1 for `{args.group}` (vi), drafted offline:
 {len(lesson.narration)} characters of narration, {minutes:.1f} minutes of speech at {wpm} words a minute.
-Command: `.venv/bin/python bench/bench_narration.py` ({args.n} pairs after a warm-up; {len(speech.clips)} sentences).
+Command: `.venv/bin/python bench/bench_narration.py` ({args.n} pairs after a warm-up; {len(speech.clips)} sentences;
+about {max(1, round((time.perf_counter() - started) / 60))} minutes here).
 
 Method: "espeak-ng alone" is one `espeak-ng -v vi --stdout` process speaking the lesson's whole spoken text to WAV
 (nothing encoded or written). hocvu's audio is `render_audio` as a build calls it: espeak-ng in chunks of whole
@@ -228,6 +242,8 @@ measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other engineers' 
 | espeak-ng alone (median) | {statistics.median(theirs) * 1000:.0f} ms | |
 | CPU time: hocvu's audio ÷ espeak-ng alone | {statistics.median(cpu_pairs):.2f}× \
 ({statistics.median(cpu_ours) * 1000:.0f} ÷ {statistics.median(cpu_theirs) * 1000:.0f} ms) | |
+| of hocvu's CPU: espeak-ng processes / this process (LAME, Python) | \
+{statistics.median(cpu_engine) * 1000:.0f} ms / {statistics.median(cpu_own) * 1000:.0f} ms | |
 | of hocvu's: speaking (all sentences, chunks in parallel) | {statistics.median(speak_t) * 1000:.0f} ms | |
 | of hocvu's: MP3 encoding (parallel segments) | {statistics.median(enc_t) * 1000:.0f} ms | |
 | MP3 size per minute of speech | {size / minutes / 1e6:.3f} MB ({size / minutes / 1024:.0f} KiB) | |

@@ -10,6 +10,7 @@ Elsewhere helpers run as before and end with their timeout.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import subprocess
@@ -43,7 +44,24 @@ def _die_with(parent: int) -> Callable[[], None]:
 
 
 def run_helper(args: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[Any]:
-    """``subprocess.run`` for a helper program that must not outlive this process (Linux)."""
-    if _PRCTL is not None:
-        kwargs.setdefault("preexec_fn", _die_with(os.getpid()))
+    """``subprocess.run`` for a helper program that must not outlive this process (Linux).
+
+    A helper given by its full path runs through util-linux's ``setpriv --pdeathsig KILL`` when it is there:
+    a ``preexec_fn`` makes Python fork the whole process and run Python in the child (6.5 ms of this
+    process's CPU and up to ~45 ms of wall per helper, measured with a worker's 150 MB), while without one it
+    spawns with vfork (0.3 ms). setpriv asks for the same signal before it execs the helper; the few
+    microseconds before it does are not covered (a helper then finishes its short job and exits)."""
+    if _PRCTL is not None and "preexec_fn" not in kwargs:
+        setpriv = _setpriv()
+        if setpriv and os.path.isabs(args[0]) and os.access(args[0], os.X_OK):
+            args = [setpriv, "--pdeathsig", "KILL", "--", *args]
+        else:
+            kwargs["preexec_fn"] = _die_with(os.getpid())
     return subprocess.run(args, **kwargs)  # noqa: PLW1510 - callers pass check=
+
+
+@functools.cache
+def _setpriv() -> str | None:
+    import shutil
+
+    return shutil.which("setpriv")

@@ -25,9 +25,10 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
-def test_a_helper_dies_with_its_parent_however_it_dies():
+@pytest.mark.parametrize("program", ["sleep", "/usr/bin/sleep"])  # by name: preexec_fn; by path: setpriv
+def test_a_helper_dies_with_its_parent_however_it_dies(program):
     code = ("import sys; from generator.children import run_helper; "
-            "run_helper(['sleep', '120'], check=False)")
+            f"run_helper([{program!r}, '120'], check=False)")
     parent = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)})
     deadline = time.monotonic() + 20
     helper = None

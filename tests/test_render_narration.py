@@ -50,6 +50,33 @@ def test_breaks_cut_sentences_and_keep_the_engines_own_pause() -> None:
     assert split_at_breaks(tone(1.0) + silence(1.0) + tone(1.0), RATE, 1) == [tone(1.0) + silence(1.0) + tone(1.0)]
 
 
+def test_silent_runs_finds_exactly_the_long_runs_of_zeros() -> None:
+    import random
+
+    from generator.render.tts import _silent_runs
+
+    def reference(pcm: bytes, min_len: int) -> list[tuple[int, int]]:
+        samples = [int.from_bytes(pcm[i : i + 2], "little") for i in range(0, len(pcm), 2)] + [1]
+        runs, start = [], None
+        for i, x in enumerate(samples):
+            if x == 0 and start is None:
+                start = i
+            elif x != 0 and start is not None:
+                if i - start >= min_len:
+                    runs.append((start, min(i, len(samples) - 1)))
+                start = None
+        return runs
+
+    rng = random.Random(7)
+    for _ in range(40):  # runs at the start and the end, just shorter and just longer than asked, odd places
+        parts = [silence(rng.choice([0, 1, 599, 600, 601, 1300]) / RATE) + tone(rng.randint(1, 900) / RATE)
+                 for _ in range(rng.randint(1, 6))]
+        pcm = b"".join(parts) + silence(rng.choice([0, 5, 600, 1000]) / RATE)
+        assert _silent_runs(pcm, 600) == reference(pcm, 600)
+    assert _silent_runs(silence(0.1), 600) == [(0, 2205)]
+    assert _silent_runs(b"", 600) == [] and _silent_runs(tone(0.1), 600) == []
+
+
 @needs_ffmpeg
 def test_segments_decode_exactly_as_long_as_one_stream() -> None:
     clips = tuple(tone(4.0 + i % 3) + silence(0.6) for i in range(24))  # 2.4 minutes, sentences with pauses
@@ -117,14 +144,112 @@ def test_audio_and_video_share_one_synthesis(library, tmp_path: Path) -> None:  
     assert isinstance(tts, SentenceSpeaker)
     result = render_lesson(lesson, library.group("elderly"), tmp_path, ["audio", "video"], Settings(), tts=tts)
     assert tts.calls == 1
+    from generator.lesson import PAUSE
+    from generator.render.narration import PAUSE_S
     from generator.render.speech import spoken
 
-    spoken_s = sum(0.5 + 0.01 * len(spoken(s, "vi")) for s in sentences(lesson.narration))
+    said = sentences(lesson.narration)
+    assert PAUSE in said  # the quiz waits before its answer (older people learn by listening)
+    spoken_s = sum(PAUSE_S if s == PAUSE else 0.5 + 0.01 * len(spoken(s, "vi")) for s in said)
     mp3 = result.files["audio"].read_bytes()
     assert abs(mp3_duration(mp3) - spoken_s) < 0.2
     # encoded while spoken, in segments, it decodes exactly as long as the speech encoded in one stream
-    one = encode_speech(tts.speak([spoken(s, "vi") for s in sentences(lesson.narration)], "vi", 130), workers=1)
+    from generator.render.narration import lesson_speech
+
+    one = encode_speech(lesson_speech(lesson, 130, tts) or Speech(RATE, ()), workers=1)
     assert len(decode(mp3)) == len(decode(one))
     video_s = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                                     str(result.files["video"])], capture_output=True, check=True, text=True).stdout)
     assert video_s > spoken_s  # the same sentences, with the slides' pauses
+
+
+@needs_espeak
+def test_espeak_failure_says_what_went_wrong_and_what_to_do() -> None:
+    from generator.errors import RenderError
+
+    with pytest.raises(RenderError, match="espeak-ng failed for voice 'xx-nope'.*espeak-ng --voices"):
+        EspeakTTS().speak(["Xin chào."], "xx-nope", 130)  # espeak-ng's own message comes through stderr
+
+
+@needs_ffmpeg
+def test_a_pause_line_is_a_silence_in_the_mp3_as_long_as_the_videos(library) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from generator.lesson import PAUSE
+    from generator.render.narration import PAUSE_S, lesson_mp3, lesson_speech
+    from tests.support.drafts import offline_lesson
+
+    lesson = offline_lesson(library, "2.3", 1, "elderly", "vi").lesson
+    said = sentences(lesson.narration)
+    pauses = [i for i, s in enumerate(said) if s == PAUSE]
+    assert pauses
+    tts = CountingSpeaker()  # every sentence a tone, "…" too: only hocvu's pause makes it silent
+    speech = lesson_speech(lesson, 130, tts)
+    assert speech is not None and all(speech.clips[i] == bytes(2 * round(RATE * PAUSE_S)) for i in pauses)
+    mp3 = lesson_mp3(lesson, 130, tts, workers=4)  # encoded while spoken, in segments
+    assert mp3 is not None
+    pcm = np.abs(np.frombuffer(decode(mp3), "<i2").astype(int))
+    starts = np.cumsum([0] + [len(c) // 2 for c in speech.clips])
+    delay = 1105  # LAME's, before the first sample
+    for i in pauses:  # the whole pause is there, where the sentence was (the tone before it ends in 0.3 s)
+        quiet = pcm[delay + starts[i] - int(0.25 * RATE) : delay + starts[i + 1] - int(0.06 * RATE)]
+        assert len(quiet) > (PAUSE_S + 0.15) * RATE and quiet.max() < 200
+    assert abs(len(pcm) - starts[-1]) < 0.08 * RATE  # nothing lost: as long as the clips, to a frame
+
+
+@needs_espeak
+def test_a_dropped_break_speaks_that_chunk_a_sentence_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.render.tts as tts_mod
+
+    real_split, real_run = tts_mod.split_at_breaks, EspeakTTS._run
+    runs: list[str] = []
+
+    def split(pcm: bytes, rate: int, count: int) -> list[bytes] | None:
+        return None if count > 6 else real_split(pcm, rate, count)  # espeak-ng "dropped a break" in long chunks
+
+    def run(self: EspeakTTS, args: list[str], text: str) -> tuple[int, bytes]:
+        runs.append(text)
+        return real_run(self, args, text)
+
+    monkeypatch.setattr(tts_mod, "split_at_breaks", split)
+    monkeypatch.setattr(EspeakTTS, "_run", run)
+    sents = [f"Câu số {i}." for i in range(10)]
+    speech = EspeakTTS(chunk_chars=1000).speak(sents, "vi", 130)
+    assert runs[1:] == sents and len(speech.clips) == 10  # the chunk, then each sentence once, in order
+    assert all(0.5 < len(c) / 2 / RATE < 3 for c in speech.clips)
+
+
+@needs_espeak
+@needs_ffmpeg
+def test_a_real_lessons_mp3_lasts_as_long_as_its_speech_and_pauses(library, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from generator.lesson import PAUSE
+    from generator.render.audio import render_audio
+    from generator.render.narration import PAUSE_S, SpeechCache, lesson_speech
+    from tests.support.drafts import offline_lesson
+
+    lesson = offline_lesson(library, "4.2", 1, "elderly", "vi").lesson
+    group = library.group("elderly")
+    cache: SpeechCache = {}
+    render_audio(lesson, group, tmp_path / "n.mp3", EspeakTTS(), cache)  # spoken and encoded chunk by chunk
+    speech = lesson_speech(lesson, group.accessibility.speech_rate_wpm, EspeakTTS(), cache)
+    assert speech is not None
+    said = sentences(lesson.narration)
+    assert len(speech.clips) == len(said) and said.count(PAUSE) == 3  # the quiz: three questions, three pauses
+    assert all(len(c) == 2 * round(RATE * PAUSE_S) for c, s in zip(speech.clips, said, strict=True) if s == PAUSE)
+    assert all(len(c) > RATE // 2 for c, s in zip(speech.clips, said, strict=True) if s != PAUSE)  # each said
+    decoded = len(decode((tmp_path / "n.mp3").read_bytes())) // 2
+    assert 0 <= decoded - sum(len(c) // 2 for c in speech.clips) <= 0.08 * RATE  # LAME's delay and one frame
+
+
+@needs_espeak
+@needs_ffmpeg
+def test_espeak_as_gtts_fallback_keeps_the_pause_too(tmp_path: Path) -> None:
+    import numpy as np
+
+    from generator.render.narration import PAUSE_S
+
+    out = tmp_path / "a.mp3"
+    EspeakTTS().synthesize("Mật khẩu nào an toàn hơn?\n…\nĐáp án đúng là câu B.", "vi", 130, out)
+    pcm = np.abs(np.frombuffer(decode(out.read_bytes()), "<i2").astype(int))
+    loud = np.flatnonzero(pcm > 200)
+    assert np.diff(loud).max() > PAUSE_S * RATE  # the question, 1.4 s or more of silence, the answer

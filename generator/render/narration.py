@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from generator.lesson import PAUSE
 from generator.render.tts import SentenceSpeaker, Speech
 
 if TYPE_CHECKING:
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from generator.render.tts import TTSBackend
 
 SpeechCache = dict[tuple[str, str, int], Speech]
+
+#: Seconds of silence for a narration line that is only ``lesson.PAUSE`` (the time to think before a quiz
+#: answer is said): the same as the video's pause (``video.GAP_S`` × 4).
+PAUSE_S = 1.4
 
 
 def narration_sentences(lesson: Lesson) -> list[str]:
@@ -38,11 +43,34 @@ def lesson_speech(lesson: Lesson, rate_wpm: int, tts: TTSBackend | None, cache: 
         return cache[key]
     from generator.render.speech import spoken
 
-    said = [spoken(s, lesson.language) for s in narration_sentences(lesson)]
-    result = tts.speak(said, lesson.language, rate_wpm, on_chunk)
+    written = narration_sentences(lesson)
+    said = [spoken(s, lesson.language) for s in written]
+    pauses = {i for i, s in enumerate(written) if s == PAUSE}
+    done = 0
+
+    def chunk(rate: int, clips: list[bytes]) -> None:
+        nonlocal done
+        if on_chunk is not None:
+            on_chunk(rate, [_silence(rate) if done + j in pauses else c for j, c in enumerate(clips)])
+        done += len(clips)
+
+    spoken_ = tts.speak(said, lesson.language, rate_wpm, chunk if pauses and on_chunk else on_chunk)
+    result = with_pauses(written, spoken_)
     if cache is not None:
         cache[key] = result
     return result
+
+
+def with_pauses(written: list[str], speech: Speech) -> Speech:
+    """``speech`` with each ``PAUSE`` line's clip made the pause's silence (``written``: the sentences it says)."""
+    return Speech(speech.rate, tuple(_silence(speech.rate) if s == PAUSE else c
+                                     for s, c in zip(written, speech.clips, strict=True)))
+
+
+def _silence(rate: int) -> bytes:
+    """The silence a ``PAUSE`` line leaves, as PCM: the engine says nothing for "…" (espeak-ng makes 75 ms of
+    it), so hocvu makes the pause itself, as long as the video's."""
+    return bytes(2 * round(rate * PAUSE_S))
 
 
 def lesson_mp3(lesson: Lesson, rate_wpm: int, tts: TTSBackend | None, cache: SpeechCache | None = None,
