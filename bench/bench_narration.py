@@ -146,7 +146,7 @@ def main() -> None:
 
     from generator.render.audio import render_audio
     from generator.render.mp3 import SPEECH, encode_speech
-    from generator.render.narration import lesson_speech
+    from generator.render.narration import for_listening, lesson_speech
     from generator.render.speech import spoken
     from generator.render.tts import EspeakTTS
 
@@ -192,8 +192,9 @@ def main() -> None:
             ours.append(h)
             theirs.append(e)
             t = time.perf_counter()
-            speech = lesson_speech(lesson, wpm, tts)
+            spoken_ = lesson_speech(lesson, wpm, tts)
             speak_t.append(time.perf_counter() - t)
+            speech = for_listening(spoken_, wpm) if spoken_ is not None else None  # as the MP3 says it
             t = time.perf_counter()
             from generator.machine import cpu_count
 

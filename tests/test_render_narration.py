@@ -150,13 +150,16 @@ def test_audio_and_video_share_one_synthesis(library, tmp_path: Path) -> None:  
 
     said = sentences(lesson.narration)
     assert PAUSE in said  # the quiz waits before its answer (older people learn by listening)
-    spoken_s = sum(PAUSE_S if s == PAUSE else 0.5 + 0.01 * len(spoken(s, "vi")) for s in said)
+    from generator.render.narration import SENTENCE_PAUSE_S
+
+    # each sentence: its tone, then its pause (the speaker's 0.3 s made up to a sentence's pause at 130 wpm)
+    spoken_s = sum(PAUSE_S if s == PAUSE else 0.2 + 0.01 * len(spoken(s, "vi")) + SENTENCE_PAUSE_S for s in said)
     mp3 = result.files["audio"].read_bytes()
     assert abs(mp3_duration(mp3) - spoken_s) < 0.2
     # encoded while spoken, in segments, it decodes exactly as long as the speech encoded in one stream
-    from generator.render.narration import lesson_speech
+    from generator.render.narration import for_listening, lesson_speech
 
-    one = encode_speech(lesson_speech(lesson, 130, tts) or Speech(RATE, ()), workers=1)
+    one = encode_speech(for_listening(lesson_speech(lesson, 130, tts) or Speech(RATE, ()), 130), workers=1)
     assert len(decode(mp3)) == len(decode(one))
     video_s = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                                     str(result.files["video"])], capture_output=True, check=True, text=True).stdout)
@@ -176,7 +179,7 @@ def test_a_pause_line_is_a_silence_in_the_mp3_as_long_as_the_videos(library) -> 
     import numpy as np
 
     from generator.lesson import PAUSE
-    from generator.render.narration import PAUSE_S, lesson_mp3, lesson_speech
+    from generator.render.narration import PAUSE_S, for_listening, lesson_mp3, lesson_speech
     from tests.support.drafts import offline_lesson
 
     lesson = offline_lesson(library, "2.3", 1, "elderly", "vi").lesson
@@ -184,8 +187,10 @@ def test_a_pause_line_is_a_silence_in_the_mp3_as_long_as_the_videos(library) -> 
     pauses = [i for i, s in enumerate(said) if s == PAUSE]
     assert pauses
     tts = CountingSpeaker()  # every sentence a tone, "…" too: only hocvu's pause makes it silent
-    speech = lesson_speech(lesson, 130, tts)
-    assert speech is not None and all(speech.clips[i] == bytes(2 * round(RATE * PAUSE_S)) for i in pauses)
+    spoken_ = lesson_speech(lesson, 130, tts)
+    assert spoken_ is not None and all(spoken_.clips[i] == bytes(2 * round(RATE * PAUSE_S)) for i in pauses)
+    speech = for_listening(spoken_, 130)  # each sentence with its pause, as the MP3 says it
+    assert all(speech.clips[i] == spoken_.clips[i] for i in pauses)  # a pause line gets no pause added
     mp3 = lesson_mp3(lesson, 130, tts, workers=4)  # encoded while spoken, in segments
     assert mp3 is not None
     pcm = np.abs(np.frombuffer(decode(mp3), "<i2").astype(int))
@@ -237,8 +242,34 @@ def test_a_real_lessons_mp3_lasts_as_long_as_its_speech_and_pauses(library, tmp_
     assert len(speech.clips) == len(said) and said.count(PAUSE) == 3  # the quiz: three questions, three pauses
     assert all(len(c) == 2 * round(RATE * PAUSE_S) for c, s in zip(speech.clips, said, strict=True) if s == PAUSE)
     assert all(len(c) > RATE // 2 for c, s in zip(speech.clips, said, strict=True) if s != PAUSE)  # each said
-    decoded = len(decode((tmp_path / "n.mp3").read_bytes())) // 2
-    assert 0 <= decoded - sum(len(c) // 2 for c in speech.clips) <= 0.08 * RATE  # LAME's delay and one frame
+    import numpy as np
+
+    from generator.render.narration import for_listening, sentence_pause
+
+    heard = for_listening(speech, group.accessibility.speech_rate_wpm)
+    pcm = np.frombuffer(decode((tmp_path / "n.mp3").read_bytes()), "<i2")
+    assert 0 <= len(pcm) - sum(len(c) // 2 for c in heard.clips) <= 0.08 * RATE  # LAME's delay and one frame
+    # a listener gets a breath after every sentence: between each sentence said and the next, the decoded
+    # file is quiet for at least most of a sentence's pause (34ec50b to here: 0.06 s)
+    gap = sentence_pause(RATE, group.accessibility.speech_rate_wpm)
+    assert gap > 0.6 * RATE
+    pos = 0
+    for clip in heard.clips[:-1]:
+        pos += len(clip) // 2
+        quiet = np.abs(pcm[pos - gap + int(0.1 * RATE): pos - int(0.1 * RATE)].astype(int))
+        assert quiet.max() < 600, f"no pause before sample {pos}"
+
+
+def test_spaced_gives_each_sentence_its_pause_once() -> None:
+    from generator.render.narration import sentence_pause, spaced
+
+    gap = sentence_pause(RATE, 130)
+    said = tone(1.0) + silence(0.06)
+    clips = spaced([said, b"", silence(1.4), tone(0.5) + silence(2.0)], RATE, 130)
+    assert len(clips[0]) == len(tone(1.0)) + 2 * gap  # the pause completed, not added on top of what was left
+    assert clips[1] == b""  # a sentence with nothing to say stays silent
+    assert clips[2] == silence(1.4) and clips[3] == tone(0.5) + silence(2.0)  # long enough already
+    assert sentence_pause(RATE, 170) < gap < sentence_pause(RATE, 120)  # slower groups get longer pauses
 
 
 @needs_espeak

@@ -107,7 +107,7 @@ class SpeechEncoder:
                 continue
             decoded = m // FRAME * FRAME  # whole frames, as long as the speech or just under
             keep = decoded - LAME_TAIL  # the input that decodes to exactly that
-            if m - keep > _trailing_zeros(clip) or keep <= 0:
+            if m - keep > trailing_zeros(clip) or keep <= 0:
                 continue  # this pause is too short to hide the seam: end the segment at the next sentence
             pcm = bytes(2 * self._carry) + b"".join(self._cur)
             self._submit(pcm[: 2 * keep])
@@ -127,6 +127,7 @@ class SpeechEncoder:
             self._parts.append(self._pool.submit(encode_pcm, pcm, self.rate, self.settings))
 
 
-def _trailing_zeros(clip: bytes) -> int:
+def trailing_zeros(clip: bytes) -> int:
+    """Samples of exact silence at the end of 16-bit ``clip``."""
     stripped = clip.rstrip(b"\0")
     return (len(clip) - len(stripped) - (len(stripped) % 2)) // 2

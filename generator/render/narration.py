@@ -8,7 +8,7 @@ MP3, so the audio renderer keeps its MP3 and the video asks it sentence by sente
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from generator.lesson import PAUSE
@@ -67,6 +67,38 @@ def with_pauses(written: list[str], speech: Speech) -> Speech:
                                      for s, c in zip(written, speech.clips, strict=True)))
 
 
+#: Seconds of silence after each sentence of the MP3 at ``PAUSE_AT_WPM`` words a minute, longer for a slower
+#: group and shorter for a faster one: a listener's breath between sentences (what espeak-ng leaves after a
+#: sentence when it reads a text in one call: 0.69 s, median of a real lesson at 130 words a minute). The
+#: breaks that cut a chunk into sentences take the place of that pause (0.06 s is left), so hocvu puts it
+#: back. Only in the MP3: the video makes its own gaps between captions (``video.GAP_S``).
+SENTENCE_PAUSE_S = 0.7
+PAUSE_AT_WPM = 130
+
+
+def sentence_pause(rate: int, rate_wpm: int) -> int:
+    """Samples of silence after a sentence for a group speaking ``rate_wpm`` words a minute."""
+    return round(rate * SENTENCE_PAUSE_S * PAUSE_AT_WPM / max(rate_wpm, 60))
+
+
+def spaced(clips: Sequence[bytes], rate: int, rate_wpm: int) -> list[bytes]:
+    """``clips`` each ending in at least a sentence's pause: silence added to a clip that ends in less (a
+    ``PAUSE`` line, longer already, and an empty clip, which says nothing, are left as they are)."""
+    from generator.render.mp3 import trailing_zeros
+
+    gap = sentence_pause(rate, rate_wpm)
+    out = []
+    for clip in clips:
+        short = gap - trailing_zeros(clip) if clip else 0
+        out.append(clip + bytes(2 * short) if short > 0 else clip)
+    return out
+
+
+def for_listening(speech: Speech, rate_wpm: int) -> Speech:
+    """``speech`` as the MP3 says it: each sentence followed by its pause (``spaced``)."""
+    return Speech(speech.rate, tuple(spaced(speech.clips, speech.rate, rate_wpm)))
+
+
 def _silence(rate: int) -> bytes:
     """The silence a ``PAUSE`` line leaves, as PCM: the engine says nothing for "…" (espeak-ng makes 75 ms of
     it), so hocvu makes the pause itself, as long as the video's."""
@@ -83,19 +115,19 @@ def lesson_mp3(lesson: Lesson, rate_wpm: int, tts: TTSBackend | None, cache: Spe
         return None
     key = (lesson.narration, lesson.language, rate_wpm)
     if cache is not None and key in cache:  # spoken already (for the video): encode it
-        return encode_speech(cache[key], workers)
+        return encode_speech(for_listening(cache[key], rate_wpm), workers)
     encoder: SpeechEncoder | None = None
 
     def feed(rate: int, clips: list[bytes]) -> None:
         nonlocal encoder
         if encoder is None:
             encoder = SpeechEncoder(rate, workers)
-        encoder.add(clips)
+        encoder.add(spaced(clips, rate, rate_wpm))
 
     try:
         speech = lesson_speech(lesson, rate_wpm, tts, cache, on_chunk=feed)
         if encoder is None:  # the engine said it all at once, without chunks
-            return encode_speech(speech, workers) if speech is not None else None
+            return encode_speech(for_listening(speech, rate_wpm), workers) if speech is not None else None
         return encoder.finish()
     finally:
         if encoder is not None:

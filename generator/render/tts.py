@@ -155,10 +155,10 @@ class EspeakTTS:
         """Speak ``text`` with espeak-ng and write it as MP3 (speech settings, see ``render.mp3``); a line that
         is only "…" is a pause, as in a lesson's narration (this is gTTS's fallback)."""
         from generator.render.mp3 import encode_speech
-        from generator.render.narration import with_pauses
+        from generator.render.narration import for_listening, with_pauses
 
         sents = sentences(text)
-        speech = with_pauses(sents, self.speak(sents, lang, rate_wpm))
+        speech = for_listening(with_pauses(sents, self.speak(sents, lang, rate_wpm)), rate_wpm)
         write_bytes_atomic(out_path, encode_speech(speech, workers=self.workers))
 
     def speak(self, sentences: Sequence[str], lang: str, rate_wpm: int,
