@@ -146,6 +146,8 @@ def worker_child(trace: bool, arenas: int | None) -> None:
         from generator import heap
 
         heap.ARENA_MAX = arenas  # read by heap.tune() when the first lesson starts
+    if hasattr(worker, "start"):  # started as one of the build's two workers (code from 115c91e on)
+        worker.start(os.getppid(), 2)
     worker.warm_up()
     make = base.FormatSpec.make
 

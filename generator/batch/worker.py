@@ -12,6 +12,7 @@ from generator import heap
 if TYPE_CHECKING:
     from generator.batch.executor import RenderJob
     from generator.config import Settings
+    from generator.render.tts import TTSBackend
 
 #: How often a worker checks that the build which started it still runs (seconds).
 WATCH_INTERVAL = 0.5
@@ -23,8 +24,26 @@ WATCH_INTERVAL = 0.5
 # some queued (CPython gh-115634), so it would hang.
 
 
+#: Speech threads (espeak-ng processes at once) a worker may use: the processors shared among the pool's workers.
+_speech_threads: int | None = None
+
+
+def start(parent: int, workers: int = 1) -> None:
+    """Pool initializer: watch the build that started this worker (``watch_parent``), and share the
+    processors among the pool's ``workers``: two workers on two cores each speak with one espeak-ng at a time
+    instead of two (the cores are busy either way; each one in flight holds its process and its chunk's
+    speech, BENCHMARKS.md "Build memory")."""
+    from generator.machine import cpu_count
+
+    global _speech_threads
+    _speech_threads = max(1, cpu_count() // max(1, workers))
+    watch_parent(parent)
+
+
 def render_job(job: RenderJob) -> dict[str, Any]:
     """Render a lesson into ``job.folder``; returns {'files': {format: name}, 'notes': [...], 'timings': {...}}."""
+    import gc
+
     from generator.lesson import Lesson
     from generator.render import render_lesson
     from generator.schema import TargetGroup
@@ -34,14 +53,30 @@ def render_job(job: RenderJob) -> dict[str, Any]:
     lesson = Lesson.model_validate_json(job.lesson_json)
     group = TargetGroup.model_validate_json(job.group_json)
     try:
-        result = render_lesson(lesson, group, Path(job.folder), list(job.formats), settings)
+        result = render_lesson(lesson, group, Path(job.folder), list(job.formats), settings,
+                               tts=_tts(settings, job.formats))
     finally:
+        gc.collect()  # the documents' reference cycles, so that their memory is free for the trim
         heap.trim()  # what the lesson freed goes back to the system before the next one
     return {
         "files": {fmt: path.name for fmt, path in result.files.items()},
         "notes": list(result.notes),
         "timings": dict(result.timings),
     }
+
+
+def _tts(settings: Settings, formats: tuple[str, ...]) -> TTSBackend | None:
+    """The settings' TTS engine with this worker's share of speech threads, when a format speaks."""
+    from generator.render import format_spec
+    from generator.render.tts import EspeakTTS, make_tts
+
+    if not any(format_spec(f.strip()).speaks for f in formats if f.strip()):
+        return None
+    tts = make_tts(settings)
+    for engine in (tts, getattr(tts, "fallback", None)):  # gTTS falls back to espeak-ng
+        if isinstance(engine, EspeakTTS) and _speech_threads is not None:
+            engine.workers = min(engine.workers, _speech_threads)
+    return tts
 
 
 @functools.lru_cache(maxsize=8)
