@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 WATCH_INTERVAL = 0.5
 # A worker's memory: glibc kept each lesson's freed speech and document buffers in its heaps and per-thread
 # arenas (measured on the audio path: 46 MB at start, +15-25 MB a lesson); with ``generator.heap``'s fixed
-# mmap threshold, two arenas and a trim after each lesson it stays flat.
+# mmap threshold, two arenas and a trim after each lesson it stays flat. The trim only gives back what is
+# free: the documents' reference cycles (python-docx and python-pptx parts holding lxml trees) wait for the collector's
+# oldest generation, so they are collected first (the six longest lessons: flat at 58 MB after each, where
+# it had grown 67 -> 90 MB; BENCHMARKS.md, "Build memory").
 # Recycling workers (ProcessPoolExecutor(max_tasks_per_child=...)) is not used for this: on Python 3.11-3.13
 # the pool stops replacing a worker that exits at its limit while tasks are queued, and a build always has
 # some queued (CPython gh-115634), so it would hang.
