@@ -272,7 +272,7 @@ def main() -> None:
         "guide, slides, audio, page; concurrency 8); peak of the sum of PSS over the build's process tree, "
         "and the main process's own peak PSS, sampled every 50 ms. Goal: ≤ 600 MB. A child is counted once it has "
         "exec'd (between fork and exec it holds its parent's pages); the sum that also counts those moments, as the "
-        "rows before 356d3a6 did, is beside it.\n\n"
+        "rows before 115c91e did, is beside it.\n\n"
         "| code | lessons | peak PSS, process tree | the same, counting children before exec | peak PSS, main process "
         "| time | load average |\n|---|---|---|---|---|---|---|\n"
         f"{rows}\n"
