@@ -265,7 +265,7 @@ def main() -> None:
                      for name, r in runs)
     body = (
         "Command: `.venv/bin/python bench/bench_build_memory.py [--lessons N] [--against DIR] [--no-write]` (96 "
-        "lessons by default, ~4 minutes on a quiet machine; `--lessons 1000`, 1,008 lessons, ~22 minutes). "
+        "lessons by default, ~2-4 minutes; `--lessons 1000`, 1,008 lessons, ~17 minutes). "
         "`--worker 6 [--trace] [--arenas K]` measures one render worker on the six longest lessons (~1 minute).\n\n"
         f"`hocvu build --workers 2` of {lessons} offline lessons ({COMPETENCES} competences × {groups} groups × "
         f"level{'s 1-' + str(levels) if levels > 1 else ' 1'} × vi; handout, "
