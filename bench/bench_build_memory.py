@@ -224,7 +224,10 @@ def probe_worker(count: int, trace: bool, arenas: int | None) -> None:
     done[0] = True
     th.join()
     if child.wait() != 0:
-        raise SystemExit("the worker failed")
+        raise SystemExit(f"the worker failed (its lessons are in {ws})")
+    import shutil
+
+    shutil.rmtree(ws, ignore_errors=True)  # ~27 MB of drafts and rendered files
     chars = [len(lesson["narration"]) for lesson, _ in lessons]
     print(f"one render worker, {count} lessons of {min(chars)}-{max(chars)} narration characters (elderly, L5-6), "
           f"load {os.getloadavg()[0]:.1f}, arenas {arenas or 'as heap.py sets'}")
