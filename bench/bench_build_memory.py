@@ -234,6 +234,8 @@ def probe_worker(count: int, trace: bool, arenas: int | None) -> None:
     print("format   | PSS after (MB), max | tree peak while rendering (MB), max | the same, counting children "
           "before exec | tracemalloc peak (MB), max")
     for fmt, vals in rows.items():
+        if fmt == "lesson":  # its own line below (the formats' rows hold the peaks)
+            continue
         print(f"{fmt:8} | {max(v[0] for v in vals):4} | {max(v[1] for v in vals):4} | {max(v[2] for v in vals):4} | "
               f"{max(v[3] for v in vals) if trace else '-'}")
     print("after each lesson (MB):", " ".join(str(v[0]) for v in rows.get("lesson", [])))
