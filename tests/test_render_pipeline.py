@@ -76,6 +76,37 @@ def test_fallback_note_reaches_the_result(tmp_path: Path, gtts_refused: None) ->
     assert record_notes(lesson, result.notes).provenance.notes == result.notes  # no repeats
 
 
+def test_the_lessons_speech_is_freed_once_its_mp3_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the video nothing keeps the whole lesson's speech (12 MB of PCM for a long lesson) while the
+    # page and the documents after it are rendered.
+    import gc
+    import weakref
+
+    from generator.render.page import PageRenderer
+    from tests.test_render_narration import CountingSpeaker
+
+    said: list[weakref.ref[object]] = []
+
+    class Speaker(CountingSpeaker):
+        def speak(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            speech = super().speak(*args, **kwargs)
+            said.append(weakref.ref(speech))
+            return speech
+
+    alive: list[bool] = []
+    render_page = PageRenderer.render
+
+    def page(self, lesson, group, out_dir, ctx):  # type: ignore[no-untyped-def]
+        gc.collect()
+        alive.append(said[0]() is not None)
+        return render_page(self, lesson, group, out_dir, ctx)
+
+    monkeypatch.setattr(PageRenderer, "render", page)
+    tts = Speaker()
+    result = render_lesson(vi_lesson(), sample_group(), tmp_path, ["audio", "handout", "page"], Settings(), tts=tts)
+    assert tts.calls == 1 and alive == [False] and result.files["audio"].stat().st_size > 1000
+
+
 def test_unknown_format_and_wrong_group_fail_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="unknown format 'poster'; choose one of: handout, guide"):
         render_lesson(vi_lesson(), sample_group(), tmp_path / "a", ["handout", "poster"], Settings())

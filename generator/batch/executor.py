@@ -145,10 +145,10 @@ class LocalExecutor:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            from generator.batch.worker import warm_up, watch_parent
+            from generator.batch.worker import start, warm_up
 
             self._pool = ProcessPoolExecutor(self.ctx.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=watch_parent, initargs=(os.getpid(),))
+                                             initializer=start, initargs=(os.getpid(), self.ctx.workers))
             for _ in range(self.ctx.workers):
                 loop.run_in_executor(self._pool, warm_up)
         backend = self.ctx.backend

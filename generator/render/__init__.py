@@ -100,6 +100,8 @@ def render_lesson(
 
         tts = make_tts(settings)
     ctx = RenderContext.from_settings(settings, tts)
+    if sum(spec.speaks for spec in specs.values()) > 1:  # audio and video: speak once, keep it for both
+        ctx.speech = {}
     if settings.images != "sketch" and any(spec.pictured for spec in specs.values()):
         from generator.render.images import make_image_backend
         from generator.render.pictures import step_pictures

@@ -28,7 +28,8 @@ class RenderContext:
     """What renderers share during one ``render_lesson`` call.
 
     ``notes`` collects lines for the lesson's provenance (e.g. a TTS fallback); ``files`` holds what
-    this run has written so far, so the page (rendered last) can link to it.
+    this run has written so far, so the page (rendered last) can link to it; ``speech`` shares the spoken
+    narration between the formats that speak, when more than one is rendered.
     """
 
     tts: TTSBackend | None = None
@@ -37,7 +38,9 @@ class RenderContext:
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     pictures: list[Any] | None = None  # the steps' pictures when not the drawn sketches (generated images)
-    speech: dict[Any, Any] = field(default_factory=dict)  # narration spoken once, for audio and video alike
+    #: Narration spoken once for audio and video alike; None (nothing kept) unless both are rendered, so a
+    #: lesson's whole speech is freed as soon as its MP3 is written (BENCHMARKS.md, "Build memory").
+    speech: dict[Any, Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, tts: TTSBackend | None = None) -> RenderContext:
