@@ -10,7 +10,7 @@ from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationE
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from generator import registry
-from generator.config_light import DEFAULT_LINK_ALLOW, DEFAULT_PRICES, workspace_from_env
+from generator.config_light import DEFAULT_LINK_ALLOW, DEFAULT_PRICES, WorkspaceDirs, workspace_from_env
 from generator.errors import ConfigError
 
 
@@ -18,7 +18,7 @@ def _workspace_from_env() -> Path:
     return workspace_from_env()
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, WorkspaceDirs):
     """Everything configurable; see README 'Settings' for each field."""
 
     model_config = SettingsConfigDict(env_prefix="HOCVU_", extra="ignore", populate_by_name=True)
@@ -87,16 +87,6 @@ class Settings(BaseSettings):
     @classmethod
     def _abs(cls, v: Path) -> Path:
         return v.expanduser().resolve()
-
-    @property
-    def state_dir(self) -> Path:
-        """``<workspace>/.hocvu``: the database, the source library, keys."""
-        return self.workspace / ".hocvu"
-
-    @property
-    def outputs_dir(self) -> Path:
-        """``<workspace>/outputs``: drafts, renders, builds, releases."""
-        return self.workspace / "outputs"
 
     def effective_backend(self) -> str:
         """'openai' when asked for or when a key is configured under 'auto'; else 'offline'."""

@@ -19,7 +19,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
     # USD per 1M tokens, list prices; override in hocvu.toml [prices."model"].
@@ -115,7 +115,24 @@ _TRUE = {"1", "true", "yes", "on", "t", "y"}
 _FALSE = {"0", "false", "no", "off", "f", "n"}
 
 
-class LightSettings:
+class WorkspaceDirs:
+    """The workspace's folders, for ``Settings`` and ``LightSettings`` alike."""
+
+    if TYPE_CHECKING:
+        workspace: Path
+
+    @property
+    def state_dir(self) -> Path:
+        """``<workspace>/.hocvu``: the database, the source library, keys."""
+        return self.workspace / ".hocvu"
+
+    @property
+    def outputs_dir(self) -> Path:
+        """``<workspace>/outputs``: drafts, renders, builds, releases."""
+        return self.workspace / "outputs"
+
+
+class LightSettings(WorkspaceDirs):
     """The same values as ``Settings`` (every field as an attribute), read without pydantic."""
 
     def __init__(self, values: dict[str, Any]) -> None:
@@ -127,15 +144,6 @@ class LightSettings:
     user: str | None
     four_eyes: bool
 
-    @property
-    def state_dir(self) -> Path:
-        """``<workspace>/.hocvu``: the database, the source library, keys."""
-        return self.workspace / ".hocvu"
-
-    @property
-    def outputs_dir(self) -> Path:
-        """``<workspace>/outputs``: drafts, renders, builds, releases."""
-        return self.workspace / "outputs"
 
 
 def read_light(workspace: Path | None = None) -> LightSettings | None:
