@@ -147,3 +147,27 @@ def test_the_command_approves_once_without_sqlalchemy(ids, cli):  # type: ignore
     assert again.exit_code != 0 and "it is approved" in again.stderr
     with ReviewStore.open(load_settings()) as s:
         assert [e.action for e in s.history(ids["plain"])].count("approve") == 1
+
+
+def test_a_store_locked_by_another_writer_is_busy_at_once_not_after_a_second_wait(ids) -> None:  # type: ignore[no-untyped-def]
+    """The fast path has waited the whole lock timeout already: it says "busy" itself, where handing over
+    to the store would wait the timeout a second time."""
+    from generator.errors import ConflictError
+
+    settings = read_light()
+    assert settings is not None
+    fast = FastApprover.for_settings(settings)
+    assert fast is not None
+    holder = sqlite3.connect(settings.state_dir / "hocvu.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        with fast:
+            fast._conn.execute("PRAGMA busy_timeout = 50")  # the test's stand-in for the 30 s wait
+            with pytest.raises(ConflictError, match="busy"):
+                fast.approve(ids["plain"], "rev1", now=lambda: NOW)
+            assert not fast.approved
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with ReviewStore.open(load_settings()) as s:
+        assert s.lesson_state(ids["plain"]).status == "in_review"  # nothing was written

@@ -70,6 +70,12 @@ class FastApprover(FastReader):
         cur = self._conn.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc).lower():  # waited the store's whole timeout already: say so, as the store would
+                from generator.errors import ConflictError
+
+                raise ConflictError("the review store is busy (locked by another writer); try again") from exc
+            return None
         except sqlite3.Error:
             return None
         try:
