@@ -153,6 +153,10 @@ def test_the_memory_is_per_server_and_model_and_survives_a_bad_file(workspace, o
     assert OpenAIBackend.planned_method(settings, "test-model").startswith("function_calling (remembered from ")
     memory.forget(server_of(settings), "test-model")
     assert OpenAIBackend.planned_method(settings, "test-model").startswith("found on the first call")
+    memory.path.write_text(f'{{"{server_of(settings)} test-model": "json_schema"}}', encoding="utf-8")
+    assert memory.get(server_of(settings), "test-model") is None  # an entry of the wrong shape is unknown
+    memory.put(server_of(settings), "test-model", "json_schema")  # and is replaced, not tripped over
+    assert memory.get(server_of(settings), "test-model").method == "json_schema"
 
 
 @pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_mode"])

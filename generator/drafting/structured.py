@@ -81,7 +81,8 @@ class MethodMemory:
         with _LOCK:
             data = self._read()
             key = self._key(server, model)
-            if (data.get(key) or {}).get("method") == method:
+            entry = data.get(key)
+            if isinstance(entry, dict) and entry.get("method") == method:
                 return
             data[key] = {"method": method, "found": date.today().isoformat()}
             try:
