@@ -328,3 +328,31 @@ def test_a_running_tasks_lock_is_renewed_past_its_ttl_and_lapses_when_let_go(wor
     assert client.exists("hocvu:lock:test"), "a task running longer than the lock's TTL lost its lock"
     ctx.let_go(lock)
     assert not client.exists("hocvu:lock:test")
+
+
+def test_a_task_lost_before_its_lock_was_ever_seen_is_sent_again_once(redis_url):  # type: ignore[no-untyped-def]
+    """A page renders in a fraction of a second: a worker killed mid-render may take and lose its lock between
+    two looks of the watcher. The task's started marker still says it started: it is sent again, once; a
+    task still queued (no marker) or running (its lock held) is left alone."""
+    import threading
+
+    import redis
+
+    from generator.jobs.celery_executor import CeleryExecutor, lock_key, reply_key, started_key
+
+    client = redis.Redis.from_url(redis_url)
+    lost, queued, running = (("render", f"k{i}", "t") for i in range(3))
+    sent: list[tuple[str, str, str]] = []
+    ex = CeleryExecutor.__new__(CeleryExecutor)  # only the watcher's state: no build, no Celery app
+    ex._payloads = {i: {"kind": i[0]} for i in (lost, queued, running)}
+    ex._stopped, ex._loop, ex.resent = threading.Event(), None, 0
+    ex._send = lambda ident, payload: sent.append(ident)  # type: ignore[method-assign]
+    client.set(started_key(*lost), "1")  # it started; its worker died and its lock lapsed, never seen held
+    client.set(started_key(*running), "1")
+    client.set(lock_key(*running), "token")
+    started: set[tuple[str, str, str]] = set()
+    ex._watch(client, reply_key("b"), started, set())
+    assert sent == [lost] and ex.resent == 1
+    assert not client.exists(started_key(*lost))  # until the task sent again starts
+    ex._watch(client, reply_key("b"), started, set())
+    assert sent == [lost]  # not sent again every second

@@ -12,7 +12,8 @@ build's process, so the store still decides every number. Each task is keyed by 
 key's result, and when it is there (a task sent twice, or again after a takeover) it only answers with it,
 so a finished model call is never repeated. Tasks are acknowledged late (``acks_late``,
 ``reject_on_worker_lost``); besides, the executor watches the lock of every task it waits for: a task
-that started and whose lock expired without an answer (its worker was killed) is sent again at once,
+that started (its lock seen held, or its started marker set) and whose lock expired without an answer
+(its worker was killed) is sent again at once,
 without waiting for the broker's visibility timeout. A draft whose model server was unavailable is
 retried ``HOCVU_TASK_RETRIES`` times with backoff; model calls of every worker share the limit in Redis
 (``generator.jobs.ratelimit``), which honours Retry-After for everyone.
@@ -56,6 +57,12 @@ def result_key(kind: str, key: str, tag: str = "") -> str:
 def lock_key(kind: str, key: str, tag: str = "") -> str:
     """Redis key of a task's lock, held (and renewed) while a worker runs it."""
     return f"hocvu:lock:{kind}:{key}:{tag}"
+
+
+def started_key(kind: str, key: str, tag: str = "") -> str:
+    """Redis key set when a worker takes a task's lock, and dropped when it lets go: a task whose lock is
+    gone while this is still there was lost with its worker, however briefly it ran."""
+    return f"hocvu:started:{kind}:{key}:{tag}"
 
 
 def reply_key(build: str) -> str:
@@ -226,13 +233,16 @@ class CeleryExecutor:
         for ident in out:
             pipe.exists(lock_key(*ident))
             pipe.exists(result_key(*ident))
+            pipe.exists(started_key(*ident))
         flags = pipe.execute()
         lapsed = []
         for n, ident in enumerate(out):
-            held, has_result = flags[2 * n], flags[2 * n + 1]
+            held, has_result, marked = flags[3 * n], flags[3 * n + 1], flags[3 * n + 2]
             if held:
                 started.add(ident)
-            elif ident in started and not has_result:
+            elif (ident in started or marked) and not has_result:
+                # it started (seen holding its lock, or marked: a render can start and die between two
+                # looks) and its lock is gone with no answer and no result: its worker was lost
                 lapsed.append(ident)
         if not lapsed:
             return
@@ -244,6 +254,7 @@ class CeleryExecutor:
             if ident in answered or payload is None or self._stopped.is_set():
                 continue
             started.discard(ident)
+            redis.delete(started_key(*ident))  # until the task sent again starts
             self.resent += 1
             self._send(ident, payload)
 

@@ -27,6 +27,7 @@ from generator.jobs.celery_executor import (
     make_redis,
     reply_key,
     result_key,
+    started_key,
     stop_key,
 )
 
@@ -167,6 +168,7 @@ def _task(work: Callable[[WorkerContext, dict[str, Any]], dict[str, Any]]) -> Ca
             _answer(ctx, payload, {"cancelled": True}, keep=False)
             return "cancelled"
         lock = ctx.hold(lock_key(kind, key, tag))
+        ctx.redis.set(started_key(kind, key, tag), "1", ex=KEEP)
         try:
             done = ctx.redis.get(result_key(kind, key, tag))
             if done is not None:  # done before (a task sent twice): answer with it, call nothing
@@ -177,6 +179,7 @@ def _task(work: Callable[[WorkerContext, dict[str, Any]], dict[str, Any]]) -> Ca
             _answer(ctx, payload, message, keep="error" not in message)
         finally:
             ctx.let_go(lock)  # after the answer: a lapsed lock without one means a lost worker
+            ctx.redis.delete(started_key(kind, key, tag))
         return "failed" if "error" in message else "done"
 
     task.__name__ = work.__name__
