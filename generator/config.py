@@ -14,16 +14,12 @@ from generator.config_light import DEFAULT_LINK_ALLOW, DEFAULT_PRICES, Workspace
 from generator.errors import ConfigError
 
 
-def _workspace_from_env() -> Path:
-    return workspace_from_env()
-
-
 class Settings(BaseSettings, WorkspaceDirs):
     """Everything configurable; see README 'Settings' for each field."""
 
     model_config = SettingsConfigDict(env_prefix="HOCVU_", extra="ignore", populate_by_name=True)
 
-    workspace: Path = Field(default_factory=_workspace_from_env)
+    workspace: Path = Field(default_factory=workspace_from_env)
     #: A registered backend (``generator.registry.backends``, plugins included) or 'auto'.
     backend: Annotated[str, AfterValidator(registry.backends.validator("auto"))] = "auto"
     model: str = "gpt-4o-mini"
@@ -103,12 +99,12 @@ _TOML_OVERRIDE: list[Path] = []
 
 
 def _toml_path() -> Path:
-    return _TOML_OVERRIDE[-1] if _TOML_OVERRIDE else _workspace_from_env() / "hocvu.toml"
+    return _TOML_OVERRIDE[-1] if _TOML_OVERRIDE else workspace_from_env() / "hocvu.toml"
 
 
 def load_settings(workspace: Path | None = None, **overrides: Any) -> Settings:
     """Settings for ``workspace`` (or $HOCVU_WORKSPACE or the current folder); ConfigError if invalid."""
-    ws = (workspace or _workspace_from_env()).expanduser().resolve()
+    ws = (workspace or workspace_from_env()).expanduser().resolve()
     toml = ws / "hocvu.toml"
     _TOML_OVERRIDE.append(toml)
     try:

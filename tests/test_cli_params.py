@@ -28,18 +28,23 @@ def _adapter(annotation, info, value):  # type: ignore[no-untyped-def]
         return "error", None
 
 
+def _answered(annotation, infos, values):  # type: ignore[no-untyped-def]
+    """(info, value, plain value) for every pair the plain path answers (not handed to typer's adapter)."""
+    for info in infos:
+        for value in values:
+            plain = params.plain_value(annotation, info, value)
+            if plain is not params._UNSURE:
+                yield info, value, plain
+
+
 @pytest.mark.parametrize("annotation", [str, int, bool])
 def test_plain_values_are_typers_values(annotation):
     answered = 0
-    for info in INFOS:
-        for value in VALUES:
-            plain = params.plain_value(annotation, info, value)
-            if plain is params._UNSURE:
-                continue
-            answered += 1
-            outcome, expected = _adapter(annotation, info, value)
-            assert outcome == "ok", (annotation, info, value)
-            assert plain == expected and type(plain) is type(expected), (annotation, info, value)
+    for info, value, plain in _answered(annotation, INFOS, VALUES):
+        answered += 1
+        outcome, expected = _adapter(annotation, info, value)
+        assert outcome == "ok", (annotation, info, value)
+        assert plain == expected and type(plain) is type(expected), (annotation, info, value)
     assert answered >= 10  # the plain path is taken, not always handed over
 
 
@@ -50,19 +55,15 @@ def test_plain_paths_are_typers_paths(tmp_path):
     infos = [OptionInfo(), OptionInfo(file_okay=False), OptionInfo(dir_okay=False), OptionInfo(exists=True),
              OptionInfo(resolve_path=True), OptionInfo(path_type=str)]
     answered = 0
-    for info in infos:
-        for value in values:
-            plain = params.plain_value(Path, info, value)
-            if plain is params._UNSURE:
-                continue
-            answered += 1
-            assert isinstance(plain, Path)
-            outcome, expected = _adapter(Path, info, value)
-            try:
-                mine = ("ok", params.finish_path(plain, info))
-            except Exception:
-                mine = ("error", None)
-            assert mine == (outcome, expected), (info, value)
+    for info, value, plain in _answered(Path, infos, values):
+        answered += 1
+        assert isinstance(plain, Path)
+        outcome, expected = _adapter(Path, info, value)
+        try:
+            mine = ("ok", params.finish_path(plain, info))
+        except Exception:
+            mine = ("error", None)
+        assert mine == (outcome, expected), (info, value)
     assert answered >= 20
 
 

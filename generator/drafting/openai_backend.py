@@ -430,16 +430,19 @@ class OpenAIBackend(Backend):
                 return method, out
             raise self._translate(last or BackendError("no structured-output method worked"))  # pragma: no cover
 
+    def _can_move_on(self, method: str) -> bool:
+        """May the backend leave ``method`` for another: it was not forced, and another is left to try."""
+        return not self._forced and method != METHODS[-1]
+
     def _switchable(self, out: dict[str, Any], method: str) -> bool:
-        """Did a reply ignore a method that was not forced, with another left to try?"""
-        return not self._forced and method != METHODS[-1] and _ignored(out, method)
+        """Did a reply ignore a method the backend may move on from?"""
+        return self._can_move_on(method) and _ignored(out, method)
 
     def _refused(self, exc: Exception, method: str) -> bool:
-        """Is ``exc`` the server refusing a method it was not told to use, with another left to try?"""
+        """Is ``exc`` the server refusing a method the backend may move on from?"""
         import openai
 
-        return (not self._forced and method != METHODS[-1] and isinstance(exc, openai.APIStatusError)
-                and exc.status_code in REFUSED)
+        return self._can_move_on(method) and isinstance(exc, openai.APIStatusError) and exc.status_code in REFUSED
 
     def _cost(self, usage: Usage) -> float:
         price = self.settings.price(self.model)

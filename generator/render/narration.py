@@ -45,16 +45,15 @@ def lesson_speech(lesson: Lesson, rate_wpm: int, tts: TTSBackend | None, cache: 
 
     written = narration_sentences(lesson)
     said = [spoken(s, lesson.language) for s in written]
-    pauses = {i for i, s in enumerate(written) if s == PAUSE}
     done = 0
 
     def chunk(rate: int, clips: list[bytes]) -> None:
         nonlocal done
-        if on_chunk is not None:
-            on_chunk(rate, [_silence(rate) if done + j in pauses else c for j, c in enumerate(clips)])
+        assert on_chunk is not None
+        on_chunk(rate, list(with_pauses(written[done : done + len(clips)], Speech(rate, tuple(clips))).clips))
         done += len(clips)
 
-    spoken_ = tts.speak(said, lesson.language, rate_wpm, chunk if pauses and on_chunk else on_chunk)
+    spoken_ = tts.speak(said, lesson.language, rate_wpm, chunk if PAUSE in written and on_chunk else on_chunk)
     result = with_pauses(written, spoken_)
     if cache is not None:
         cache[key] = result
